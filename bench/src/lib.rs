@@ -1,0 +1,1 @@
+//! Load generator and peer echo servers for benchmarking ws-server.

@@ -1,0 +1,1 @@
+//! Runs the Autobahn|Testsuite against ws-server in both roles and summarises the report.

@@ -1,0 +1,54 @@
+//! `ws-core`: a `no_std`, no-alloc, sans-IO implementation of the WebSocket protocol (RFC 6455).
+//!
+//! Bytes go in, events and bytes come out. The crate never performs IO, never reads a clock, never
+//! draws random numbers and never allocates: the caller owns every buffer and passes in the current
+//! time (any monotonic count, e.g. milliseconds) and the random bytes the client role needs.
+//!
+//! What it does not do: sockets, TLS, reassembling messages into owned memory (see
+//! [`reassembler::Reassembler`] for a fixed-capacity helper), compression codecs.
+//!
+//! Call order for a server:
+//! 1. feed the request head to a [`handshake::RequestParser`] until it returns
+//!    [`handshake::Status::Complete`];
+//! 2. validate it with [`handshake::Request::upgrade`] and write the 101 with
+//!    [`handshake::write_accept_response`] (or the error response with
+//!    [`handshake::write_error_response`]);
+//! 3. create a [`Connection`] with [`Role::Server`] and feed it every byte after the head with
+//!    [`Connection::receive`]; send with [`Connection::send_data`] and friends; call
+//!    [`Connection::handle_timeout`] when [`Connection::poll_timeout`] says so.
+#![no_std]
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing
+    )
+)]
+
+pub mod close;
+pub mod connection;
+pub mod error;
+pub mod frame;
+pub mod handshake;
+pub mod limits;
+pub mod reassembler;
+pub mod utf8;
+
+pub use close::CloseCode;
+pub use connection::{Connection, Event, MessageKind, Received, State};
+pub use error::{BufferTooSmall, HandshakeError, ProtocolError, SendError};
+pub use frame::{FrameHeader, OpCode};
+pub use limits::{Limits, Timers};
+
+/// Which end of the connection this side is (RFC 6455 §5.1: clients mask, servers do not).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Role {
+    /// Accepts connections; receives masked frames, sends unmasked ones.
+    Server,
+    /// Opens connections; sends masked frames, receives unmasked ones.
+    Client,
+}

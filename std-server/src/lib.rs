@@ -1,0 +1,1 @@
+//! The async WebSocket server and client on ws-core (futures-io; async-std binary).
