@@ -32,3 +32,67 @@ impl CloseCode {
         matches!(self.0, 1000..=1003 | 1007..=1014 | 3000..=4999)
     }
 }
+
+impl From<u16> for CloseCode {
+    fn from(code: u16) -> Self {
+        Self(code)
+    }
+}
+
+impl core::fmt::Display for CloseCode {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+/// Longest close reason: a control payload (125) minus the 2-byte code.
+pub const MAX_REASON_LEN: usize = 123;
+
+/// Parses a received close payload (§5.5.1): empty, or a 2-byte code followed by a UTF-8 reason.
+///
+/// ```
+/// use ws_core::close::{parse_close_payload, CloseCode};
+/// assert_eq!(parse_close_payload(b"\x03\xe8bye"), Ok((Some(CloseCode::NORMAL), "bye")));
+/// assert_eq!(parse_close_payload(b""), Ok((None, "")));
+/// assert!(parse_close_payload(b"\x03").is_err()); // 1 byte: 1002
+/// assert!(parse_close_payload(b"\x03\xed").is_err()); // 1005 may not be sent: 1002
+/// ```
+pub fn parse_close_payload(
+    payload: &[u8],
+) -> Result<(Option<CloseCode>, &str), crate::ProtocolError> {
+    use crate::ProtocolError;
+    match payload {
+        [] => Ok((None, "")),
+        [_] => Err(ProtocolError::InvalidClosePayload),
+        [hi, lo, reason @ ..] => {
+            let code = CloseCode(u16::from_be_bytes([*hi, *lo]));
+            if !code.is_sendable() {
+                return Err(ProtocolError::InvalidCloseCode);
+            }
+            let reason = core::str::from_utf8(reason).map_err(|_| ProtocolError::InvalidUtf8)?;
+            Ok((Some(code), reason))
+        }
+    }
+}
+
+/// Writes a close payload (code, then reason) into `out`; returns its length. `None` writes an
+/// empty payload; the reason is cut to [`MAX_REASON_LEN`] bytes at a character boundary.
+pub(crate) fn write_close_payload(
+    code: Option<CloseCode>,
+    reason: &str,
+    out: &mut [u8; 125],
+) -> usize {
+    let Some(code) = code else { return 0 };
+    let mut end = reason.len().min(MAX_REASON_LEN);
+    while !reason.is_char_boundary(end) {
+        end -= 1;
+    }
+    let reason = reason.as_bytes().get(..end).unwrap_or_default();
+    let [hi, lo] = code.0.to_be_bytes();
+    out[0] = hi;
+    out[1] = lo;
+    if let Some(dst) = out.get_mut(2..2 + reason.len()) {
+        dst.copy_from_slice(reason);
+    }
+    2 + reason.len()
+}

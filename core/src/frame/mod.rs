@@ -4,6 +4,7 @@ mod header;
 mod mask;
 mod opcode;
 
-pub use header::{encode_frame, FrameHeader, MAX_HEADER_LEN};
-pub use mask::apply_mask;
+pub(crate) use header::RawHeader;
+pub use header::{encode_frame, FrameHeader, MAX_CONTROL_PAYLOAD, MAX_HEADER_LEN};
+pub use mask::{apply_mask, apply_mask_bytewise};
 pub use opcode::OpCode;

@@ -20,14 +20,29 @@ pub enum OpCode {
 impl OpCode {
     /// The opcode for a 4-bit value, or `None` for the reserved values 3-7 and 0xB-0xF.
     pub const fn from_bits(bits: u8) -> Option<Self> {
-        todo!()
+        match bits {
+            0x0 => Some(Self::Continuation),
+            0x1 => Some(Self::Text),
+            0x2 => Some(Self::Binary),
+            0x8 => Some(Self::Close),
+            0x9 => Some(Self::Ping),
+            0xA => Some(Self::Pong),
+            _ => None,
+        }
     }
     /// The 4-bit wire value.
     pub const fn bits(self) -> u8 {
-        todo!()
+        match self {
+            Self::Continuation => 0x0,
+            Self::Text => 0x1,
+            Self::Binary => 0x2,
+            Self::Close => 0x8,
+            Self::Ping => 0x9,
+            Self::Pong => 0xA,
+        }
     }
     /// Whether this is a control opcode (close, ping, pong).
     pub const fn is_control(self) -> bool {
-        todo!()
+        matches!(self, Self::Close | Self::Ping | Self::Pong)
     }
 }
