@@ -1,10 +1,19 @@
 //! The opening handshake (RFC 6455 §4): the server's request parser and response writers, the
 //! client's request writer and response validator, and the accept key.
+//!
+//! Both parsers share one head scanner and one header-line parser: lines end in CR LF (a bare LF
+//! is rejected), header names compare case-insensitively, values are trimmed of spaces and tabs
+//! and may hold only visible ASCII, spaces and tabs (else [`HandshakeError::InvalidHeaderValue`]).
+//!
+//! [`HandshakeError::InvalidHeaderValue`]: crate::HandshakeError::InvalidHeaderValue
 
 mod accept;
 mod client;
+mod head;
+mod list;
 mod request;
 mod response;
+mod write;
 
 pub use accept::{accept_key, AcceptKey, GUID};
 pub use client::{write_client_request, ClientRequest, Response, ResponseParser};
@@ -32,5 +41,8 @@ pub struct Header<'a> {
 
 impl Header<'static> {
     /// An empty header, to initialise the caller's header array: `[Header::EMPTY; 64]`.
-    pub const EMPTY: Self = Self { name: "", value: "" };
+    pub const EMPTY: Self = Self {
+        name: "",
+        value: "",
+    };
 }
