@@ -1,0 +1,24 @@
+//! Reads JSON result lines (from `ws-load`) on stdin or from the files given, prints the
+//! markdown comparison table.
+
+use std::io::Read;
+use ws_bench::report::{markdown, Record};
+
+fn main() -> Result<(), String> {
+    let paths: Vec<String> = std::env::args().skip(1).collect();
+    let mut text = String::new();
+    if paths.is_empty() {
+        std::io::stdin()
+            .read_to_string(&mut text)
+            .map_err(|e| e.to_string())?;
+    }
+    for p in &paths {
+        text += &std::fs::read_to_string(p).map_err(|e| format!("{p}: {e}"))?;
+    }
+    let mut recs = Vec::new();
+    for line in text.lines().filter(|l| l.trim_start().starts_with('{')) {
+        recs.push(serde_json::from_str::<Record>(line).map_err(|e| format!("{e}: {line}"))?);
+    }
+    print!("{}", markdown(&recs));
+    Ok(())
+}

@@ -1,0 +1,108 @@
+//! Load generator for WebSocket echo servers; prints one JSON line of results.
+//!
+//! ```text
+//! ws-load --addr 127.0.0.1:9001 --scenario b|c|d|rtt [--conns N --size B --window W]
+//!         [--warmup S --duration S] [--server-pid PID] [--label NAME]
+//! ws-load --addr 127.0.0.1:9001 --scenario idle --conns 10000 --server-pid PID [--settle S]
+//! ```
+//! Scenarios: b = 100 conns x 16 B, 16 in flight; c = 10 x 64 KiB, 4 in flight;
+//! d = 4 x 1 MiB, 1 in flight; rtt = 1 x 16 B, 1 in flight (run it on the server's CPU);
+//! idle = hold `--conns` handshaken connections and report server RSS growth per connection.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+use ws_bench::args::Args;
+use ws_bench::idle;
+use ws_bench::load::{self, LoadConfig};
+use ws_bench::report::Record;
+
+fn preset(scenario: &str) -> Option<(usize, usize, usize)> {
+    match scenario {
+        "b" => Some((100, 16, 16)),
+        "c" => Some((10, 64 << 10, 4)),
+        "d" => Some((4, 1 << 20, 1)),
+        "rtt" => Some((1, 16, 1)),
+        "idle" => Some((10_000, 0, 0)),
+        "custom" => Some((1, 16, 1)),
+        _ => None,
+    }
+}
+
+fn secs(a: &Args, key: &str, default: f64) -> Result<Duration, String> {
+    Duration::try_from_secs_f64(a.num(key, default)?).map_err(|e| format!("--{key}: {e}"))
+}
+
+fn main() {
+    match run() {
+        Ok(rec) => match serde_json::to_string(&rec) {
+            Ok(line) => println!("{line}"),
+            Err(e) => fail(&e.to_string()),
+        },
+        Err(e) => fail(&e),
+    }
+}
+
+fn fail(e: &str) -> ! {
+    eprintln!("ws-load: {e}");
+    std::process::exit(1)
+}
+
+fn run() -> Result<Record, String> {
+    let a = Args::parse(std::env::args().skip(1))?;
+    let addr: SocketAddr = a
+        .get("addr")
+        .unwrap_or("127.0.0.1:9001")
+        .parse()
+        .map_err(|e| format!("--addr: {e}"))?;
+    if !addr.ip().is_loopback() {
+        return Err("only loopback addresses are allowed".into());
+    }
+    let scenario = a.get("scenario").unwrap_or("b").to_string();
+    let (conns, size, window) =
+        preset(&scenario).ok_or_else(|| format!("unknown scenario {scenario:?}"))?;
+    let conns = a.num("conns", conns)?;
+    let server_pid: Option<u32> = a
+        .get("server-pid")
+        .map(str::parse)
+        .transpose()
+        .map_err(|_| "--server-pid: bad pid")?;
+    let mut rec = Record {
+        server: a.get("label").unwrap_or("server").to_string(),
+        scenario: scenario.clone(),
+        conns,
+        ..Record::default()
+    };
+    if scenario == "idle" {
+        let pid = server_pid.ok_or("idle mode needs --server-pid")?;
+        let r = idle::run(addr, conns, pid, secs(&a, "settle", 1.0)?)?;
+        rec.idle_kib_per_conn = Some(r.kib_per_conn());
+        rec.handshake_s = Some(r.handshake_s);
+        return Ok(rec);
+    }
+    let cfg = LoadConfig {
+        addr,
+        conns,
+        size: a.num("size", size)?,
+        window: a.num("window", window)?.max(1),
+        warmup: secs(&a, "warmup", 0.5)?,
+        duration: secs(&a, "duration", 3.0)?,
+        server_pid,
+    };
+    let r = load::run(&cfg)?;
+    let q = |p: f64| r.latency_ns.value_at_quantile(p) as f64 / 1000.0;
+    rec.size = cfg.size;
+    rec.window = cfg.window;
+    rec.seconds = r.elapsed_s;
+    rec.messages = r.messages;
+    rec.msgs_per_s = r.messages as f64 / r.elapsed_s;
+    rec.mb_per_s = rec.msgs_per_s * cfg.size as f64 / 1e6;
+    rec.p50_us = q(0.5);
+    rec.p99_us = q(0.99);
+    rec.server_cpu_us_per_msg = r.server_cpu_s.map(|c| c * 1e6 / r.messages.max(1) as f64);
+    rec.server_cpu_pct = r.server_cpu_s.map(|c| 100.0 * c / r.elapsed_s);
+    rec.gen_cpu_pct = 100.0 * r.gen_cpu_s / r.elapsed_s;
+    if r.messages == 0 {
+        return Err("no message was echoed in the measured interval".into());
+    }
+    Ok(rec)
+}

@@ -1,0 +1,60 @@
+//! Reading another process's CPU time and resident memory from /proc.
+
+use std::fs;
+
+/// Clock ticks per second of the `utime`/`stime` fields (USER_HZ, 100 on Linux x86-64 and arm64).
+pub const CLOCK_TICKS: f64 = 100.0;
+
+/// User plus system CPU time of process `pid` (all its threads, live and exited), in seconds,
+/// from `/proc/<pid>/stat`.
+pub fn cpu_seconds(pid: u32) -> std::io::Result<f64> {
+    let text = fs::read_to_string(format!("/proc/{pid}/stat"))?;
+    parse_stat_cpu(&text).ok_or_else(|| std::io::Error::other("unexpected /proc/<pid>/stat format"))
+}
+
+/// utime + stime in seconds from the text of a `/proc/<pid>/stat` file.
+pub fn parse_stat_cpu(text: &str) -> Option<f64> {
+    // The command name (field 2) is in parentheses and may hold spaces: split after the last ')'.
+    let rest = &text[text.rfind(')')? + 1..];
+    let mut fields = rest.split_whitespace();
+    // `rest` starts at field 3 (state); utime and stime are fields 14 and 15.
+    let utime: u64 = fields.nth(11)?.parse().ok()?;
+    let stime: u64 = fields.next()?.parse().ok()?;
+    Some((utime + stime) as f64 / CLOCK_TICKS)
+}
+
+/// Resident set size of process `pid` in KiB (`VmRSS` in `/proc/<pid>/status`).
+pub fn rss_kib(pid: u32) -> std::io::Result<u64> {
+    let text = fs::read_to_string(format!("/proc/{pid}/status"))?;
+    parse_vmrss(&text).ok_or_else(|| std::io::Error::other("no VmRSS in /proc/<pid>/status"))
+}
+
+/// The `VmRSS` value in KiB from the text of a `/proc/<pid>/status` file.
+pub fn parse_vmrss(text: &str) -> Option<u64> {
+    let line = text.lines().find(|l| l.starts_with("VmRSS:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stat_fields_after_a_name_with_spaces() {
+        let text = "42 (a b) S 1 42 42 0 -1 4194560 100 0 0 0 250 50 0 0 20 0 1 0 5 1000 10";
+        assert_eq!(parse_stat_cpu(text), Some(3.0));
+    }
+
+    #[test]
+    fn vmrss_line() {
+        let text = "Name:\tx\nVmPeak:\t  9000 kB\nVmRSS:\t    1234 kB\nThreads: 1\n";
+        assert_eq!(parse_vmrss(text), Some(1234));
+    }
+
+    #[test]
+    fn this_process_is_readable() {
+        let pid = std::process::id();
+        assert!(rss_kib(pid).unwrap() > 0);
+        assert!(cpu_seconds(pid).unwrap() >= 0.0);
+    }
+}

@@ -1,0 +1,184 @@
+//! Result records (one JSON line per run) and the markdown comparison table built from them.
+
+use serde::{Deserialize, Serialize};
+use std::fmt::Write;
+
+/// One run of one scenario against one server.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+pub struct Record {
+    /// Server label (e.g. `ws-server`, `fastwebsockets`, `tokio-tungstenite`).
+    pub server: String,
+    /// Scenario name (`b`, `c`, `d`, `rtt`, `idle`, or `custom`).
+    pub scenario: String,
+    /// Connections.
+    pub conns: usize,
+    /// Payload bytes per message (0 in idle mode).
+    pub size: usize,
+    /// Messages in flight per connection (0 in idle mode).
+    pub window: usize,
+    /// Measured seconds.
+    pub seconds: f64,
+    /// Messages echoed in the measured interval.
+    pub messages: u64,
+    /// Messages per second.
+    pub msgs_per_s: f64,
+    /// Echoed payload megabytes (10^6 bytes, one direction) per second.
+    pub mb_per_s: f64,
+    /// Median round trip, microseconds.
+    pub p50_us: f64,
+    /// 99th percentile round trip, microseconds.
+    pub p99_us: f64,
+    /// Server CPU microseconds (user + system) per echoed message.
+    pub server_cpu_us_per_msg: Option<f64>,
+    /// Server CPU use over the interval, percent of one CPU.
+    pub server_cpu_pct: Option<f64>,
+    /// Generator CPU use over the interval, percent of one CPU (near 100: generator-bound).
+    pub gen_cpu_pct: f64,
+    /// Idle mode: server resident memory growth per connection, KiB.
+    pub idle_kib_per_conn: Option<f64>,
+    /// Idle mode: seconds to open and handshake every connection.
+    pub handshake_s: Option<f64>,
+}
+
+/// The server labels in table order: ours first, then the peers.
+pub const OURS: &str = "ws-server";
+/// The peers, in column order.
+pub const PEERS: [&str; 2] = ["fastwebsockets", "tokio-tungstenite"];
+
+struct Metric {
+    name: &'static str,
+    scenarios: &'static [&'static str],
+    higher_is_better: bool,
+    get: fn(&Record) -> Option<f64>,
+}
+
+const METRICS: [Metric; 6] = [
+    Metric {
+        name: "msgs/s",
+        scenarios: &["b", "c", "d"],
+        higher_is_better: true,
+        get: |r| Some(r.msgs_per_s),
+    },
+    Metric {
+        name: "MB/s",
+        scenarios: &["b", "c", "d"],
+        higher_is_better: true,
+        get: |r| Some(r.mb_per_s),
+    },
+    Metric {
+        name: "p50 us",
+        scenarios: &["b", "c", "d", "rtt"],
+        higher_is_better: false,
+        get: |r| Some(r.p50_us),
+    },
+    Metric {
+        name: "p99 us",
+        scenarios: &["b", "c", "d", "rtt"],
+        higher_is_better: false,
+        get: |r| Some(r.p99_us),
+    },
+    Metric {
+        name: "server CPU us/msg",
+        scenarios: &["b", "c", "d", "rtt"],
+        higher_is_better: false,
+        get: |r| r.server_cpu_us_per_msg,
+    },
+    Metric {
+        name: "KiB/conn",
+        scenarios: &["idle"],
+        higher_is_better: false,
+        get: |r| r.idle_kib_per_conn,
+    },
+];
+
+fn describe(s: &str, recs: &[Record]) -> String {
+    let r = recs.iter().find(|r| r.scenario == s);
+    match (s, r) {
+        ("idle", Some(r)) => format!("idle, {} conns", r.conns),
+        ("rtt", Some(r)) => format!("rtt same CPU, {} B", r.size),
+        (_, Some(r)) => format!("{s}: {} x {} B, {} in flight", r.conns, r.size, r.window),
+        _ => s.to_string(),
+    }
+}
+
+fn fmt_val(v: f64) -> String {
+    if v >= 1000.0 {
+        format!("{:.0}", v)
+    } else if v >= 10.0 {
+        format!("{:.1}", v)
+    } else {
+        format!("{:.2}", v)
+    }
+}
+
+/// The markdown table: one row per scenario and metric, a column per server, then ours/peer.
+pub fn markdown(recs: &[Record]) -> String {
+    let find = |server: &str, scen: &str| {
+        recs.iter()
+            .find(|r| r.server == server && r.scenario == scen)
+    };
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "| scenario | metric | {OURS} | {} | {} | ours/{} | ours/{} |",
+        PEERS[0], PEERS[1], PEERS[0], PEERS[1]
+    );
+    let _ = writeln!(out, "|---|---|---:|---:|---:|---:|---:|");
+    for scen in ["b", "c", "d", "rtt", "idle"] {
+        if !recs.iter().any(|r| r.scenario == scen) {
+            continue;
+        }
+        for m in METRICS.iter().filter(|m| m.scenarios.contains(&scen)) {
+            let vals: Vec<Option<f64>> = std::iter::once(OURS)
+                .chain(PEERS)
+                .map(|s| find(s, scen).and_then(m.get))
+                .collect();
+            let cell = |v: Option<f64>| v.map_or("-".to_string(), fmt_val);
+            let ratio = |p: Option<f64>| match (vals[0], p) {
+                (Some(a), Some(b)) if b > 0.0 => format!("{:.2}", a / b),
+                _ => "-".to_string(),
+            };
+            let arrow = if m.higher_is_better { "↑" } else { "↓" };
+            let _ = writeln!(
+                out,
+                "| {} | {} {arrow} | {} | {} | {} | {} | {} |",
+                describe(scen, recs),
+                m.name,
+                cell(vals[0]),
+                cell(vals[1]),
+                cell(vals[2]),
+                ratio(vals[1]),
+                ratio(vals[2]),
+            );
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table_has_ratios_against_each_peer() {
+        let rec = |server: &str, v: f64| Record {
+            server: server.into(),
+            scenario: "b".into(),
+            conns: 100,
+            size: 16,
+            window: 16,
+            msgs_per_s: v,
+            ..Record::default()
+        };
+        let t = markdown(&[rec(OURS, 300.0), rec(PEERS[0], 100.0), rec(PEERS[1], 150.0)]);
+        let line = t.lines().find(|l| l.contains("msgs/s")).unwrap();
+        assert!(
+            line.contains("| 300.0 | 100.0 | 150.0 | 3.00 | 2.00 |"),
+            "{line}"
+        );
+        assert!(t.contains("b: 100 x 16 B, 16 in flight"));
+        // A missing server shows as "-" rather than a made-up number.
+        let t = markdown(&[rec(OURS, 300.0)]);
+        assert!(t.contains("| 300.0 | - | - | - | - |"), "{t}");
+    }
+}
