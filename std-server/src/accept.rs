@@ -1,0 +1,268 @@
+//! One accepted TCP connection: read the request head (and a bounded body) with a timeout, ask
+//! the application, then answer HTTP or upgrade and run the WebSocket callback.
+
+use crate::config::Config;
+use crate::conn::Stream;
+use crate::http::{encode_response, Handler, HttpResponse, Reply, Request, Upgrade};
+use crate::io_util::{close_until, read_until, write_all_until};
+use crate::server::ServerState;
+use crate::websocket::WebSocket;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use ws_core::handshake::{self, Accept, Header, RequestParser, Status};
+use ws_core::{HandshakeError, Role};
+
+/// Time allowed for writing a refusal or a plain HTTP response.
+const RESPONSE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// A request head parsed into owned parts, plus what validation said.
+struct Parsed {
+    request: Request,
+    head_len: usize,
+    /// The `Sec-WebSocket-Key` of a valid upgrade, or why it is not one.
+    upgrade: Result<String, HandshakeError>,
+}
+
+/// Serves one connection from accept to close.
+pub(crate) async fn handle(
+    mut io: Box<dyn Stream>,
+    peer: SocketAddr,
+    id: u64,
+    config: Arc<Config>,
+    handler: Arc<dyn Handler>,
+    state: Arc<ServerState>,
+) {
+    let deadline = Instant::now() + config.handshake_timeout;
+    let mut buf = vec![0u8; config.head.max_head_bytes + 4096];
+    let mut len = 0;
+    let mut parser = RequestParser::new(config.head);
+    let parsed = loop {
+        let Some(free) = buf.get_mut(len..).filter(|f| !f.is_empty()) else {
+            refuse(&mut io, id, peer, HandshakeError::HeadTooLarge).await;
+            return;
+        };
+        match read_until(&mut io, free, deadline).await {
+            Ok(0) => {
+                log::debug!("conn={id} peer={peer} closed before completing the request head");
+                return;
+            }
+            Ok(n) => len += n,
+            Err(e) if e.kind() == std::io::ErrorKind::TimedOut => {
+                log::info!("conn={id} peer={peer} handshake refused: timeout (dropped)");
+                return;
+            }
+            Err(e) => {
+                log::debug!("conn={id} peer={peer} read error during handshake: {e}");
+                return;
+            }
+        }
+        let mut headers: Vec<Header<'_>> = vec![Header::EMPTY; config.head.max_headers];
+        match parser.feed(buf.get(..len).unwrap_or_default(), &mut headers) {
+            Ok(Status::Partial) => continue,
+            Ok(Status::Complete((req, head_len))) => break to_parsed(&req, head_len, peer),
+            Err(e) => {
+                refuse(&mut io, id, peer, e).await;
+                return;
+            }
+        }
+    };
+    let Parsed {
+        mut request,
+        head_len,
+        upgrade,
+    } = parsed;
+    let after_head = buf.get(head_len..len).unwrap_or_default().to_vec();
+    drop(buf);
+    let leftover = match read_body(&mut io, &mut request, after_head, &config, deadline).await {
+        Ok(rest) => rest,
+        Err(status) => {
+            log::info!("conn={id} peer={peer} request refused: body ({status})");
+            respond(&mut io, &HttpResponse::text(status, reason_text(status))).await;
+            return;
+        }
+    };
+    let (method, path) = (request.method.clone(), request.path.clone());
+    let offered: Vec<String> = request
+        .subprotocols()
+        .iter()
+        .map(|s| (*s).to_owned())
+        .collect();
+    match handler.handle(request).await {
+        Reply::Http(resp) => {
+            log::info!(
+                "conn={id} peer={peer} http {method} {path} -> {}",
+                resp.status
+            );
+            respond(&mut io, &resp).await;
+        }
+        Reply::Upgrade(up) => {
+            let key = match upgrade {
+                Ok(key) => key,
+                Err(e) => {
+                    refuse(&mut io, id, peer, e).await;
+                    return;
+                }
+            };
+            if let Some(p) = &up.subprotocol {
+                if !offered.iter().any(|o| o == p) {
+                    log::error!(
+                        "conn={id} application chose subprotocol {p:?} the client did not offer"
+                    );
+                    respond(&mut io, &HttpResponse::text(500, "Internal Server Error")).await;
+                    return;
+                }
+            }
+            let Some(response) = accept_response(&key, &up) else {
+                log::error!("conn={id} invalid upgrade response header from the application");
+                respond(&mut io, &HttpResponse::text(500, "Internal Server Error")).await;
+                return;
+            };
+            let write_deadline = Instant::now() + RESPONSE_TIMEOUT;
+            if write_all_until(&mut io, &response, write_deadline)
+                .await
+                .is_err()
+            {
+                log::debug!("conn={id} peer={peer} gone before the 101 was written");
+                return;
+            }
+            log::info!(
+                "conn={id} peer={peer} handshake accepted path={path} subprotocol={:?}",
+                up.subprotocol
+            );
+            let ws =
+                WebSocket::from_parts(io, Role::Server, &config, &leftover, id, up.subprotocol);
+            let shared = ws.shared();
+            state.register(id, &shared);
+            (up.on_open)(ws).await;
+            state.unregister(id);
+        }
+    }
+}
+
+/// Copies the parsed head into an owned request.
+fn to_parsed(req: &handshake::Request<'_, '_>, head_len: usize, peer: SocketAddr) -> Parsed {
+    let request = Request {
+        method: req.method.to_owned(),
+        path: req.path.to_owned(),
+        query: req.query.map(str::to_owned),
+        headers: req
+            .headers
+            .iter()
+            .map(|h| (h.name.to_owned(), h.value.to_owned()))
+            .collect(),
+        body: Vec::new(),
+        peer,
+        is_upgrade: req.is_upgrade(),
+    };
+    let upgrade = req.upgrade().map(|u| u.key.to_owned());
+    Parsed {
+        request,
+        head_len,
+        upgrade,
+    }
+}
+
+/// Reads a `Content-Length` body into `request.body`; returns the bytes after the body (frames
+/// sent right after an upgrade head), or the HTTP status to refuse with.
+async fn read_body(
+    io: &mut Box<dyn Stream>,
+    request: &mut Request,
+    mut after_head: Vec<u8>,
+    config: &Config,
+    deadline: Instant,
+) -> Result<Vec<u8>, u16> {
+    if request.header("transfer-encoding").is_some() {
+        return Err(411);
+    }
+    let Some(cl) = request.header("content-length") else {
+        return Ok(after_head);
+    };
+    let cl: usize = cl.trim().parse().map_err(|_| 400u16)?;
+    if cl > config.max_request_body {
+        return Err(413);
+    }
+    while after_head.len() < cl {
+        let mut chunk = vec![0u8; (cl - after_head.len()).min(16 << 10)];
+        match read_until(io, &mut chunk, deadline).await {
+            Ok(0) | Err(_) => return Err(408),
+            Ok(n) => after_head.extend_from_slice(chunk.get(..n).unwrap_or_default()),
+        }
+    }
+    let rest = after_head.split_off(cl);
+    request.body = after_head;
+    Ok(rest)
+}
+
+/// The 101 response for `key` and the application's choices, or `None` if a header is invalid.
+fn accept_response(key: &str, up: &Upgrade) -> Option<Vec<u8>> {
+    let extra: Vec<(&str, &str)> = up
+        .extra_headers
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let accept = Accept {
+        subprotocol: up.subprotocol.as_deref(),
+        extensions: None,
+        extra_headers: &extra,
+    };
+    let room = 512
+        + extra
+            .iter()
+            .map(|(k, v)| k.len() + v.len() + 4)
+            .sum::<usize>();
+    let mut out = vec![0u8; room];
+    let n = handshake::write_accept_response(key, &accept, &mut out).ok()?;
+    out.truncate(n);
+    Some(out)
+}
+
+/// Answers a failed handshake with ws-core's error response and closes.
+async fn refuse(io: &mut Box<dyn Stream>, id: u64, peer: SocketAddr, e: HandshakeError) {
+    log::info!("conn={id} peer={peer} handshake refused: {e}");
+    let mut out = [0u8; 512];
+    let Ok(n) = handshake::write_error_response(e, &mut out) else {
+        return;
+    };
+    let deadline = Instant::now() + RESPONSE_TIMEOUT;
+    if write_all_until(io, out.get(..n).unwrap_or_default(), deadline)
+        .await
+        .is_ok()
+    {
+        close_until(io, deadline).await;
+    }
+}
+
+/// Sends a plain HTTP response and closes.
+async fn respond(io: &mut Box<dyn Stream>, resp: &HttpResponse) {
+    let deadline = Instant::now() + RESPONSE_TIMEOUT;
+    if write_all_until(io, &encode_response(resp), deadline)
+        .await
+        .is_ok()
+    {
+        close_until(io, deadline).await;
+    }
+}
+
+/// A short body for a status.
+fn reason_text(status: u16) -> &'static str {
+    crate::http::reason_phrase(status)
+}
+
+/// Answers 503 to a connection past the connection limit: reads the request head briefly (so
+/// the close does not reset the response away), answers, closes.
+pub(crate) async fn answer_busy(mut io: Box<dyn Stream>) {
+    let deadline = Instant::now() + Duration::from_secs(1);
+    let mut buf = [0u8; 4096];
+    let _ = read_until(&mut io, &mut buf, deadline).await;
+    let resp = HttpResponse::text(503, "Service Unavailable: too many connections")
+        .header("Retry-After", "1");
+    respond(&mut io, &resp).await;
+    // Drain what the client still sends so the close is a FIN, not a reset.
+    let drain_deadline = Instant::now() + Duration::from_millis(500);
+    while let Ok(n) = read_until(&mut io, &mut buf, drain_deadline).await {
+        if n == 0 {
+            break;
+        }
+    }
+}

@@ -1,0 +1,265 @@
+//! Durable state of the apps: chat history, votes and login sessions in one SQLite file.
+//!
+//! SQLite (through rusqlite, with the library bundled so no system package is needed) gives what the
+//! apps need and a hand-rolled file would not: atomic, durable commits (WAL journal, `synchronous=FULL`,
+//! so a committed message or vote survives a crash or power loss) and transactions, which keep vote
+//! counts consistent when many users move their vote at once. Every method commits before it returns,
+//! so callers broadcast only what is already on disk.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::{Mutex, MutexGuard};
+
+use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+
+/// An error from the embedded database.
+pub type StoreError = rusqlite::Error;
+
+/// The database file's name inside the data directory.
+pub const DB_FILE: &str = "ws.sqlite3";
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS chat_messages (
+    id      INTEGER PRIMARY KEY AUTOINCREMENT,
+    uid     TEXT    NOT NULL,
+    time_ms INTEGER NOT NULL,
+    body    TEXT    NOT NULL
+);
+CREATE TABLE IF NOT EXISTS votes (
+    user      TEXT    PRIMARY KEY,
+    candidate INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS votes_by_candidate ON votes (candidate);
+CREATE TABLE IF NOT EXISTS sessions (
+    sid        TEXT    PRIMARY KEY,
+    user       TEXT    NOT NULL,
+    expires_ms INTEGER NOT NULL
+);
+";
+
+/// One stored chat message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChatRecord {
+    /// Database row id (increasing in commit order).
+    pub id: i64,
+    /// The sender's connection uid.
+    pub uid: String,
+    /// Server time when it was received, in milliseconds since the Unix epoch.
+    pub time_ms: i64,
+    /// The message text.
+    pub body: String,
+}
+
+/// What a vote changed: the candidates whose count moved, with their new counts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VoteChange {
+    /// `(candidate id, new count)` for each candidate whose count changed (none if the vote was repeated).
+    pub changed: Vec<(i64, u64)>,
+}
+
+/// The apps' database: one connection guarded by a mutex (SQLite serialises writers anyway).
+#[derive(Debug)]
+pub struct Store {
+    conn: Mutex<Connection>,
+}
+
+impl Store {
+    /// Opens (creating if needed) `<dir>/ws.sqlite3` in WAL mode with full fsync on commit.
+    pub fn open(dir: &Path) -> Result<Store, StoreError> {
+        let conn = Connection::open(dir.join(DB_FILE))?;
+        Self::init(conn)
+    }
+
+    /// An in-memory database (tests).
+    pub fn open_in_memory() -> Result<Store, StoreError> {
+        Self::init(Connection::open_in_memory()?)
+    }
+
+    fn init(conn: Connection) -> Result<Store, StoreError> {
+        // journal_mode returns a row, so it is read rather than executed.
+        let _mode: String = conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))?;
+        conn.execute_batch("PRAGMA synchronous=FULL; PRAGMA busy_timeout=5000; PRAGMA foreign_keys=ON;")?;
+        conn.execute_batch(SCHEMA)?;
+        Ok(Store {
+            conn: Mutex::new(conn),
+        })
+    }
+
+    fn conn(&self) -> MutexGuard<'_, Connection> {
+        // A panic while holding the lock cannot leave SQLite inconsistent (it rolls back), so recover.
+        self.conn.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Appends a chat message and commits it; returns the stored record.
+    pub fn append_chat(&self, uid: &str, time_ms: i64, body: &str) -> Result<ChatRecord, StoreError> {
+        let conn = self.conn();
+        conn.execute(
+            "INSERT INTO chat_messages (uid, time_ms, body) VALUES (?1, ?2, ?3)",
+            params![uid, time_ms, body],
+        )?;
+        Ok(ChatRecord {
+            id: conn.last_insert_rowid(),
+            uid: uid.to_owned(),
+            time_ms,
+            body: body.to_owned(),
+        })
+    }
+
+    /// The last `limit` chat messages, oldest first.
+    pub fn chat_history(&self, limit: usize) -> Result<Vec<ChatRecord>, StoreError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(
+            "SELECT id, uid, time_ms, body FROM
+               (SELECT id, uid, time_ms, body FROM chat_messages ORDER BY id DESC LIMIT ?1)
+             ORDER BY id ASC",
+        )?;
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let rows = stmt.query_map([limit], |r| {
+            Ok(ChatRecord {
+                id: r.get(0)?,
+                uid: r.get(1)?,
+                time_ms: r.get(2)?,
+                body: r.get(3)?,
+            })
+        })?;
+        rows.collect()
+    }
+
+    /// Records `user`'s vote for `candidate`, moving an earlier vote, in one transaction.
+    pub fn cast_vote(&self, user: &str, candidate: i64) -> Result<VoteChange, StoreError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let previous: Option<i64> = tx
+            .query_row(
+                "SELECT candidate FROM votes WHERE user = ?1",
+                [user],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if previous == Some(candidate) {
+            tx.commit()?;
+            return Ok(VoteChange { changed: vec![] });
+        }
+        tx.execute(
+            "INSERT INTO votes (user, candidate) VALUES (?1, ?2)
+             ON CONFLICT (user) DO UPDATE SET candidate = excluded.candidate",
+            params![user, candidate],
+        )?;
+        let mut changed = Vec::with_capacity(2);
+        for c in previous.into_iter().chain(std::iter::once(candidate)) {
+            let n: i64 = tx.query_row(
+                "SELECT COUNT(*) FROM votes WHERE candidate = ?1",
+                [c],
+                |r| r.get(0),
+            )?;
+            changed.push((c, u64::try_from(n).unwrap_or(0)));
+        }
+        tx.commit()?;
+        Ok(VoteChange { changed })
+    }
+
+    /// The current count of every candidate that has votes.
+    pub fn vote_counts(&self) -> Result<HashMap<i64, u64>, StoreError> {
+        let conn = self.conn();
+        let mut stmt =
+            conn.prepare_cached("SELECT candidate, COUNT(*) FROM votes GROUP BY candidate")?;
+        let rows = stmt.query_map([], |r| {
+            let n: i64 = r.get(1)?;
+            Ok((r.get::<_, i64>(0)?, u64::try_from(n).unwrap_or(0)))
+        })?;
+        rows.collect()
+    }
+
+    /// The candidate `user` currently votes for, if any.
+    pub fn vote_of(&self, user: &str) -> Result<Option<i64>, StoreError> {
+        self.conn()
+            .query_row(
+                "SELECT candidate FROM votes WHERE user = ?1",
+                [user],
+                |r| r.get(0),
+            )
+            .optional()
+    }
+
+    /// Stores a new login session (and drops the expired ones).
+    pub fn insert_session(&self, sid: &str, user: &str, expires_ms: i64, now_ms: i64) -> Result<(), StoreError> {
+        let conn = self.conn();
+        conn.execute("DELETE FROM sessions WHERE expires_ms <= ?1", [now_ms])?;
+        conn.execute(
+            "INSERT INTO sessions (sid, user, expires_ms) VALUES (?1, ?2, ?3)",
+            params![sid, user, expires_ms],
+        )?;
+        Ok(())
+    }
+
+    /// Whether session `sid` of `user` exists (was not logged out) and has not expired at `now_ms`.
+    pub fn session_live(&self, sid: &str, user: &str, now_ms: i64) -> Result<bool, StoreError> {
+        let found: Option<i64> = self
+            .conn()
+            .query_row(
+                "SELECT expires_ms FROM sessions WHERE sid = ?1 AND user = ?2",
+                params![sid, user],
+                |r| r.get(0),
+            )
+            .optional()?;
+        Ok(found.is_some_and(|exp| exp > now_ms))
+    }
+
+    /// Deletes a session (logout).
+    pub fn delete_session(&self, sid: &str) -> Result<(), StoreError> {
+        self.conn().execute("DELETE FROM sessions WHERE sid = ?1", [sid])?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn history_is_bounded_and_oldest_first() {
+        let s = Store::open_in_memory().unwrap();
+        for i in 0..5 {
+            s.append_chat("u", i, &format!("m{i}")).unwrap();
+        }
+        let h = s.chat_history(3).unwrap();
+        let bodies: Vec<_> = h.iter().map(|r| r.body.as_str()).collect();
+        assert_eq!(bodies, ["m2", "m3", "m4"]);
+        assert!(h.windows(2).all(|w| w[0].id < w[1].id));
+    }
+
+    #[test]
+    fn revote_moves_the_vote() {
+        let s = Store::open_in_memory().unwrap();
+        assert_eq!(s.cast_vote("ann", 1).unwrap().changed, [(1, 1)]);
+        assert_eq!(s.cast_vote("bob", 1).unwrap().changed, [(1, 2)]);
+        assert_eq!(s.cast_vote("ann", 2).unwrap().changed, [(1, 1), (2, 1)]);
+        assert_eq!(s.cast_vote("ann", 2).unwrap().changed, []);
+        let counts = s.vote_counts().unwrap();
+        assert_eq!(counts.get(&1), Some(&1));
+        assert_eq!(counts.get(&2), Some(&1));
+        assert_eq!(s.vote_of("ann").unwrap(), Some(2));
+    }
+
+    #[test]
+    fn data_survives_reopen() {
+        let dir = std::env::temp_dir().join(format!("ws-store-test-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        {
+            let s = Store::open(&dir).unwrap();
+            s.append_chat("u1", 7, "kept").unwrap();
+            s.cast_vote("ann", 3).unwrap();
+            s.insert_session("sid1", "ann", 100, 0).unwrap();
+        }
+        let s = Store::open(&dir).unwrap();
+        assert_eq!(s.chat_history(10).unwrap()[0].body, "kept");
+        assert_eq!(s.vote_counts().unwrap().get(&3), Some(&1));
+        assert!(s.session_live("sid1", "ann", 50).unwrap());
+        assert!(!s.session_live("sid1", "ann", 100).unwrap());
+        assert!(!s.session_live("sid1", "bob", 50).unwrap());
+        s.delete_session("sid1").unwrap();
+        assert!(!s.session_live("sid1", "ann", 50).unwrap());
+        drop(s);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

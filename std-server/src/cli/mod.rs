@@ -1,0 +1,5 @@
+//! Command-line support for the `ws-server` binary: limit/timeout flags, the logger, signals.
+
+pub mod logger;
+pub mod options;
+pub mod signals;

@@ -1,0 +1,25 @@
+//! SIGINT/SIGTERM trigger the graceful shutdown (async-signal: a runtime-independent signal
+//! stream from the smol-rs project, so the runtime stays a detail of `main`).
+
+use async_signal::{Signal, Signals};
+use futures_util::StreamExt;
+use ws_server::ShutdownHandle;
+
+/// Waits for SIGINT or SIGTERM, then triggers `handle`; a second signal exits at once.
+pub async fn shutdown_on_signal(handle: ShutdownHandle) {
+    let mut signals = match Signals::new([Signal::Int, Signal::Term]) {
+        Ok(s) => s,
+        Err(e) => {
+            log::error!("cannot install signal handlers: {e}");
+            return;
+        }
+    };
+    if let Some(Ok(sig)) = signals.next().await {
+        log::info!("{sig:?}: graceful shutdown (1001 to every client)");
+        handle.shutdown();
+    }
+    if let Some(Ok(sig)) = signals.next().await {
+        log::warn!("{sig:?} again: exiting now");
+        std::process::exit(1);
+    }
+}

@@ -1,0 +1,190 @@
+//! The client: `connect("ws://host:port/path")` over TCP, or [`client_handshake`] over any
+//! futures-io stream. Nonces and masking keys come from a CSPRNG seeded by the OS; the
+//! `Sec-WebSocket-Accept` check is ws-core's.
+
+use crate::config::{ClientConfig, Config};
+use crate::conn::Stream;
+use crate::error::Error;
+use crate::io_util::{read_until, write_all_until};
+use crate::websocket::WebSocket;
+use async_io::Async;
+use std::net::{TcpStream, ToSocketAddrs};
+use std::time::Instant;
+use ws_core::handshake::{self, ClientRequest, Header, ResponseParser, Status};
+use ws_core::Role;
+
+/// A parsed `ws://` URL.
+#[derive(Debug, PartialEq, Eq)]
+struct Url<'a> {
+    host: &'a str,
+    port: u16,
+    /// `host[:port]` as written (the Host header).
+    authority: &'a str,
+    path: &'a str,
+}
+
+fn parse_url(url: &str) -> Result<Url<'_>, Error> {
+    let rest = url
+        .strip_prefix("ws://")
+        .ok_or(Error::InvalidUrl("only ws:// is supported (no TLS)"))?;
+    let (authority, path) = match rest.find('/') {
+        Some(i) => (
+            rest.get(..i).unwrap_or_default(),
+            rest.get(i..).unwrap_or("/"),
+        ),
+        None => (rest, "/"),
+    };
+    if authority.is_empty() {
+        return Err(Error::InvalidUrl("missing host"));
+    }
+    let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
+        let (h, after) = v6
+            .split_once(']')
+            .ok_or(Error::InvalidUrl("bad IPv6 host"))?;
+        let port = match after.strip_prefix(':') {
+            Some(p) => p.parse().map_err(|_| Error::InvalidUrl("bad port"))?,
+            None if after.is_empty() => 80,
+            None => return Err(Error::InvalidUrl("bad IPv6 host")),
+        };
+        (h, port)
+    } else {
+        match authority.rsplit_once(':') {
+            Some((h, p)) => (h, p.parse().map_err(|_| Error::InvalidUrl("bad port"))?),
+            None => (authority, 80),
+        }
+    };
+    Ok(Url {
+        host,
+        port,
+        authority,
+        path,
+    })
+}
+
+/// Connects to `url` (`ws://host[:port][/path]`) with the default configuration.
+pub async fn connect(url: &str) -> Result<WebSocket, Error> {
+    connect_with(url, ClientConfig::default()).await
+}
+
+/// Connects to `url` with extra headers, subprotocols, an Origin and limits. Name resolution
+/// uses the system resolver (blocking; instant for IP literals and `localhost`).
+pub async fn connect_with(url: &str, cfg: ClientConfig) -> Result<WebSocket, Error> {
+    let u = parse_url(url)?;
+    let addr = (u.host, u.port)
+        .to_socket_addrs()?
+        .next()
+        .ok_or(Error::InvalidUrl("host did not resolve"))?;
+    let stream = Async::<TcpStream>::connect(addr).await?;
+    let _ = stream.get_ref().set_nodelay(true);
+    client_handshake(stream, u.authority, u.path, cfg).await
+}
+
+/// Runs the client handshake over an already connected stream (`host` is the Host header,
+/// `path` the request target) and returns the client-role connection.
+pub async fn client_handshake<S: Stream + 'static>(
+    mut stream: S,
+    host: &str,
+    path: &str,
+    cfg: ClientConfig,
+) -> Result<WebSocket, Error> {
+    let config: &Config = &cfg.config;
+    let deadline = Instant::now() + config.handshake_timeout;
+    let protocols: Vec<&str> = cfg.subprotocols.iter().map(String::as_str).collect();
+    let extra: Vec<(&str, &str)> = cfg
+        .headers
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let request = ClientRequest {
+        host,
+        path,
+        origin: cfg.origin.as_deref(),
+        subprotocols: &protocols,
+        extensions: None,
+        extra_headers: &extra,
+    };
+    let nonce: [u8; 16] = rand::random();
+    let room = 512
+        + host.len()
+        + path.len()
+        + protocols.iter().map(|p| p.len() + 2).sum::<usize>()
+        + extra
+            .iter()
+            .map(|(k, v)| k.len() + v.len() + 4)
+            .sum::<usize>();
+    let mut out = vec![0u8; room];
+    let (n, expected) = handshake::write_client_request(&request, nonce, &mut out)
+        .map_err(|_| Error::InvalidUrl("request header text is not valid"))?;
+    write_all_until(&mut stream, out.get(..n).unwrap_or_default(), deadline)
+        .await
+        .map_err(timeout_or_io)?;
+
+    let mut buf = vec![0u8; config.head.max_head_bytes + 4096];
+    let mut len = 0;
+    let mut parser = ResponseParser::new(config.head);
+    loop {
+        let Some(free) = buf.get_mut(len..).filter(|f| !f.is_empty()) else {
+            return Err(Error::Handshake(ws_core::HandshakeError::HeadTooLarge));
+        };
+        let n = read_until(&mut stream, free, deadline)
+            .await
+            .map_err(timeout_or_io)?;
+        if n == 0 {
+            return Err(Error::Io(std::io::ErrorKind::UnexpectedEof.into()));
+        }
+        len += n;
+        let mut headers: Vec<Header<'_>> = vec![Header::EMPTY; config.head.max_headers];
+        let input = buf.get(..len).unwrap_or_default();
+        match parser.feed(input, &mut headers, &request, &expected) {
+            Ok(Status::Partial) => continue,
+            Ok(Status::Complete((resp, head_len))) => {
+                let subprotocol = resp.subprotocol.map(str::to_owned);
+                let leftover = buf.get(head_len..len).unwrap_or_default();
+                let id = crate::conn::next_id();
+                log::debug!("conn={id} client connected to {host}{path}");
+                return Ok(WebSocket::from_parts(
+                    Box::new(stream),
+                    Role::Client,
+                    config,
+                    leftover,
+                    id,
+                    subprotocol,
+                ));
+            }
+            Err(e) => return Err(Error::Handshake(e)),
+        }
+    }
+}
+
+fn timeout_or_io(e: std::io::Error) -> Error {
+    if e.kind() == std::io::ErrorKind::TimedOut {
+        Error::Timeout
+    } else {
+        Error::Io(e)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_urls() {
+        let u = parse_url("ws://127.0.0.1:9001/chat?room=1").unwrap();
+        assert_eq!(
+            u,
+            Url {
+                host: "127.0.0.1",
+                port: 9001,
+                authority: "127.0.0.1:9001",
+                path: "/chat?room=1"
+            }
+        );
+        let u = parse_url("ws://[::1]:80").unwrap();
+        assert_eq!((u.host, u.port, u.path), ("::1", 80, "/"));
+        assert_eq!(parse_url("ws://localhost").unwrap().port, 80);
+        assert!(parse_url("wss://x").is_err());
+        assert!(parse_url("ws://:1/").is_err() || parse_url("ws://:1/").unwrap().host.is_empty());
+        assert!(parse_url("ws://h:notaport/").is_err());
+    }
+}

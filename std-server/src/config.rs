@@ -1,0 +1,81 @@
+//! Server and client configuration, with documented defaults.
+
+use std::time::Duration;
+use ws_core::limits::HeadLimits;
+use ws_core::Limits;
+
+/// Limits, timeouts and buffer sizes for a server (and the connections it accepts).
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// Frame and message size limits (default 16 MiB frames, 64 MiB messages); past them, 1009.
+    pub limits: Limits,
+    /// Handshake head limits (default 8 KiB, 64 headers); past them, 431.
+    pub head: HeadLimits,
+    /// Time allowed for the whole request head (and body) to arrive (default 10 s).
+    pub handshake_timeout: Duration,
+    /// Send a ping after this long without receiving anything (default 30 s).
+    pub idle_ping: Duration,
+    /// Close with 1011 when no pong arrives this long after the ping (default 30 s).
+    pub pong_timeout: Duration,
+    /// Drop the transport when the peer does not answer our close within this (default 5 s);
+    /// also the grace period of a graceful shutdown.
+    pub close_timeout: Duration,
+    /// Cap on queued outbound bytes per connection (default 1 MiB): reading from the peer pauses
+    /// while it is reached; a [`crate::Writer::send`] past it closes the connection with 1008.
+    pub max_outbound_bytes: usize,
+    /// Most concurrent connections (default 10 000); past it, new requests get 503.
+    pub max_connections: usize,
+    /// Largest accepted HTTP request body (`Content-Length`, e.g. a POST form); past it, 413.
+    /// Default 64 KiB.
+    pub max_request_body: usize,
+    /// Size of each connection's read buffer (default 32 KiB). Echoed messages that fit in it are
+    /// answered straight from it, without allocating.
+    pub read_buffer: usize,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            limits: Limits::DEFAULT,
+            head: HeadLimits::DEFAULT,
+            handshake_timeout: Duration::from_secs(10),
+            idle_ping: Duration::from_secs(30),
+            pong_timeout: Duration::from_secs(30),
+            close_timeout: Duration::from_secs(5),
+            max_outbound_bytes: 1 << 20,
+            max_connections: 10_000,
+            max_request_body: 64 << 10,
+            read_buffer: 32 << 10,
+        }
+    }
+}
+
+impl Config {
+    /// The core's timer intervals in milliseconds (the clock unit this crate feeds ws-core).
+    pub(crate) fn timers(&self) -> ws_core::Timers {
+        ws_core::Timers {
+            idle_ping: nonzero_ms(self.idle_ping),
+            pong_timeout: nonzero_ms(self.pong_timeout),
+            close_timeout: nonzero_ms(self.close_timeout),
+        }
+    }
+}
+
+/// A zero duration disables the timer.
+fn nonzero_ms(d: Duration) -> Option<u64> {
+    let ms = u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
+    (ms > 0).then_some(ms)
+}
+
+/// What a client asks for and how its connection behaves.
+#[derive(Clone, Debug, Default)]
+pub struct ClientConfig {
+    /// Extra request headers (e.g. `Cookie`).
+    pub headers: Vec<(String, String)>,
+    /// Subprotocols to offer, in order of preference.
+    pub subprotocols: Vec<String>,
+    /// The `Origin` header, if any.
+    pub origin: Option<String>,
+    /// Connection limits and timeouts (the server-only fields are ignored).
+    pub config: Config,
+}

@@ -1,0 +1,658 @@
+//! The connection driver: one ws-core [`Connection`] over a futures-io stream, with the read
+//! buffer, the outbox, the timers and the writers' queue. Everything it holds lives in the struct,
+//! so every future built on [`Conn::poll_next`] is cancel-safe.
+//!
+//! One poll round: take the writers' queue into the outbox; process buffered input (stopping when
+//! a message is complete, or while the outbox is at its cap); write the outbox (all replies to one
+//! read leave in one vectored write); read more; run the timers.
+
+use crate::config::Config;
+use crate::message::Message;
+use crate::outbox::Outbox;
+use crate::shared::{Item, Shared};
+use async_io::Timer;
+use futures_io::{AsyncRead, AsyncWrite};
+use std::future::Future;
+use std::io;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+use ws_core::connection::{Timeout, MIN_OUTPUT};
+use ws_core::frame::{apply_mask, FrameHeader, MAX_HEADER_LEN};
+use ws_core::{CloseCode, Connection, Event, Limits, MessageKind, Role, SendError, State};
+
+/// A transport: any futures-io byte stream.
+pub trait Stream: AsyncRead + AsyncWrite + Unpin + Send {}
+impl<T: AsyncRead + AsyncWrite + Unpin + Send> Stream for T {}
+
+/// The close code reported when the transport ended without a close frame (never sent).
+pub(crate) const ABNORMAL: CloseCode = CloseCode(1006);
+
+/// A fresh connection id for logs.
+pub(crate) fn next_id() -> u64 {
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    NEXT.fetch_add(1, Ordering::Relaxed)
+}
+
+/// How data messages are consumed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Mode {
+    /// Reassemble into [`Message`]s for the application.
+    Messages,
+    /// Echo every message back (whole messages in the read buffer without copying them out).
+    Echo,
+}
+
+/// One connection's driver.
+pub(crate) struct Conn {
+    io: Option<Box<dyn Stream>>,
+    core: Connection,
+    role: Role,
+    limits: Limits,
+    rbuf: Box<[u8]>,
+    rstart: usize,
+    rend: usize,
+    /// Bytes of the current frame the core has not consumed yet (0: at a frame boundary).
+    frame_left: u64,
+    /// Whether `frame_left` is tracked (given up once the peer sends an unparsable header).
+    track: bool,
+    out: Outbox,
+    pub(crate) shared: Arc<Shared>,
+    assembly: Vec<u8>,
+    assembling: bool,
+    epoch: Instant,
+    timer: Timer,
+    timer_at: Option<Instant>,
+    close_timeout: Duration,
+    transport_deadline: Option<Instant>,
+    close_info: Option<(CloseCode, String)>,
+    done: bool,
+    bytes_in: u64,
+    bytes_out: u64,
+    pub(crate) subprotocol: Option<String>,
+}
+
+impl Conn {
+    /// A driver for an upgraded `io`; `leftover` are bytes that followed the handshake head.
+    pub(crate) fn new(
+        io: Box<dyn Stream>,
+        role: Role,
+        config: &Config,
+        leftover: &[u8],
+        id: u64,
+        subprotocol: Option<String>,
+    ) -> Self {
+        let size = config.read_buffer.max(leftover.len()).max(1024);
+        let mut rbuf = vec![0u8; size].into_boxed_slice();
+        if let Some(dst) = rbuf.get_mut(..leftover.len()) {
+            dst.copy_from_slice(leftover);
+        }
+        let close_timeout = config.close_timeout;
+        Self {
+            io: Some(io),
+            core: Connection::new(role, config.limits, config.timers(), 0),
+            role,
+            limits: config.limits,
+            rbuf,
+            rstart: 0,
+            rend: leftover.len(),
+            frame_left: 0,
+            track: true,
+            out: Outbox::default(),
+            shared: Arc::new(Shared::new(id, config.max_outbound_bytes.max(1))),
+            assembly: Vec::new(),
+            assembling: false,
+            epoch: Instant::now(),
+            timer: Timer::never(),
+            timer_at: None,
+            close_timeout,
+            transport_deadline: None,
+            close_info: None,
+            done: false,
+            bytes_in: leftover.len() as u64,
+            bytes_out: 0,
+            subprotocol,
+        }
+    }
+
+    /// The connection id.
+    pub(crate) fn id(&self) -> u64 {
+        self.shared.id
+    }
+
+    /// Why the connection closed (or is closing), if known.
+    pub(crate) fn close_info(&self) -> Option<(CloseCode, String)> {
+        self.close_info.clone()
+    }
+
+    /// Whether the transport is gone.
+    pub(crate) fn is_done(&self) -> bool {
+        self.done
+    }
+
+    fn now_ms(&self) -> u64 {
+        u64::try_from(self.epoch.elapsed().as_millis()).unwrap_or(u64::MAX)
+    }
+
+    fn mask(&self) -> [u8; 4] {
+        match self.role {
+            Role::Client => rand::random(),
+            Role::Server => [0; 4],
+        }
+    }
+
+    fn set_close_info(&mut self, code: CloseCode, reason: &str) {
+        if self.close_info.is_none() {
+            self.close_info = Some((code, reason.to_owned()));
+        }
+    }
+
+    /// Queues one whole data message (copying `payload` unless it is large and owned).
+    pub(crate) fn send_message(&mut self, msg: Message) -> Result<(), SendError> {
+        let kind = msg.kind();
+        self.send_owned(kind, msg.into_bytes())
+    }
+
+    fn send_owned(&mut self, kind: MessageKind, mut payload: Vec<u8>) -> Result<(), SendError> {
+        let mask = self.mask();
+        let Self {
+            core, out, role, ..
+        } = self;
+        send_header(core, out, kind, payload.len(), mask)?;
+        if *role == Role::Client {
+            apply_mask(&mut payload, mask, 0);
+        }
+        out.push_owned(payload);
+        Ok(())
+    }
+
+    /// Queues a ping.
+    pub(crate) fn send_ping(&mut self, payload: &[u8]) -> Result<(), SendError> {
+        let mask = self.mask();
+        let Self { core, out, .. } = self;
+        out.write_with(MIN_OUTPUT, |o| split(core.send_ping(payload, mask, o)))
+    }
+
+    /// Queues a close frame (once; later calls are no-ops) and arms the close timeout.
+    pub(crate) fn send_close(&mut self, code: CloseCode, reason: &str) -> Result<(), SendError> {
+        if self.core.state() != State::Open {
+            return Ok(());
+        }
+        let reason = truncate(reason, 123);
+        let (now, mask) = (self.now_ms(), self.mask());
+        let Self { core, out, .. } = self;
+        out.write_with(MIN_OUTPUT, |o| {
+            split(core.send_close(Some(code), reason, now, mask, o))
+        })?;
+        self.set_close_info(code, reason);
+        Ok(())
+    }
+
+    /// Moves the writers' queue into the outbox and registers the waker for new items.
+    fn drain_queue(&mut self, cx: &mut Context<'_>) {
+        let items: Vec<Item> = {
+            let mut q = self.shared.lock();
+            match &q.waker {
+                Some(w) if w.will_wake(cx.waker()) => {}
+                _ => q.waker = Some(cx.waker().clone()),
+            }
+            if q.items.is_empty() {
+                return;
+            }
+            q.items.drain(..).collect()
+        };
+        for item in items {
+            match item {
+                Item::Msg(m) => {
+                    self.shared.queued.fetch_sub(m.len(), Ordering::Relaxed);
+                    if self.core.state() == State::Open {
+                        let _ = self.send_message(m);
+                    }
+                }
+                Item::Close(code, reason) => {
+                    if code == CloseCode::POLICY {
+                        log::warn!(
+                            "conn={} outbound queue over its cap; closing 1008",
+                            self.id()
+                        );
+                    }
+                    let _ = self.send_close(code, &reason);
+                }
+            }
+        }
+        self.shared
+            .outbox
+            .store(self.out.bytes(), Ordering::Relaxed);
+    }
+
+    /// Processes buffered input until it needs more bytes, a message completes (Messages mode),
+    /// or the outbox reaches its cap.
+    fn process_input(&mut self, mode: Mode) -> Option<Message> {
+        loop {
+            if self.out.bytes() >= self.shared.cap || self.core.state() == State::Closed {
+                return None;
+            }
+            let avail = self.rend - self.rstart;
+            if avail == 0 {
+                return None;
+            }
+            if self.core.state() != State::Open {
+                self.track = false;
+            }
+            if self.track && self.frame_left == 0 {
+                let input = self.rbuf.get(self.rstart..self.rend).unwrap_or_default();
+                match FrameHeader::parse(input, self.role) {
+                    Ok(None) => return None,
+                    Ok(Some((h, hl))) => {
+                        let total = hl as u64 + h.payload_len;
+                        let fits = total <= self.rbuf.len() as u64
+                            && h.payload_len <= self.limits.max_frame_payload;
+                        if fits && (avail as u64) < total {
+                            return None;
+                        }
+                        self.frame_left = total;
+                    }
+                    Err(_) => self.track = false,
+                }
+            }
+            let (now, mask) = (self.now_ms(), self.mask());
+            let Self {
+                core,
+                rbuf,
+                rstart,
+                rend,
+                out,
+                assembly,
+                assembling,
+                close_info,
+                frame_left,
+                track,
+                role,
+                shared,
+                ..
+            } = self;
+            let input = rbuf.get_mut(*rstart..*rend)?;
+            let rec = out.write_with(MIN_OUTPUT, |o| match core.receive(input, o, now, mask) {
+                Ok(r) => (r.written, Some(r)),
+                Err(_) => (0, None),
+            });
+            let rec = rec?;
+            *rstart += rec.consumed;
+            *frame_left = frame_left.saturating_sub(rec.consumed as u64);
+            let Some(event) = rec.event else {
+                if rec.consumed == 0 {
+                    return None;
+                }
+                continue;
+            };
+            match event {
+                Event::Data { kind, payload, end } => match mode {
+                    Mode::Echo if !*assembling && end => {
+                        echo(core, out, *role, kind, payload);
+                    }
+                    Mode::Echo => {
+                        assembly.extend_from_slice(payload);
+                        *assembling = !end;
+                        if end {
+                            echo_assembled(core, out, *role, kind, assembly);
+                        }
+                    }
+                    Mode::Messages => {
+                        assembly.extend_from_slice(payload);
+                        *assembling = !end;
+                        if end {
+                            return Some(to_message(kind, std::mem::take(assembly)));
+                        }
+                    }
+                },
+                Event::Ping(_) | Event::Pong(_) => {}
+                Event::Close { code, reason } => {
+                    let code = code.unwrap_or(CloseCode(1005));
+                    log::debug!("conn={} peer close {}", shared.id, code.0);
+                    if close_info.is_none() {
+                        *close_info = Some((code, reason.to_owned()));
+                    }
+                }
+                Event::Failed(e) => {
+                    log::info!(
+                        "conn={} protocol error {:?} -> close {}",
+                        shared.id,
+                        e,
+                        e.close_code().0
+                    );
+                    *track = false;
+                    if close_info.is_none() {
+                        *close_info = Some((e.close_code(), format!("{e:?}")));
+                    }
+                }
+            }
+        }
+    }
+
+    /// Drives the connection; `Ready(Some)` for a complete message (Messages mode),
+    /// `Ready(None)` once the transport is closed.
+    pub(crate) fn poll_next(&mut self, cx: &mut Context<'_>, mode: Mode) -> Poll<Option<Message>> {
+        loop {
+            if self.done {
+                return Poll::Ready(None);
+            }
+            self.drain_queue(cx);
+            if let Some(m) = self.process_input(mode) {
+                let _ = self.poll_write(cx);
+                return Poll::Ready(Some(m));
+            }
+            let mut progress = match self.poll_write(cx) {
+                Poll::Ready(Ok(n)) => n > 0,
+                Poll::Ready(Err(e)) => {
+                    self.abort(&e);
+                    continue;
+                }
+                Poll::Pending => false,
+            };
+            if self.core.state() == State::Closed {
+                if self.transport_deadline.is_none() {
+                    self.transport_deadline = Some(Instant::now() + self.close_timeout);
+                }
+                if self.out.is_empty() {
+                    progress |= self.poll_finish_closed(cx);
+                }
+            } else if self.out.bytes() < self.shared.cap {
+                progress |= self.poll_read(cx);
+            }
+            progress |= self.poll_timers(cx);
+            if !progress {
+                return Poll::Pending;
+            }
+        }
+    }
+
+    /// Writes the outbox without blocking.
+    fn poll_write(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<usize>> {
+        if self.out.is_empty() {
+            return Poll::Ready(Ok(0));
+        }
+        let Some(io) = self.io.as_mut() else {
+            return Poll::Ready(Err(io::ErrorKind::NotConnected.into()));
+        };
+        let r = self.out.poll_write(io, cx);
+        if let Poll::Ready(Ok(n)) = r {
+            self.bytes_out += n as u64;
+        }
+        self.shared
+            .outbox
+            .store(self.out.bytes(), Ordering::Relaxed);
+        r
+    }
+
+    /// Writes until the outbox is empty (or the transport fails).
+    pub(crate) fn poll_flush(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        while !self.out.is_empty() {
+            match self.poll_write(cx) {
+                Poll::Ready(Ok(_)) => {}
+                Poll::Ready(Err(e)) => {
+                    self.abort(&e);
+                    return Poll::Ready(Err(e));
+                }
+                Poll::Pending => return Poll::Pending,
+            }
+        }
+        Poll::Ready(Ok(()))
+    }
+
+    /// Reads more input; returns whether anything happened.
+    fn poll_read(&mut self, cx: &mut Context<'_>) -> bool {
+        if self.rstart == self.rend {
+            self.rstart = 0;
+            self.rend = 0;
+        } else if self.rend == self.rbuf.len() && self.rstart > 0 {
+            self.rbuf.copy_within(self.rstart..self.rend, 0);
+            self.rend -= self.rstart;
+            self.rstart = 0;
+        }
+        let (Some(io), Some(buf)) = (self.io.as_mut(), self.rbuf.get_mut(self.rend..)) else {
+            return false;
+        };
+        if buf.is_empty() {
+            return false;
+        }
+        match Pin::new(io).poll_read(cx, buf) {
+            Poll::Ready(Ok(0)) => {
+                self.set_close_info(ABNORMAL, "transport closed without a close frame");
+                self.finish();
+                true
+            }
+            Poll::Ready(Ok(n)) => {
+                self.rend += n;
+                self.bytes_in += n as u64;
+                true
+            }
+            Poll::Ready(Err(e)) if e.kind() == io::ErrorKind::Interrupted => true,
+            Poll::Ready(Err(e)) => {
+                self.abort(&e);
+                true
+            }
+            Poll::Pending => false,
+        }
+    }
+
+    /// After the close handshake: the server closes TCP first; the client waits for the
+    /// server's FIN (bounded by the transport deadline).
+    fn poll_finish_closed(&mut self, cx: &mut Context<'_>) -> bool {
+        let Some(io) = self.io.as_mut() else {
+            self.finish();
+            return true;
+        };
+        match self.role {
+            Role::Server => match Pin::new(io).poll_close(cx) {
+                Poll::Ready(_) => {
+                    self.finish();
+                    true
+                }
+                Poll::Pending => false,
+            },
+            Role::Client => {
+                let mut scratch = [0u8; 256];
+                match Pin::new(io).poll_read(cx, &mut scratch) {
+                    Poll::Ready(Ok(n)) if n > 0 => true,
+                    Poll::Ready(_) => {
+                        self.finish();
+                        true
+                    }
+                    Poll::Pending => false,
+                }
+            }
+        }
+    }
+
+    /// Runs due timers and arms the timer for the next deadline; returns whether one fired.
+    fn poll_timers(&mut self, cx: &mut Context<'_>) -> bool {
+        if self.done {
+            return false;
+        }
+        let now = Instant::now();
+        if let Some(d) = self.transport_deadline {
+            if now >= d {
+                log::info!(
+                    "conn={} peer did not finish closing in time; dropping",
+                    self.id()
+                );
+                self.set_close_info(ABNORMAL, "close timeout");
+                self.finish();
+                return true;
+            }
+        }
+        let core_at = self
+            .core
+            .poll_timeout()
+            .map(|ms| self.epoch + Duration::from_millis(ms));
+        if core_at.is_some_and(|at| now >= at) {
+            self.run_core_timeout();
+            return true;
+        }
+        let next = match (core_at, self.transport_deadline) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        let Some(next) = next else {
+            return false;
+        };
+        if self.timer_at != Some(next) {
+            self.timer.set_at(next);
+            self.timer_at = Some(next);
+        }
+        if Pin::new(&mut self.timer).poll(cx).is_ready() {
+            self.timer_at = None;
+            return true;
+        }
+        false
+    }
+
+    fn run_core_timeout(&mut self) {
+        let (now, mask) = (self.now_ms(), self.mask());
+        let Self { core, out, .. } = self;
+        let r = out.write_with(MIN_OUTPUT, |o| match core.handle_timeout(now, mask, o) {
+            Ok(Timeout::Ping(n)) => (n, Ok(Timeout::Ping(n))),
+            Ok(Timeout::PongOverdue(n)) => (n, Ok(Timeout::PongOverdue(n))),
+            Ok(t) => (0, Ok(t)),
+            Err(e) => (0, Err(e)),
+        });
+        match r {
+            Ok(Timeout::Ping(_)) => log::debug!("conn={} idle: ping sent", self.id()),
+            Ok(Timeout::PongOverdue(_)) => {
+                log::info!("conn={} no pong in time: closing 1011", self.id());
+                self.set_close_info(CloseCode::INTERNAL_ERROR, "pong timeout");
+            }
+            Ok(Timeout::DropTransport) => {
+                log::info!(
+                    "conn={} peer did not answer our close in time; dropping",
+                    self.id()
+                );
+                self.set_close_info(ABNORMAL, "close timeout");
+                self.finish();
+            }
+            Ok(_) | Err(_) => {}
+        }
+    }
+
+    fn abort(&mut self, e: &io::Error) {
+        log::debug!("conn={} transport error: {e}", self.id());
+        self.set_close_info(ABNORMAL, "transport error");
+        self.finish();
+    }
+
+    /// Drops the transport and logs the outcome (once).
+    fn finish(&mut self) {
+        if self.done {
+            return;
+        }
+        self.done = true;
+        self.io = None;
+        self.out.clear();
+        self.shared.outbox.store(0, Ordering::Relaxed);
+        self.shared.lock().closed = true;
+        let code = self.close_info.as_ref().map_or(ABNORMAL.0, |(c, _)| c.0);
+        log::info!(
+            "conn={} closed code={} bytes_in={} bytes_out={}",
+            self.id(),
+            code,
+            self.bytes_in,
+            self.bytes_out
+        );
+    }
+}
+
+impl Drop for Conn {
+    fn drop(&mut self) {
+        if !self.done {
+            self.set_close_info(ABNORMAL, "dropped by the application");
+            self.finish();
+        }
+    }
+}
+
+/// Writes a data frame header for a whole message of `len` bytes.
+fn send_header(
+    core: &mut Connection,
+    out: &mut Outbox,
+    kind: MessageKind,
+    len: usize,
+    mask: [u8; 4],
+) -> Result<(), SendError> {
+    out.write_with(MAX_HEADER_LEN, |o| {
+        split(core.send_data_header(kind, len as u64, true, mask, o))
+    })
+}
+
+/// Echoes one whole message straight from the read buffer.
+fn echo(core: &mut Connection, out: &mut Outbox, role: Role, kind: MessageKind, payload: &[u8]) {
+    let mask = match role {
+        Role::Client => rand::random(),
+        Role::Server => [0; 4],
+    };
+    if send_header(core, out, kind, payload.len(), mask).is_err() {
+        return;
+    }
+    match role {
+        Role::Server => out.extend(payload),
+        Role::Client => {
+            let mut v = payload.to_vec();
+            apply_mask(&mut v, mask, 0);
+            out.push_owned(v);
+        }
+    }
+}
+
+/// Echoes a reassembled message: small ones are copied (the buffer is kept for the next
+/// message), large ones are handed to the outbox without a copy.
+fn echo_assembled(
+    core: &mut Connection,
+    out: &mut Outbox,
+    role: Role,
+    kind: MessageKind,
+    assembly: &mut Vec<u8>,
+) {
+    if assembly.len() <= 16 << 10 || role == Role::Client {
+        echo(core, out, role, kind, assembly);
+        assembly.clear();
+        if assembly.capacity() > 256 << 10 {
+            *assembly = Vec::new();
+        }
+    } else if send_header(core, out, kind, assembly.len(), [0; 4]).is_ok() {
+        out.push_owned(std::mem::take(assembly));
+    } else {
+        *assembly = Vec::new();
+    }
+}
+
+/// A message from reassembled bytes (text already validated by ws-core).
+fn to_message(kind: MessageKind, bytes: Vec<u8>) -> Message {
+    match kind {
+        MessageKind::Binary => Message::Binary(bytes),
+        MessageKind::Text => match String::from_utf8(bytes) {
+            Ok(s) => Message::Text(s),
+            Err(e) => {
+                log::error!("ws-core passed invalid UTF-8 text; delivering as binary");
+                Message::Binary(e.into_bytes())
+            }
+        },
+    }
+}
+
+/// Adapts a "bytes written" result to [`Outbox::write_with`].
+fn split<E>(r: Result<usize, E>) -> (usize, Result<(), E>) {
+    match r {
+        Ok(n) => (n, Ok(())),
+        Err(e) => (0, Err(e)),
+    }
+}
+
+/// `s` cut to at most `max` bytes on a character boundary.
+pub(crate) fn truncate(s: &str, max: usize) -> &str {
+    let mut end = s.len().min(max);
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    s.get(..end).unwrap_or_default()
+}

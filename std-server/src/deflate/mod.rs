@@ -1,0 +1,196 @@
+//! permessage-deflate (RFC 7692) for ws-server: the settings, and the per-connection codec on
+//! zlib-rs.
+//!
+//! Why zlib-rs, used directly: RFC 7692 needs raw deflate with LZ77 windows below 15 bits and a
+//! sync flush. miniz_oxide (flate2's default backend) ignores window sizes, so it cannot honour
+//! `server_max_window_bits`. flate2's `zlib-rs` backend can, but flate2 has no way to set zlib's
+//! memory level, which sizes the compressor's block buffers. zlib-rs (the Trifecta Tech
+//! Foundation's Rust port of zlib, the backend flate2 itself ships) exposes both through a safe
+//! API, with no C toolchain.
+//!
+//! Memory (measured by `tests/deflate_memory.rs` with a counting allocator): a zlib-rs
+//! compressor costs about 130 KiB + 4 × 2^window_bits bytes whatever the memory level (its hash
+//! table has a fixed 64 Ki entries), so by default the server asks for no context takeover on its
+//! side and compresses with one compressor per thread, shared by every connection on that thread
+//! (each message is compressed in one synchronous call). Each connection holds only an inflater,
+//! created at its first compressed message: about 7 KiB of state + 2^window_bits bytes of window,
+//! with the client's window limited to 12 bits when its offer allows (browsers' offers do).
+
+mod decoder;
+mod encoder;
+
+pub use decoder::{Decoder, InflateError, STEP};
+pub use encoder::{CompressError, Encoder};
+
+use std::cell::RefCell;
+use ws_core::deflate::{ClientOffer, Direction, PerMessageDeflate, ServerPolicy};
+use ws_core::Role;
+
+/// permessage-deflate settings, for both roles.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DeflateConfig {
+    /// What a server agrees to ([`ServerPolicy::DISABLED`] declines every offer). Default: on,
+    /// 15-bit server window without context takeover (a shared per-thread compressor), the
+    /// client's window limited to 12 bits when its offer allows, client context takeover kept.
+    pub policy: ServerPolicy,
+    /// What a client offers (`None`: no offer). Default:
+    /// `permessage-deflate; client_no_context_takeover; client_max_window_bits`.
+    pub offer: Option<ClientOffer>,
+    /// Compression level 0..=9 (default 6, zlib's default).
+    pub level: u8,
+    /// zlib memory level 1..=9 for a dedicated compressor's block buffers (default 4).
+    pub mem_level: u8,
+    /// Messages shorter than this are sent uncompressed (default 64 bytes).
+    pub min_message_size: usize,
+}
+
+impl DeflateConfig {
+    /// The defaults, see the field docs.
+    pub const DEFAULT: Self = Self {
+        policy: ServerPolicy {
+            enabled: true,
+            server_max_window_bits: 15,
+            client_max_window_bits: 12,
+            server_no_context_takeover: true,
+            client_no_context_takeover: false,
+        },
+        offer: Some(ClientOffer {
+            server_max_window_bits: None,
+            client_max_window_bits: Some(15),
+            server_no_context_takeover: false,
+            client_no_context_takeover: true,
+        }),
+        level: 6,
+        mem_level: 4,
+        min_message_size: 64,
+    };
+
+    /// Extension off in both roles.
+    pub const DISABLED: Self = Self {
+        policy: ServerPolicy::DISABLED,
+        offer: None,
+        ..Self::DEFAULT
+    };
+}
+
+impl Default for DeflateConfig {
+    fn default() -> Self {
+        Self::DEFAULT
+    }
+}
+
+/// The per-connection permessage-deflate state: compresses what this side sends and inflates
+/// what it receives, with the negotiated parameters.
+#[derive(Debug)]
+pub struct Session {
+    params: PerMessageDeflate,
+    outgoing: Direction,
+    incoming: Direction,
+    level: u8,
+    mem_level: u8,
+    min_message_size: usize,
+    /// A dedicated compressor, only with context takeover (created at the first message).
+    encoder: Option<Encoder>,
+    /// The inflater, created at the first compressed message; dropped after each message without
+    /// context takeover.
+    decoder: Option<Decoder>,
+}
+
+impl Session {
+    /// The state for a connection where `params` were agreed, on the `role` side.
+    pub fn new(params: PerMessageDeflate, role: Role, config: &DeflateConfig) -> Self {
+        Self {
+            params,
+            outgoing: params.outgoing(role),
+            incoming: params.incoming(role),
+            level: config.level,
+            mem_level: config.mem_level,
+            min_message_size: config.min_message_size,
+            encoder: None,
+            decoder: None,
+        }
+    }
+
+    /// The agreed parameters.
+    pub fn params(&self) -> PerMessageDeflate {
+        self.params
+    }
+
+    /// Compresses `message` into `out` (appended) and returns `true`, or returns `false` with `out`
+    /// untouched when the message should go uncompressed (shorter than the threshold, or, without
+    /// context takeover, not made smaller by compression).
+    pub fn compress(&mut self, message: &[u8], out: &mut Vec<u8>) -> Result<bool, CompressError> {
+        if message.len() < self.min_message_size {
+            return Ok(false);
+        }
+        let start = out.len();
+        let bits = self.outgoing.zlib_window_bits();
+        if self.outgoing.no_context_takeover {
+            with_shared_encoder(self.level, bits, self.mem_level, |enc| enc.compress_message(message, out))?;
+            if out.len() - start >= message.len() {
+                // The context was dropped anyway, so sending this one plain is invisible to the peer.
+                out.truncate(start);
+                return Ok(false);
+            }
+            return Ok(true);
+        }
+        let (level, mem_level) = (self.level, self.mem_level);
+        let encoder = self
+            .encoder
+            .get_or_insert_with(|| Encoder::new(level, bits, mem_level, false));
+        encoder.compress_message(message, out)?;
+        Ok(true)
+    }
+
+    /// Inflates a piece of a compressed message (the payload chunks of its frames, in order) and
+    /// appends it to `out`; `end` marks the last piece. Fails with [`InflateError::TooBig`] (1009)
+    /// as soon as `out` would exceed `limit`, having allocated at most `limit + STEP`.
+    pub fn inflate(&mut self, input: &[u8], end: bool, out: &mut Vec<u8>, limit: usize) -> Result<(), InflateError> {
+        let incoming = self.incoming;
+        let decoder = self
+            .decoder
+            .get_or_insert_with(|| Decoder::new(incoming.zlib_window_bits(), incoming.no_context_takeover));
+        let result = decoder.inflate_into(input, end, out, limit);
+        if result.is_err() || (end && incoming.no_context_takeover) {
+            self.decoder = None;
+        }
+        result
+    }
+}
+
+thread_local! {
+    /// Compressors without context takeover, one per (level, window bits, memory level).
+    static SHARED: RefCell<Vec<((u8, u8, u8), Encoder)>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Runs `f` with this thread's shared compressor for these settings (a fresh one if it is busy).
+/// Sound because such a compressor resets after each message and `f` compresses whole messages.
+fn with_shared_encoder<R>(
+    level: u8,
+    bits: u8,
+    mem_level: u8,
+    f: impl FnOnce(&mut Encoder) -> Result<R, CompressError>,
+) -> Result<R, CompressError> {
+    let key = (level, bits, mem_level);
+    SHARED.with(|cell| {
+        let Ok(mut shared) = cell.try_borrow_mut() else {
+            return f(&mut Encoder::new(level, bits, mem_level, true));
+        };
+        let index = match shared.iter().position(|(k, _)| *k == key) {
+            Some(i) => i,
+            None => {
+                shared.push((key, Encoder::new(level, bits, mem_level, true)));
+                shared.len() - 1
+            }
+        };
+        let Some((_, encoder)) = shared.get_mut(index) else {
+            return f(&mut Encoder::new(level, bits, mem_level, true));
+        };
+        let result = f(encoder);
+        if result.is_err() {
+            // Never leave a half-written message in a shared compressor.
+            *encoder = Encoder::new(level, bits, mem_level, true);
+        }
+        result
+    })
+}

@@ -1,0 +1,54 @@
+//! The error type of this crate.
+
+use std::fmt;
+use std::io;
+
+/// Why an operation failed.
+#[non_exhaustive]
+#[derive(Debug)]
+pub enum Error {
+    /// The transport failed.
+    Io(io::Error),
+    /// The connection is closed or closing: nothing more can be sent.
+    Closed,
+    /// The outbound queue is over its cap: the connection is being closed with 1008.
+    Backpressure,
+    /// The opening handshake failed (ours or the peer's fault, see the variant).
+    Handshake(ws_core::HandshakeError),
+    /// The opening handshake did not complete in time.
+    Timeout,
+    /// A URL that is not `ws://host[:port][/path]`.
+    InvalidUrl(&'static str),
+    /// Bad arguments to a send call (e.g. a ping or close reason longer than 125 bytes).
+    InvalidInput(ws_core::SendError),
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Io(e) => write!(f, "io: {e}"),
+            Self::Closed => f.write_str("connection closed"),
+            Self::Backpressure => f.write_str("outbound queue over its cap; connection closed"),
+            Self::Handshake(e) => write!(f, "handshake: {e}"),
+            Self::Timeout => f.write_str("handshake timed out"),
+            Self::InvalidUrl(why) => write!(f, "invalid url: {why}"),
+            Self::InvalidInput(e) => write!(f, "invalid input: {e:?}"),
+        }
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Self::Io(e) => Some(e),
+            Self::Handshake(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+impl From<io::Error> for Error {
+    fn from(e: io::Error) -> Self {
+        Self::Io(e)
+    }
+}

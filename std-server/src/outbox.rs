@@ -1,0 +1,172 @@
+//! The outbound byte queue of one connection: coalesced small writes, large payloads kept as
+//! their own buffers (no copy), written with vectored writes, buffers recycled (no allocation in
+//! the steady state of an echo loop).
+
+use futures_io::AsyncWrite;
+use std::collections::VecDeque;
+use std::io::{self, IoSlice};
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+/// Chunks up to this size take appended writes; larger payloads get their own chunk.
+const COALESCE: usize = 64 << 10;
+/// At most this many chunks are handed to one vectored write.
+const MAX_SLICES: usize = 16;
+
+/// Pending outbound bytes, in order.
+#[derive(Debug, Default)]
+pub(crate) struct Outbox {
+    /// Chunks and whether more bytes may be appended to them.
+    chunks: VecDeque<(Vec<u8>, bool)>,
+    /// Bytes of the front chunk already written.
+    front_pos: usize,
+    /// Total bytes not yet written.
+    bytes: usize,
+    /// Emptied small chunks kept for reuse.
+    spare: Vec<Vec<u8>>,
+}
+
+impl Outbox {
+    /// Bytes not yet written.
+    pub(crate) fn bytes(&self) -> usize {
+        self.bytes
+    }
+
+    /// Whether everything has been written.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.bytes == 0
+    }
+
+    /// The back chunk, with room for `room` more bytes, coalescing when possible.
+    fn tail(&mut self, room: usize) -> &mut Vec<u8> {
+        let fits = matches!(self.chunks.back(), Some((v, true)) if v.len() + room <= COALESCE.max(v.capacity()));
+        if !fits {
+            let mut v = self.spare.pop().unwrap_or_default();
+            v.clear();
+            v.reserve(room.max(4096));
+            self.chunks.push_back((v, room <= COALESCE));
+        }
+        match self.chunks.back_mut() {
+            Some((v, _)) => v,
+            None => unreachable_tail(),
+        }
+    }
+
+    /// Lets `f` write into `room` bytes at the end; `f` returns how many it wrote and a value.
+    pub(crate) fn write_with<T>(
+        &mut self,
+        room: usize,
+        f: impl FnOnce(&mut [u8]) -> (usize, T),
+    ) -> T {
+        let v = self.tail(room);
+        let old = v.len();
+        v.resize(old + room, 0);
+        let (n, t) = f(v.get_mut(old..).unwrap_or_default());
+        let n = n.min(room);
+        v.truncate(old + n);
+        self.bytes += n;
+        t
+    }
+
+    /// Appends a copy of `data`.
+    pub(crate) fn extend(&mut self, data: &[u8]) {
+        if data.is_empty() {
+            return;
+        }
+        self.tail(data.len()).extend_from_slice(data);
+        self.bytes += data.len();
+    }
+
+    /// Appends `data`, taking ownership of large buffers instead of copying them.
+    pub(crate) fn push_owned(&mut self, data: Vec<u8>) {
+        if data.len() <= 16 << 10 {
+            self.extend(&data);
+        } else {
+            self.bytes += data.len();
+            self.chunks.push_back((data, false));
+        }
+    }
+
+    /// Writes as much as the transport takes without blocking; returns the bytes written, or
+    /// `Pending` (waker registered) when nothing could be written.
+    pub(crate) fn poll_write<W: AsyncWrite + Unpin + ?Sized>(
+        &mut self,
+        io: &mut W,
+        cx: &mut Context<'_>,
+    ) -> Poll<io::Result<usize>> {
+        let mut total = 0;
+        while !self.is_empty() {
+            let mut slices = [IoSlice::new(&[]); MAX_SLICES];
+            let mut count = 0;
+            for (i, (chunk, _)) in self.chunks.iter().take(MAX_SLICES).enumerate() {
+                let start = if i == 0 { self.front_pos } else { 0 };
+                if let (Some(slot), Some(bytes)) = (slices.get_mut(i), chunk.get(start..)) {
+                    *slot = IoSlice::new(bytes);
+                    count = i + 1;
+                }
+            }
+            let slices = slices.get(..count).unwrap_or_default();
+            match Pin::new(&mut *io).poll_write_vectored(cx, slices) {
+                Poll::Ready(Ok(0)) => return Poll::Ready(Err(io::ErrorKind::WriteZero.into())),
+                Poll::Ready(Ok(n)) => {
+                    self.advance(n);
+                    total += n;
+                }
+                Poll::Ready(Err(e)) if e.kind() == io::ErrorKind::Interrupted => {}
+                Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+                Poll::Pending if total > 0 => return Poll::Ready(Ok(total)),
+                Poll::Pending => return Poll::Pending,
+            }
+        }
+        Poll::Ready(Ok(total))
+    }
+
+    /// Marks `n` bytes as written, recycling emptied small chunks.
+    fn advance(&mut self, mut n: usize) {
+        self.bytes -= n.min(self.bytes);
+        while n > 0 {
+            let Some((front, _)) = self.chunks.front() else {
+                break;
+            };
+            let left = front.len() - self.front_pos;
+            if n < left {
+                self.front_pos += n;
+                return;
+            }
+            n -= left;
+            self.front_pos = 0;
+            if let Some((v, small)) = self.chunks.pop_front() {
+                if small && v.capacity() <= 2 * COALESCE && self.spare.len() < 2 {
+                    self.spare.push(v);
+                }
+            }
+        }
+        // Drop leading empty chunks so `front_pos` stays meaningful.
+        while matches!(self.chunks.front(), Some((v, _)) if v.len() == self.front_pos && self.bytes > 0)
+        {
+            self.chunks.pop_front();
+            self.front_pos = 0;
+        }
+        if self.bytes == 0 {
+            while let Some((v, small)) = self.chunks.pop_front() {
+                if small && v.capacity() <= 2 * COALESCE && self.spare.len() < 2 {
+                    self.spare.push(v);
+                }
+            }
+            self.front_pos = 0;
+        }
+    }
+
+    /// Forgets everything not yet written.
+    pub(crate) fn clear(&mut self) {
+        self.chunks.clear();
+        self.front_pos = 0;
+        self.bytes = 0;
+    }
+}
+
+/// `tail` always leaves a back chunk; this is never reached.
+#[cold]
+fn unreachable_tail() -> ! {
+    unreachable!("Outbox::tail pushed a chunk")
+}

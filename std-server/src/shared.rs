@@ -1,0 +1,97 @@
+//! State shared between a connection's driver (the reader side) and its [`crate::Writer`]s: the
+//! queue of messages other tasks want sent, its byte count, and the driver's waker.
+
+use crate::message::Message;
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, MutexGuard};
+use std::task::Waker;
+use ws_core::CloseCode;
+
+/// Something a writer asked the driver to send.
+#[derive(Debug)]
+pub(crate) enum Item {
+    /// A data message.
+    Msg(Message),
+    /// A close frame with this code and reason.
+    Close(CloseCode, String),
+}
+
+/// The queue and its bookkeeping.
+#[derive(Debug, Default)]
+pub(crate) struct Queue {
+    /// Items in order.
+    pub(crate) items: VecDeque<Item>,
+    /// The driver to wake when an item arrives.
+    pub(crate) waker: Option<Waker>,
+    /// Set once the connection can send nothing more.
+    pub(crate) closed: bool,
+}
+
+/// Shared by the driver and every writer of one connection.
+#[derive(Debug)]
+pub(crate) struct Shared {
+    /// The connection id (for logs).
+    pub(crate) id: u64,
+    /// The outbound cap in bytes.
+    pub(crate) cap: usize,
+    /// Payload bytes in `queue`.
+    pub(crate) queued: AtomicUsize,
+    /// Bytes in the driver's outbox (updated by the driver).
+    pub(crate) outbox: AtomicUsize,
+    queue: Mutex<Queue>,
+}
+
+impl Shared {
+    /// New shared state for connection `id` with outbound cap `cap`.
+    pub(crate) fn new(id: u64, cap: usize) -> Self {
+        Self {
+            id,
+            cap,
+            queued: AtomicUsize::new(0),
+            outbox: AtomicUsize::new(0),
+            queue: Mutex::new(Queue::default()),
+        }
+    }
+
+    /// The queue, even if a holder panicked.
+    pub(crate) fn lock(&self) -> MutexGuard<'_, Queue> {
+        self.queue.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Bytes waiting to be sent (queued plus in the outbox).
+    pub(crate) fn pending(&self) -> usize {
+        self.queued.load(Ordering::Relaxed) + self.outbox.load(Ordering::Relaxed)
+    }
+
+    /// Enqueues `item` and wakes the driver (no-op once closed). Returns false if closed.
+    pub(crate) fn push(&self, item: Item) -> bool {
+        let mut q = self.lock();
+        if q.closed {
+            return false;
+        }
+        if let Item::Msg(m) = &item {
+            self.queued.fetch_add(m.len(), Ordering::Relaxed);
+        }
+        q.items.push_back(item);
+        if let Some(w) = q.waker.take() {
+            w.wake();
+        }
+        true
+    }
+
+    /// Drops queued messages and asks for a close (the overflow path).
+    pub(crate) fn abort_with(&self, code: CloseCode, reason: &str) {
+        let mut q = self.lock();
+        if q.closed {
+            return;
+        }
+        q.items.clear();
+        self.queued.store(0, Ordering::Relaxed);
+        q.items.push_back(Item::Close(code, reason.to_owned()));
+        q.closed = true;
+        if let Some(w) = q.waker.take() {
+            w.wake();
+        }
+    }
+}

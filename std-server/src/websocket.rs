@@ -1,0 +1,229 @@
+//! The application's view of one connection: [`WebSocket`], and its [`Reader`] / [`Writer`]
+//! halves.
+//!
+//! Progress: a connection reads, writes and runs its timers only while one of its futures is
+//! polled. Keep a `recv()` pending (the usual `while let Some(m) = ws.recv().await` loop); the
+//! messages queued by [`Writer`]s from other tasks are sent while it waits.
+//!
+//! Cancel safety: [`WebSocket::recv`] and [`Reader::recv`] are cancel-safe (all state lives in
+//! the connection, so a `select!` that drops the future loses no message). [`WebSocket::send`],
+//! [`WebSocket::ping`] and [`WebSocket::close`] are not "all or nothing": once called, the frame
+//! is queued in full and goes out with the next poll of any method even if the future is
+//! dropped. [`Writer::send`] is not async at all.
+
+use crate::config::Config;
+use crate::conn::{Conn, Mode, Stream};
+use crate::error::Error;
+use crate::message::Message;
+use crate::shared::{Item, Shared};
+use std::future::poll_fn;
+use std::sync::Arc;
+use std::task::Poll;
+use ws_core::{CloseCode, Role, SendError};
+
+/// One WebSocket connection (server or client role) over any futures-io stream.
+pub struct WebSocket {
+    conn: Conn,
+}
+
+impl std::fmt::Debug for WebSocket {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WebSocket").field("id", &self.id()).finish()
+    }
+}
+
+impl WebSocket {
+    /// Wraps a stream on which the opening handshake is already done. `leftover` are bytes
+    /// received after the handshake head (they are processed as frames first).
+    pub fn from_upgraded<S: Stream + 'static>(
+        stream: S,
+        role: Role,
+        config: &Config,
+        leftover: &[u8],
+    ) -> Self {
+        Self::from_parts(
+            Box::new(stream),
+            role,
+            config,
+            leftover,
+            crate::conn::next_id(),
+            None,
+        )
+    }
+
+    pub(crate) fn from_parts(
+        io: Box<dyn Stream>,
+        role: Role,
+        config: &Config,
+        leftover: &[u8],
+        id: u64,
+        subprotocol: Option<String>,
+    ) -> Self {
+        Self {
+            conn: Conn::new(io, role, config, leftover, id, subprotocol),
+        }
+    }
+
+    pub(crate) fn shared(&self) -> Arc<Shared> {
+        self.conn.shared.clone()
+    }
+
+    /// The connection id used in logs.
+    pub fn id(&self) -> u64 {
+        self.conn.id()
+    }
+
+    /// The negotiated subprotocol, if any.
+    pub fn subprotocol(&self) -> Option<&str> {
+        self.conn.subprotocol.as_deref()
+    }
+
+    /// The next message; `None` once the connection is closed (see [`WebSocket::close_info`]).
+    /// Pings are answered and the close handshake completed on the way. Cancel-safe.
+    pub async fn recv(&mut self) -> Option<Message> {
+        poll_fn(|cx| self.conn.poll_next(cx, Mode::Messages)).await
+    }
+
+    /// Sends a message and waits until it is written to the transport.
+    pub async fn send(&mut self, m: Message) -> Result<(), Error> {
+        if self.conn.is_done() {
+            return Err(Error::Closed);
+        }
+        self.conn.send_message(m).map_err(send_error)?;
+        self.flush().await
+    }
+
+    /// Sends a ping (payload at most 125 bytes) and waits until it is written.
+    pub async fn ping(&mut self, payload: &[u8]) -> Result<(), Error> {
+        if self.conn.is_done() {
+            return Err(Error::Closed);
+        }
+        self.conn.send_ping(payload).map_err(send_error)?;
+        self.flush().await
+    }
+
+    /// Starts the close handshake with `code` and `reason` (cut to 123 bytes) and drives the
+    /// connection until the transport is closed (messages still arriving are discarded). Bounded
+    /// by the close timeout.
+    pub async fn close(&mut self, code: CloseCode, reason: &str) -> Result<(), Error> {
+        if self.conn.is_done() {
+            return Err(Error::Closed);
+        }
+        self.conn.send_close(code, reason).map_err(send_error)?;
+        poll_fn(|cx| loop {
+            match self.conn.poll_next(cx, Mode::Messages) {
+                Poll::Ready(Some(_)) => continue,
+                Poll::Ready(None) => return Poll::Ready(()),
+                Poll::Pending => return Poll::Pending,
+            }
+        })
+        .await;
+        Ok(())
+    }
+
+    /// Why the connection closed: the close code received (or sent, if we closed first or failed
+    /// the connection; 1006 when the transport ended without a close, 1005 for an empty close).
+    pub fn close_info(&self) -> Option<(CloseCode, String)> {
+        self.conn.close_info()
+    }
+
+    /// Echoes every message back until the connection closes (the reference echo server). Whole
+    /// messages that fit the read buffer are echoed from it without allocating; the replies to all
+    /// frames of one read leave in one write.
+    pub async fn echo(mut self) {
+        poll_fn(|cx| self.conn.poll_next(cx, Mode::Echo).map(|_| ())).await;
+    }
+
+    /// Splits into a reader (drives the connection) and a cloneable, non-blocking writer.
+    pub fn split(self) -> (Reader, Writer) {
+        let writer = Writer {
+            shared: self.conn.shared.clone(),
+        };
+        (Reader { ws: self }, writer)
+    }
+
+    async fn flush(&mut self) -> Result<(), Error> {
+        poll_fn(|cx| self.conn.poll_flush(cx)).await?;
+        Ok(())
+    }
+}
+
+/// Maps a ws-core send error to this crate's error.
+fn send_error(e: SendError) -> Error {
+    match e {
+        SendError::Closing => Error::Closed,
+        other => Error::InvalidInput(other),
+    }
+}
+
+/// The reading half: receives messages and drives the connection (including the writes queued by
+/// [`Writer`]s). Dropping it drops the transport.
+#[derive(Debug)]
+pub struct Reader {
+    ws: WebSocket,
+}
+
+impl Reader {
+    /// The next message; `None` once closed. Cancel-safe.
+    pub async fn recv(&mut self) -> Option<Message> {
+        self.ws.recv().await
+    }
+
+    /// Why the connection closed (see [`WebSocket::close_info`]).
+    pub fn close_info(&self) -> Option<(CloseCode, String)> {
+        self.ws.close_info()
+    }
+
+    /// The connection id used in logs.
+    pub fn id(&self) -> u64 {
+        self.ws.id()
+    }
+}
+
+/// The writing half: cheap to clone, `Send + Sync`, usable from any task; never blocks.
+#[derive(Clone, Debug)]
+pub struct Writer {
+    shared: Arc<Shared>,
+}
+
+impl Writer {
+    /// Queues a message without waiting. If the queued bytes would pass the cap
+    /// ([`Config::max_outbound_bytes`]; a single message is always accepted into an empty queue),
+    /// the connection is closed with 1008 and `Err(Error::Backpressure)` returned; after the
+    /// connection closed, `Err(Error::Closed)`.
+    pub fn send(&self, m: Message) -> Result<(), Error> {
+        let pending = self.shared.pending();
+        if pending > 0 && pending.saturating_add(m.len()) > self.shared.cap {
+            self.shared
+                .abort_with(CloseCode::POLICY, "outbound queue over its cap");
+            return Err(Error::Backpressure);
+        }
+        if self.shared.push(Item::Msg(m)) {
+            Ok(())
+        } else {
+            Err(Error::Closed)
+        }
+    }
+
+    /// Asks the connection to close with `code` and `reason` after the messages already queued.
+    pub fn close(&self, code: CloseCode, reason: &str) {
+        if self.shared.push(Item::Close(code, reason.to_owned())) {
+            self.shared.lock().closed = true;
+        }
+    }
+
+    /// The connection id used in logs.
+    pub fn id(&self) -> u64 {
+        self.shared.id
+    }
+
+    /// Bytes queued and not yet written.
+    pub fn queued_bytes(&self) -> usize {
+        self.shared.pending()
+    }
+
+    /// Whether the connection can no longer send.
+    pub fn is_closed(&self) -> bool {
+        self.shared.lock().closed
+    }
+}
