@@ -1,0 +1,160 @@
+//! Running wstest in both modes against our server and our client.
+
+use std::env;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use crate::process::{free_port, Child};
+use crate::{spec, testee};
+
+/// The agent name of the server role in the reports.
+pub const SERVER_AGENT: &str = "ws-server";
+/// The agent name of the client role in the reports.
+pub const CLIENT_AGENT: &str = "ws-client";
+
+/// Upper bound for a whole fuzzingclient run (CI must stay well inside its 90 minutes).
+const FUZZINGCLIENT_LIMIT: Duration = Duration::from_secs(30 * 60);
+/// Upper bound for one client-role case.
+const CASE_LIMIT: Duration = Duration::from_secs(60);
+
+/// Where the tools are.
+pub struct Tools {
+    /// The ws-server binary (run as `ws-server echo --addr 127.0.0.1:PORT`).
+    pub server_bin: PathBuf,
+    /// Autobahn's wstest.
+    pub wstest: PathBuf,
+}
+
+impl Tools {
+    /// Resolves the defaults: ws-server next to this binary, wstest in the install cache.
+    pub fn locate(server_bin: Option<PathBuf>, wstest: Option<PathBuf>) -> Result<Tools, String> {
+        let server_bin = match server_bin {
+            Some(p) => p,
+            None => env::current_exe()
+                .map_err(|e| format!("current_exe: {e}"))?
+                .with_file_name("ws-server"),
+        };
+        let wstest = match wstest {
+            Some(p) => p,
+            None => {
+                let home = match env::var_os("AUTOBAHN_HOME") {
+                    Some(h) => PathBuf::from(h),
+                    None => PathBuf::from(env::var_os("HOME").ok_or("HOME is not set")?)
+                        .join(".cache/ws-autobahn"),
+                };
+                home.join("venv/bin/wstest")
+            }
+        };
+        for p in [&server_bin, &wstest] {
+            if !p.is_file() {
+                return Err(format!(
+                    "{} not found (build with `cargo build --release -p ws-server`, install with scripts/install-autobahn)",
+                    p.display()
+                ));
+            }
+        }
+        Ok(Tools { server_bin, wstest })
+    }
+}
+
+/// Creates `dir` empty (old per-case reports would otherwise linger).
+pub fn fresh_dir(dir: &Path) -> Result<(), String> {
+    if dir.exists() {
+        fs::remove_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    }
+    fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))
+}
+
+fn write(path: &Path, text: &str) -> Result<(), String> {
+    fs::write(path, text).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// Server role: our echo server on a free port, `wstest -m fuzzingclient` against it; reports in
+/// `out/server`. Returns the wall time.
+pub fn server_role(tools: &Tools, out: &Path, cases: &[String]) -> Result<Duration, String> {
+    let dir = out.join("server");
+    fresh_dir(&dir)?;
+    let port = free_port()?;
+    let addr = format!("127.0.0.1:{port}");
+    let mut server = Child::spawn(
+        "ws-server echo",
+        Command::new(&tools.server_bin).args(["echo", "--addr", &addr]),
+        &out.join("ws-server.log"),
+    )?;
+    server.wait_listening(port, Duration::from_secs(10))?;
+
+    let spec_path = out.join("fuzzingclient.json");
+    let url = format!("ws://{addr}");
+    write(
+        &spec_path,
+        &spec::fuzzingclient(&dir.to_string_lossy(), SERVER_AGENT, &url, cases),
+    )?;
+    eprintln!("conformance: server role: wstest -m fuzzingclient against {url}");
+    let started = Instant::now();
+    let mut wstest = Child::spawn(
+        "wstest fuzzingclient",
+        Command::new(&tools.wstest)
+            .args(["-m", "fuzzingclient", "-s"])
+            .arg(&spec_path),
+        &out.join("fuzzingclient.log"),
+    )?;
+    let status = wstest.wait_timeout(FUZZINGCLIENT_LIMIT)?;
+    let took = started.elapsed();
+    if !status.success() {
+        return Err(format!(
+            "wstest fuzzingclient: {status}; log tail:\n{}",
+            wstest.log_tail(2000)
+        ));
+    }
+    if let Some(status) = server.try_wait()? {
+        return Err(format!(
+            "ws-server exited during the run ({status}); log tail:\n{}",
+            server.log_tail(2000)
+        ));
+    }
+    Ok(took)
+}
+
+/// Client role: `wstest -m fuzzingserver` on a free port, our echo client against it; reports in
+/// `out/client`. Returns the wall time.
+pub fn client_role(tools: &Tools, out: &Path, cases: &[String]) -> Result<Duration, String> {
+    let dir = out.join("client");
+    fresh_dir(&dir)?;
+    let port = free_port()?;
+    let url = format!("ws://127.0.0.1:{port}");
+    let spec_path = out.join("fuzzingserver.json");
+    write(
+        &spec_path,
+        &spec::fuzzingserver(&dir.to_string_lossy(), &url, cases),
+    )?;
+    let mut wstest = Child::spawn(
+        "wstest fuzzingserver",
+        Command::new(&tools.wstest)
+            .args(["-m", "fuzzingserver", "-u", "0", "-s"])
+            .arg(&spec_path),
+        &out.join("fuzzingserver.log"),
+    )?;
+    wstest.wait_listening(port, Duration::from_secs(60))?;
+    eprintln!("conformance: client role: our client against wstest -m fuzzingserver at {url}");
+    let started = Instant::now();
+    let run = testee::run(&url, CLIENT_AGENT, CASE_LIMIT)?;
+    let took = started.elapsed();
+    for case in &run.timed_out {
+        eprintln!(
+            "conformance: client testee: case #{case} hit the {} s limit",
+            CASE_LIMIT.as_secs()
+        );
+    }
+    for (case, e) in &run.connect_errors {
+        eprintln!("conformance: client testee: case #{case}: {e}");
+    }
+    if !dir.join("index.json").is_file() {
+        return Err(format!(
+            "fuzzingserver wrote no index.json; log tail:\n{}",
+            wstest.log_tail(2000)
+        ));
+    }
+    Ok(took)
+}

@@ -1,0 +1,89 @@
+//! The client-role testee: an echo client on `ws_server::connect`, driven by `wstest -m fuzzingserver`.
+
+use std::time::{Duration, Instant};
+
+use async_std::future::timeout;
+use ws_server::Message;
+
+/// What the testee did, for the log.
+#[derive(Debug, Default)]
+pub struct TesteeRun {
+    /// Cases run.
+    pub cases: u32,
+    /// Cases that hit the per-case time limit (their report will show what went wrong).
+    pub timed_out: Vec<u32>,
+    /// Cases whose connection could not be opened, with the error.
+    pub connect_errors: Vec<(u32, String)>,
+}
+
+/// Runs every case of the fuzzingserver at `base` (`ws://127.0.0.1:PORT`) as `agent`, each at
+/// most `per_case`, then asks it to write the reports.
+pub fn run(base: &str, agent: &str, per_case: Duration) -> Result<TesteeRun, String> {
+    async_std::task::block_on(run_all(base, agent, per_case))
+}
+
+async fn run_all(base: &str, agent: &str, per_case: Duration) -> Result<TesteeRun, String> {
+    let count = case_count(base).await?;
+    eprintln!("conformance: client testee: {count} cases");
+    let mut run = TesteeRun::default();
+    let started = Instant::now();
+    for case in 1..=count {
+        let url = format!("{base}/runCase?case={case}&agent={agent}");
+        match timeout(per_case, echo(&url)).await {
+            Err(_) => run.timed_out.push(case),
+            Ok(Err(e)) => run.connect_errors.push((case, e)),
+            Ok(Ok(())) => {}
+        }
+        run.cases += 1;
+        if case % 100 == 0 {
+            eprintln!(
+                "conformance: client testee: {case}/{count} cases, {} s",
+                started.elapsed().as_secs()
+            );
+        }
+    }
+    let url = format!("{base}/updateReports?agent={agent}");
+    timeout(Duration::from_secs(60), drain(&url))
+        .await
+        .map_err(|_| "updateReports timed out".to_owned())??;
+    Ok(run)
+}
+
+/// Asks `/getCaseCount`: the server sends the number as a text message, then closes.
+async fn case_count(base: &str) -> Result<u32, String> {
+    let url = format!("{base}/getCaseCount");
+    let mut ws = ws_server::connect(&url)
+        .await
+        .map_err(|e| format!("{url}: {e}"))?;
+    let mut count = None;
+    while let Some(msg) = timeout(Duration::from_secs(30), ws.recv())
+        .await
+        .map_err(|_| format!("{url}: no answer"))?
+    {
+        if let Message::Text(t) = msg {
+            count = t.trim().parse::<u32>().ok();
+        }
+    }
+    count.ok_or_else(|| format!("{url}: no case count received"))
+}
+
+/// Echoes every message back (text as text, binary as binary) until the connection closes.
+async fn echo(url: &str) -> Result<(), String> {
+    let mut ws = ws_server::connect(url).await.map_err(|e| e.to_string())?;
+    while let Some(msg) = ws.recv().await {
+        if ws.send(msg).await.is_err() {
+            // The connection failed; keep reading until recv reports the end.
+            continue;
+        }
+    }
+    Ok(())
+}
+
+/// Connects and reads until the server closes.
+async fn drain(url: &str) -> Result<(), String> {
+    let mut ws = ws_server::connect(url)
+        .await
+        .map_err(|e| format!("{url}: {e}"))?;
+    while ws.recv().await.is_some() {}
+    Ok(())
+}
