@@ -97,7 +97,8 @@ impl From<BufferTooSmall> for SendError {
 #[non_exhaustive]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum HandshakeError {
-    /// The request line or a header line is not valid HTTP/1.1 (400).
+    /// The start line or a header line is not valid HTTP/1.1 (lines must end in CR LF), or a
+    /// request has more than one Host header (400).
     Malformed,
     /// A header value holds a control or non-ASCII byte (400).
     InvalidHeaderValue,
