@@ -3,6 +3,11 @@
 
 mod common;
 use common::*;
+use ws_core::handshake::{
+    write_accept_response, write_client_request, Accept, ClientRequest, Header, RequestParser,
+    ResponseParser, Status,
+};
+use ws_core::limits::HeadLimits;
 use ws_core::{CloseCode, MessageKind, State};
 
 /// Both ends; `send_*` helpers put frames on the wire, `pump` delivers them.
@@ -161,4 +166,64 @@ fn pair_close_with_each_valid_code_from_either_side() {
             assert_eq!(p.server.conn.state(), State::Closed);
         }
     }
+}
+
+#[test]
+fn pair_handshake_then_frames_sent_in_the_same_segment() {
+    let request = ClientRequest {
+        host: "127.0.0.1:8000",
+        path: "/chat?room=1",
+        origin: Some("http://localhost:63342"),
+        subprotocols: &["chat"],
+        extensions: None,
+        extra_headers: &[],
+    };
+    let mut buf = [0u8; 512];
+    let (n, expected) = write_client_request(&request, [7; 16], &mut buf).unwrap();
+    let mut p = Pair::new();
+    // The client's first frame follows the head in the same TCP segment.
+    let mut wire = buf[..n].to_vec();
+    p.client_send(MessageKind::Text, b"first", true);
+    wire.append(&mut p.to_server);
+
+    let mut parser = RequestParser::new(HeadLimits::DEFAULT);
+    let mut headers = [Header::EMPTY; 16];
+    let (head_len, response) = {
+        let Ok(Status::Complete((req, len))) = parser.feed(&wire, &mut headers) else {
+            panic!("complete head expected");
+        };
+        assert_eq!((req.path, req.query), ("/chat", Some("room=1")));
+        let upgrade = req.upgrade().unwrap();
+        assert_eq!(req.subprotocols().collect::<Vec<_>>(), ["chat"]);
+        let accept = Accept {
+            subprotocol: Some("chat"),
+            ..Accept::default()
+        };
+        let mut out = [0u8; 512];
+        let m = write_accept_response(upgrade.key, &accept, &mut out).unwrap();
+        (len, out[..m].to_vec())
+    };
+    // The bytes after the head are the first frame.
+    assert_eq!(
+        p.server.feed(&wire[head_len..]),
+        vec![Ev::Data(MessageKind::Text, b"first".to_vec(), true)]
+    );
+
+    // The server's 101 and its first frame arrive together too.
+    let mut to_client = response.clone();
+    p.server_send(MessageKind::Text, b"welcome", true);
+    to_client.append(&mut p.to_client);
+    let mut parser = ResponseParser::new(HeadLimits::DEFAULT);
+    let mut headers = [Header::EMPTY; 16];
+    let Ok(Status::Complete((resp, len))) =
+        parser.feed(&to_client, &mut headers, &request, &expected)
+    else {
+        panic!("valid 101 expected");
+    };
+    assert_eq!(resp.subprotocol, Some("chat"));
+    assert_eq!(len, response.len());
+    assert_eq!(
+        p.client.feed(&to_client[len..]),
+        vec![Ev::Data(MessageKind::Text, b"welcome".to_vec(), true)]
+    );
 }
