@@ -1,0 +1,209 @@
+//! Shared helpers for the loopback integration tests: an in-process server on its own thread,
+//! a tungstenite client, raw frame writing/reading, RSS measurement.
+#![allow(dead_code)]
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+use ws_server::{Config, Handler, Server, ShutdownHandle};
+
+/// A server running on a background thread (async-std executor).
+pub struct TestServer {
+    pub addr: SocketAddr,
+    pub handle: ShutdownHandle,
+    pub thread: Option<JoinHandle<std::io::Result<()>>>,
+}
+
+impl TestServer {
+    /// Triggers the graceful shutdown and waits for `serve` to return; returns how long it took.
+    pub fn shutdown(mut self) -> Duration {
+        let t = Instant::now();
+        self.handle.shutdown();
+        if let Some(th) = self.thread.take() {
+            th.join().expect("server thread").expect("serve result");
+        }
+        t.elapsed()
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        self.handle.shutdown();
+    }
+}
+
+/// Starts the echo server with `config` on a free loopback port.
+pub fn start(config: Config) -> TestServer {
+    start_with(config, ws_server::echo_handler())
+}
+
+/// Starts a server with `handler`.
+pub fn start_with<H: Handler>(config: Config, handler: H) -> TestServer {
+    let server = async_std::task::block_on(Server::bind("127.0.0.1:0", config)).expect("bind");
+    let addr = server.local_addr();
+    let handle = server.shutdown_handle();
+    let thread = std::thread::spawn(move || async_std::task::block_on(server.serve(handler)));
+    TestServer {
+        addr,
+        handle,
+        thread: Some(thread),
+    }
+}
+
+/// Short timeouts for tests that exercise them.
+pub fn short_timeouts() -> Config {
+    Config {
+        handshake_timeout: Duration::from_millis(300),
+        close_timeout: Duration::from_millis(300),
+        ..Config::default()
+    }
+}
+
+/// A TCP connection with read/write timeouts so no test can hang.
+pub fn tcp(addr: SocketAddr) -> TcpStream {
+    let s = TcpStream::connect(addr).expect("connect");
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    s.set_write_timeout(Some(Duration::from_secs(10))).unwrap();
+    s.set_nodelay(true).unwrap();
+    s
+}
+
+/// A tungstenite client connected to `addr`.
+pub fn client(addr: SocketAddr) -> tungstenite::WebSocket<TcpStream> {
+    let (ws, resp) = tungstenite::client(format!("ws://{addr}/"), tcp(addr)).expect("handshake");
+    assert_eq!(resp.status(), 101);
+    ws
+}
+
+/// Asserts that a fresh client gets its message echoed (the server survived whatever came before).
+pub fn assert_echo_works(addr: SocketAddr) {
+    let mut ws = client(addr);
+    ws.send(tungstenite::Message::text("still alive")).unwrap();
+    let m = ws.read().unwrap();
+    assert_eq!(m, tungstenite::Message::text("still alive"));
+    ws.close(None).unwrap();
+    while ws.read().is_ok() {}
+}
+
+/// The upgrade request for `path`.
+pub fn upgrade_request(path: &str) -> String {
+    format!(
+        "GET {path} HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+    )
+}
+
+/// Reads an HTTP response head byte by byte (so nothing after it is consumed).
+pub fn read_head(s: &mut TcpStream) -> String {
+    let mut head = Vec::new();
+    let mut b = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        let n = s.read(&mut b).expect("read head");
+        assert_eq!(n, 1, "EOF in response head: {:?}", String::from_utf8_lossy(&head));
+        head.push(b[0]);
+    }
+    String::from_utf8(head).unwrap()
+}
+
+/// A raw, upgraded connection.
+pub fn raw(addr: SocketAddr) -> TcpStream {
+    let mut s = tcp(addr);
+    s.write_all(upgrade_request("/").as_bytes()).unwrap();
+    let head = read_head(&mut s);
+    assert!(head.starts_with("HTTP/1.1 101"), "{head}");
+    assert!(head.contains("s3pPLMBiTxaQ9kYGzzhZRbK+xOo="), "{head}");
+    s
+}
+
+/// A masked client frame.
+pub fn frame(fin: bool, opcode: u8, payload: &[u8]) -> Vec<u8> {
+    frame_raw(if fin { 0x80 } else { 0 } | opcode, payload)
+}
+
+/// A masked client frame with the first byte given.
+pub fn frame_raw(b0: u8, payload: &[u8]) -> Vec<u8> {
+    let key = [0x37, 0xfa, 0x21, 0x3d];
+    let mut out = vec![b0];
+    let len = payload.len();
+    if len < 126 {
+        out.push(0x80 | len as u8);
+    } else if len <= 0xffff {
+        out.push(0x80 | 126);
+        out.extend_from_slice(&(len as u16).to_be_bytes());
+    } else {
+        out.push(0x80 | 127);
+        out.extend_from_slice(&(len as u64).to_be_bytes());
+    }
+    out.extend_from_slice(&key);
+    out.extend(payload.iter().enumerate().map(|(i, b)| b ^ key[i % 4]));
+    out
+}
+
+/// A close frame with `code` and `reason`.
+pub fn close_frame(code: u16, reason: &[u8]) -> Vec<u8> {
+    let mut p = code.to_be_bytes().to_vec();
+    p.extend_from_slice(reason);
+    frame(true, 8, &p)
+}
+
+/// One server frame: (first byte, payload). Panics on EOF or a masked frame.
+pub fn read_frame(s: &mut TcpStream) -> (u8, Vec<u8>) {
+    let mut h = [0u8; 2];
+    s.read_exact(&mut h).expect("frame header");
+    assert_eq!(h[1] & 0x80, 0, "server frames are not masked");
+    let len = match h[1] & 0x7f {
+        126 => {
+            let mut b = [0u8; 2];
+            s.read_exact(&mut b).unwrap();
+            u16::from_be_bytes(b) as usize
+        }
+        127 => {
+            let mut b = [0u8; 8];
+            s.read_exact(&mut b).unwrap();
+            u64::from_be_bytes(b) as usize
+        }
+        n => n as usize,
+    };
+    let mut p = vec![0u8; len];
+    s.read_exact(&mut p).expect("frame payload");
+    (h[0], p)
+}
+
+/// Reads frames until a close; returns its code (None for an empty close).
+pub fn read_close(s: &mut TcpStream) -> Option<u16> {
+    loop {
+        let (b0, p) = read_frame(s);
+        if b0 & 0x0f == 8 {
+            assert_eq!(b0 & 0x80, 0x80);
+            return (p.len() >= 2).then(|| u16::from_be_bytes([p[0], p[1]]));
+        }
+    }
+}
+
+/// Asserts the server closes the TCP connection within `within` (EOF or reset).
+pub fn assert_closed_within(s: &mut TcpStream, within: Duration) -> Duration {
+    let t = Instant::now();
+    s.set_read_timeout(Some(within)).unwrap();
+    let mut buf = [0u8; 4096];
+    loop {
+        match s.read(&mut buf) {
+            Ok(0) => return t.elapsed(),
+            Ok(_) => continue,
+            Err(e)
+                if e.kind() == std::io::ErrorKind::WouldBlock
+                    || e.kind() == std::io::ErrorKind::TimedOut =>
+            {
+                panic!("server did not close the connection within {within:?}")
+            }
+            Err(_) => return t.elapsed(),
+        }
+    }
+}
+
+/// This process's resident set size in bytes.
+pub fn rss() -> usize {
+    let statm = std::fs::read_to_string("/proc/self/statm").unwrap();
+    let pages: usize = statm.split_whitespace().nth(1).unwrap().parse().unwrap();
+    pages * 4096
+}
