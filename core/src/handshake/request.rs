@@ -57,8 +57,9 @@ impl RequestParser {
     /// bytes after the head belong to the next layer and must be kept.
     ///
     /// Only the bytes not seen by an earlier call are examined. `input` must start with the bytes
-    /// given before (a shorter input returns `Partial`). Errors are final: 431 as soon as a limit
-    /// is exceeded, 400 for a malformed line or header value.
+    /// given before (a shorter input returns `Partial`). An error ends the parse (answer it with
+    /// [`super::write_error_response`] and drop the parser): 431 as soon as a limit is exceeded,
+    /// 400 for a malformed line or header value.
     pub fn feed<'a, 'h>(
         &mut self,
         input: &'a [u8],

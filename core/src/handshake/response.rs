@@ -59,6 +59,19 @@ pub(crate) fn valid_extra(headers: &[(&str, &str)]) -> bool {
 /// The subprotocol must be a token, the extensions and extra header values visible ASCII (with
 /// spaces and tabs), extra header names tokens, else [`WriteError::InvalidHeaderText`]. When `out`
 /// is too small, `BufferTooSmall::needed` is the total length (and `out` holds a partial head).
+///
+/// ```
+/// use ws_core::handshake::{write_accept_response, Accept};
+///
+/// let mut out = [0u8; 256];
+/// let accept = Accept { subprotocol: Some("chat"), ..Accept::default() };
+/// let len = write_accept_response("dGhlIHNhbXBsZSBub25jZQ==", &accept, &mut out).unwrap();
+/// assert_eq!(
+///     &out[..len],
+///     b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+///       Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\nSec-WebSocket-Protocol: chat\r\n\r\n"
+/// );
+/// ```
 pub fn write_accept_response(
     key: &str,
     accept: &Accept<'_>,
