@@ -1,7 +1,8 @@
 //! Incremental UTF-8 validation (RFC 6455 §8.1) that fails fast on the first invalid byte,
 //! accepts a code point split across chunks, and takes an ASCII fast path.
 //!
-//! The bulk of each chunk is checked by `core::str::from_utf8` (word-at-a-time ASCII fast path);
+//! The bulk of each chunk is checked by `simdutf8` (SIMD, with an ASCII fast path; see the
+//! `runtime-simd` feature), falling back to `core::str::from_utf8` (word-at-a-time ASCII path);
 //! the at most three bytes of a code point that straddles two chunks go through a small state
 //! machine that rejects a prefix as soon as no continuation can make it valid (`F4 90`, `ED A0`,
 //! `E0 80`, `C0`...), so a bad text frame fails at once rather than at the end of the message.
@@ -100,7 +101,7 @@ impl Utf8Validator {
             };
             rest = tail;
         }
-        match core::str::from_utf8(rest) {
+        match simdutf8::compat::from_utf8(rest) {
             Ok(_) => Ok(()),
             Err(e) if e.error_len().is_some() => Err(InvalidUtf8),
             Err(e) => {

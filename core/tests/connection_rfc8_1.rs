@@ -115,3 +115,32 @@ fn validator_agrees_with_std_on_every_two_and_three_byte_sequence_fed_bytewise()
     }
     let _ = buf;
 }
+
+#[test]
+fn rfc8_1_impossible_continuation_in_the_next_fragment_fails_at_once() {
+    for (first, second) in [
+        (&b"\xF4"[..], &b"\x90"[..]),
+        (b"\xED", b"\xA0"),
+        (b"\xE0", b"\x80"),
+        (b"\xF0", b"\x80"),
+        (b"\xF0\x90", b"\xC0"),
+        (b"\xE2\x82", b"A"),
+    ] {
+        let mut d = Driver::new(server());
+        let bytes = [
+            client_frame(false, OpCode::Text, first),
+            client_frame(false, OpCode::Continuation, second),
+        ]
+        .concat();
+        let events = d.feed(&bytes);
+        assert_eq!(
+            events,
+            vec![
+                Ev::Data(MessageKind::Text, first.to_vec(), false),
+                Ev::Failed(ProtocolError::InvalidUtf8)
+            ],
+            "{first:x?} {second:x?}"
+        );
+        assert_eq!(d.written, CLOSE_1007);
+    }
+}
