@@ -40,6 +40,9 @@ impl Keys {
     }
 }
 
+/// A data chunk as received: kind, bytes, whether it ends the message.
+type Chunk = (MessageKind, Vec<u8>, bool);
+
 /// Feeds all of `wire` to `conn`, printing each event; returns the bytes the connection wrote
 /// (pongs, close echoes) and the events' data chunks for an echo.
 fn deliver(
@@ -47,7 +50,7 @@ fn deliver(
     conn: &mut Connection,
     wire: &mut Vec<u8>,
     keys: &mut Keys,
-) -> (Vec<u8>, Vec<(MessageKind, Vec<u8>, bool)>) {
+) -> (Vec<u8>, Vec<Chunk>) {
     let mut replies = Vec::new();
     let mut data = Vec::new();
     let mut out = [0u8; MIN_OUTPUT];
