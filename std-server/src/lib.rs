@@ -18,6 +18,7 @@
 #![deny(missing_docs)]
 
 mod accept;
+pub mod apps;
 mod client;
 mod config;
 mod conn;

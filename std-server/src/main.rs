@@ -24,6 +24,8 @@ struct Cli {
 enum Command {
     /// Echo every text and binary message back (the server Autobahn and the benchmarks run against).
     Echo(ServerOptions),
+    /// Serve the demo apps: echo page, chat room, live voting (http://127.0.0.1:8000 by default).
+    Serve(ws_server::apps::cli::ServeArgs),
 }
 
 fn parse_level(s: &str) -> Result<log::LevelFilter, String> {
@@ -36,6 +38,12 @@ fn main() -> ExitCode {
     let result = async_std::task::block_on(async {
         match cli.command {
             Command::Echo(opts) => run(opts, ws_server::echo_handler()).await,
+            Command::Serve(args) => {
+                ws_server::apps::cli::serve(&args, |h| {
+                    async_std::task::spawn(cli::signals::shutdown_on_signal(h));
+                })
+                .await
+            }
         }
     });
     match result {

@@ -24,24 +24,58 @@ fn expect_close(addr: std::net::SocketAddr, bytes: &[u8], expected: Option<u16>,
 #[test]
 fn valid_close_codes_are_echoed() {
     let server = start(Config::default());
-    for code in [1000u16, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 3000, 3999, 4000, 4999] {
-        expect_close(server.addr, &close_frame(code, b"bye"), Some(code), &format!("code {code}"));
+    for code in [
+        1000u16, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 3000, 3999, 4000, 4999,
+    ] {
+        expect_close(
+            server.addr,
+            &close_frame(code, b"bye"),
+            Some(code),
+            &format!("code {code}"),
+        );
     }
     // Empty close payload: an empty close comes back.
     expect_close(server.addr, &frame(true, 8, b""), None, "empty close");
     // A 123-byte UTF-8 reason is fine.
-    expect_close(server.addr, &close_frame(1000, &[b'r'; 123]), Some(1000), "long reason");
+    expect_close(
+        server.addr,
+        &close_frame(1000, &[b'r'; 123]),
+        Some(1000),
+        "long reason",
+    );
 }
 
 #[test]
 fn invalid_close_codes_get_1002() {
     let server = start(Config::default());
-    for code in [0u16, 999, 1004, 1005, 1006, 1015, 1016, 1100, 2000, 2999, 5000, 65535] {
-        expect_close(server.addr, &close_frame(code, b""), Some(1002), &format!("code {code}"));
+    for code in [
+        0u16, 999, 1004, 1005, 1006, 1015, 1016, 1100, 2000, 2999, 5000, 65535,
+    ] {
+        expect_close(
+            server.addr,
+            &close_frame(code, b""),
+            Some(1002),
+            &format!("code {code}"),
+        );
     }
-    expect_close(server.addr, &frame(true, 8, &[0x03]), Some(1002), "1-byte close payload");
-    expect_close(server.addr, &close_frame(1000, &[0xce, 0xba, 0xff]), Some(1007), "bad UTF-8 reason");
-    expect_close(server.addr, &close_frame(1000, &[b'r'; 124]), Some(1002), "close payload of 126 bytes");
+    expect_close(
+        server.addr,
+        &frame(true, 8, &[0x03]),
+        Some(1002),
+        "1-byte close payload",
+    );
+    expect_close(
+        server.addr,
+        &close_frame(1000, &[0xce, 0xba, 0xff]),
+        Some(1007),
+        "bad UTF-8 reason",
+    );
+    expect_close(
+        server.addr,
+        &close_frame(1000, &[b'r'; 124]),
+        Some(1002),
+        "close payload of 126 bytes",
+    );
 }
 
 #[test]
@@ -58,11 +92,38 @@ fn protocol_violations_get_their_close_code() {
         ("fragmented ping", frame(false, 9, b"p"), 1002),
         ("ping of 126 bytes", frame(true, 9, &[0u8; 126]), 1002),
         ("continuation without start", frame(true, 0, b"x"), 1002),
-        ("text while a fragmented message is open", [frame(false, 1, b"a"), frame(true, 1, b"b")].concat(), 1002),
-        ("invalid UTF-8 text", frame(true, 1, &[0xce, 0xba, 0xe1, 0xbd, 0xb9, 0xcf, 0x83, 0xce, 0xbc, 0xce, 0xb5, 0xed, 0xa0, 0x80]), 1007),
-        ("invalid UTF-8 across fragments", [frame(false, 1, &[0xce]), frame(true, 0, &[0x41])].concat(), 1007),
-        ("truncated code point at message end", frame(true, 1, &[0xe2, 0x82]), 1007),
-        ("non-minimal 16-bit length", vec![0x82, 0x80 | 126, 0, 5, 1, 2, 3, 4, 0, 0, 0, 0, 0], 1002),
+        (
+            "text while a fragmented message is open",
+            [frame(false, 1, b"a"), frame(true, 1, b"b")].concat(),
+            1002,
+        ),
+        (
+            "invalid UTF-8 text",
+            frame(
+                true,
+                1,
+                &[
+                    0xce, 0xba, 0xe1, 0xbd, 0xb9, 0xcf, 0x83, 0xce, 0xbc, 0xce, 0xb5, 0xed, 0xa0,
+                    0x80,
+                ],
+            ),
+            1007,
+        ),
+        (
+            "invalid UTF-8 across fragments",
+            [frame(false, 1, &[0xce]), frame(true, 0, &[0x41])].concat(),
+            1007,
+        ),
+        (
+            "truncated code point at message end",
+            frame(true, 1, &[0xe2, 0x82]),
+            1007,
+        ),
+        (
+            "non-minimal 16-bit length",
+            vec![0x82, 0x80 | 126, 0, 5, 1, 2, 3, 4, 0, 0, 0, 0, 0],
+            1002,
+        ),
     ];
     for (what, bytes, code) in cases {
         expect_close(server.addr, &bytes, Some(code), what);

@@ -67,7 +67,10 @@ fn thousand_pipelined_frames_in_one_write_are_answered_in_order() {
     s.write_all(&bytes).unwrap();
     assert!(read_head(&mut s).starts_with("HTTP/1.1 101"));
     for i in 0..1000u32 {
-        assert_eq!(read_frame(&mut s), (0x81, format!("message {i}").into_bytes()));
+        assert_eq!(
+            read_frame(&mut s),
+            (0x81, format!("message {i}").into_bytes())
+        );
     }
     assert_echo_works(server.addr);
 }

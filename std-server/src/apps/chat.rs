@@ -155,8 +155,8 @@ impl ChatRoom {
         let Message::Text(text) = msg else {
             return Err("send text frames: {\"message\": \"...\"}".into());
         };
-        let value: serde_json::Value =
-            serde_json::from_str(text).map_err(|_| "not JSON: send {\"message\": \"...\"}".to_owned())?;
+        let value: serde_json::Value = serde_json::from_str(text)
+            .map_err(|_| "not JSON: send {\"message\": \"...\"}".to_owned())?;
         let Some(body) = value.get("message").and_then(|m| m.as_str()) else {
             return Err("missing \"message\" text: send {\"message\": \"...\"}".into());
         };

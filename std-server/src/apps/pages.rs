@@ -59,7 +59,11 @@ impl Pages {
     }
 
     /// The voting page for `user`, counts rendered on the server.
-    pub fn vote(&self, user: &str, candidates: &[CandidateView]) -> Result<String, minijinja::Error> {
+    pub fn vote(
+        &self,
+        user: &str,
+        candidates: &[CandidateView],
+    ) -> Result<String, minijinja::Error> {
         self.env.get_template("vote.html")?.render(context! {
             user => user,
             candidates => candidates,
@@ -79,7 +83,10 @@ pub fn asset(path: &str) -> Option<(&'static str, &'static [u8])> {
         "/" => (HTML, include_str!("../../assets/index.html")),
         "/echo" => (HTML, include_str!("../../assets/echo.html")),
         "/chat" => (HTML, include_str!("../../assets/chat.html")),
-        "/static/style.css" => ("text/css; charset=utf-8", include_str!("../../assets/style.css")),
+        "/static/style.css" => (
+            "text/css; charset=utf-8",
+            include_str!("../../assets/style.css"),
+        ),
         "/static/echo.js" => (JS, include_str!("../../assets/echo.js")),
         "/static/chat.js" => (JS, include_str!("../../assets/chat.js")),
         "/static/vote.js" => (JS, include_str!("../../assets/vote.js")),
@@ -106,7 +113,9 @@ mod tests {
                 }],
             )
             .unwrap();
-        assert!(html.contains("&lt;b&gt;eve&lt;&#x2f;b&gt;") || html.contains("&lt;b&gt;eve&lt;/b&gt;"));
+        assert!(
+            html.contains("&lt;b&gt;eve&lt;&#x2f;b&gt;") || html.contains("&lt;b&gt;eve&lt;/b&gt;")
+        );
         assert!(!html.contains("<b>eve"));
         assert!(html.contains("小明&lt;script&gt;"));
         assert!(html.contains(r#"<span class="count" id="count-1">42</span>"#));
@@ -123,7 +132,13 @@ mod tests {
 
     #[test]
     fn assets_exist() {
-        for p in ["/", "/echo", "/chat", "/static/style.css", "/static/chat.js"] {
+        for p in [
+            "/",
+            "/echo",
+            "/chat",
+            "/static/style.css",
+            "/static/chat.js",
+        ] {
             assert!(asset(p).is_some(), "{p}");
         }
         assert!(asset("/nope").is_none());

@@ -183,7 +183,10 @@ mod tests {
     fn tampering_and_other_keys_are_rejected() {
         let k = SessionKey::from_secret("k");
         let c = sample().to_cookie(&k);
-        assert_eq!(Session::from_cookie(&c, &SessionKey::from_secret("j"), 0), None);
+        assert_eq!(
+            Session::from_cookie(&c, &SessionKey::from_secret("j"), 0),
+            None
+        );
         let forged = c.replacen("1000", "9999", 1);
         assert_ne!(forged, c);
         assert_eq!(Session::from_cookie(&forged, &k, 0), None);
@@ -201,7 +204,10 @@ mod tests {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            let mode = std::fs::metadata(dir.join(KEY_FILE)).unwrap().permissions().mode();
+            let mode = std::fs::metadata(dir.join(KEY_FILE))
+                .unwrap()
+                .permissions()
+                .mode();
             assert_eq!(mode & 0o777, 0o600);
         }
         std::fs::remove_dir_all(&dir).unwrap();

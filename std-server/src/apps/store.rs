@@ -78,7 +78,9 @@ impl Store {
     fn init(conn: Connection) -> Result<Store, StoreError> {
         // journal_mode returns a row, so it is read rather than executed.
         let _mode: String = conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))?;
-        conn.execute_batch("PRAGMA synchronous=FULL; PRAGMA busy_timeout=5000; PRAGMA foreign_keys=ON;")?;
+        conn.execute_batch(
+            "PRAGMA synchronous=FULL; PRAGMA busy_timeout=5000; PRAGMA foreign_keys=ON;",
+        )?;
         conn.execute_batch(SCHEMA)?;
         Ok(Store {
             conn: Mutex::new(conn),
@@ -91,7 +93,12 @@ impl Store {
     }
 
     /// Appends a chat message and commits it; returns the stored record.
-    pub fn append_chat(&self, uid: &str, time_ms: i64, body: &str) -> Result<ChatRecord, StoreError> {
+    pub fn append_chat(
+        &self,
+        uid: &str,
+        time_ms: i64,
+        body: &str,
+    ) -> Result<ChatRecord, StoreError> {
         let conn = self.conn();
         conn.execute(
             "INSERT INTO chat_messages (uid, time_ms, body) VALUES (?1, ?2, ?3)",
@@ -130,11 +137,9 @@ impl Store {
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let previous: Option<i64> = tx
-            .query_row(
-                "SELECT candidate FROM votes WHERE user = ?1",
-                [user],
-                |r| r.get(0),
-            )
+            .query_row("SELECT candidate FROM votes WHERE user = ?1", [user], |r| {
+                r.get(0)
+            })
             .optional()?;
         if previous == Some(candidate) {
             tx.commit()?;
@@ -173,16 +178,20 @@ impl Store {
     /// The candidate `user` currently votes for, if any.
     pub fn vote_of(&self, user: &str) -> Result<Option<i64>, StoreError> {
         self.conn()
-            .query_row(
-                "SELECT candidate FROM votes WHERE user = ?1",
-                [user],
-                |r| r.get(0),
-            )
+            .query_row("SELECT candidate FROM votes WHERE user = ?1", [user], |r| {
+                r.get(0)
+            })
             .optional()
     }
 
     /// Stores a new login session (and drops the expired ones).
-    pub fn insert_session(&self, sid: &str, user: &str, expires_ms: i64, now_ms: i64) -> Result<(), StoreError> {
+    pub fn insert_session(
+        &self,
+        sid: &str,
+        user: &str,
+        expires_ms: i64,
+        now_ms: i64,
+    ) -> Result<(), StoreError> {
         let conn = self.conn();
         conn.execute("DELETE FROM sessions WHERE expires_ms <= ?1", [now_ms])?;
         conn.execute(
@@ -207,7 +216,8 @@ impl Store {
 
     /// Deletes a session (logout).
     pub fn delete_session(&self, sid: &str) -> Result<(), StoreError> {
-        self.conn().execute("DELETE FROM sessions WHERE sid = ?1", [sid])?;
+        self.conn()
+            .execute("DELETE FROM sessions WHERE sid = ?1", [sid])?;
         Ok(())
     }
 }

@@ -141,7 +141,10 @@ impl VoteApp {
     async fn login(self: &Arc<Self>, req: &Request) -> HttpResponse {
         let name = web::form_value(&req.body, "name").unwrap_or_default();
         let name = name.trim().to_owned();
-        if name.is_empty() || name.chars().count() > MAX_NAME_CHARS || name.chars().any(char::is_control) {
+        if name.is_empty()
+            || name.chars().count() > MAX_NAME_CHARS
+            || name.chars().any(char::is_control)
+        {
             let why = format!("Please enter a name of 1 to {MAX_NAME_CHARS} characters.");
             return self.login_form(Some(&why), &name);
         }
@@ -161,7 +164,9 @@ impl VoteApp {
         };
         let app = self.clone();
         let (sid, user, exp) = (s.sid.clone(), s.user.clone(), s.expires_ms);
-        if let Err(e) = blocking::unblock(move || app.store.insert_session(&sid, &user, exp, now)).await {
+        if let Err(e) =
+            blocking::unblock(move || app.store.insert_session(&sid, &user, exp, now)).await
+        {
             log::error!("vote: storing a session failed: {e}");
             return web::error(500, "internal error");
         }

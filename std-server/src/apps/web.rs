@@ -129,14 +129,20 @@ mod tests {
         assert!(same_origin(&req(&[h])));
         assert!(same_origin(&req(&[h, ("Origin", "http://127.0.0.1:8000")])));
         assert!(!same_origin(&req(&[h, ("Origin", "http://evil.example")])));
-        assert!(!same_origin(&req(&[h, ("Origin", "http://127.0.0.1:8001")])));
+        assert!(!same_origin(&req(&[
+            h,
+            ("Origin", "http://127.0.0.1:8001")
+        ])));
         assert!(!same_origin(&req(&[h, ("Origin", "null")])));
         assert!(!same_origin(&req(&[("Origin", "http://127.0.0.1:8000")])));
     }
 
     #[test]
     fn forms_decode() {
-        assert_eq!(form_value(b"a=1&name=%E5%B0%8F+x", "name").as_deref(), Some("小 x"));
+        assert_eq!(
+            form_value(b"a=1&name=%E5%B0%8F+x", "name").as_deref(),
+            Some("小 x")
+        );
         assert_eq!(form_value(b"name=%zz", "name"), None);
         assert_eq!(form_value(b"other=1", "name"), None);
         assert_eq!(form_value(b"name", "name").as_deref(), Some(""));

@@ -194,3 +194,6 @@ fn with_shared_encoder<R>(
         result
     })
 }
+
+#[cfg(test)]
+mod tests;

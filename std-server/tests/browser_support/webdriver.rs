@@ -54,10 +54,15 @@ fn http(port: u16, method: &str, path: &str, body: Option<&Value>) -> Result<Val
          Content-Type: application/json; charset=utf-8\r\nContent-Length: {}\r\n\r\n{payload}",
         payload.len()
     );
-    s.write_all(req.as_bytes()).map_err(|e| format!("write: {e}"))?;
+    s.write_all(req.as_bytes())
+        .map_err(|e| format!("write: {e}"))?;
     let (_head, body) = read_response(&mut s).map_err(|e| format!("{method} {path}: {e}"))?;
-    let v: Value = serde_json::from_slice(&body)
-        .map_err(|e| format!("{method} {path}: bad JSON ({e}): {}", String::from_utf8_lossy(&body)))?;
+    let v: Value = serde_json::from_slice(&body).map_err(|e| {
+        format!(
+            "{method} {path}: bad JSON ({e}): {}",
+            String::from_utf8_lossy(&body)
+        )
+    })?;
     if let Some(err) = v["value"].get("error") {
         return Err(format!("{method} {path}: {err}: {}", v["value"]["message"]));
     }
@@ -109,7 +114,8 @@ fn read_response(s: &mut TcpStream) -> Result<(String, Vec<u8>), String> {
 fn dechunk(mut b: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
     while let Some(eol) = b.windows(2).position(|w| w == b"\r\n") {
-        let size = usize::from_str_radix(String::from_utf8_lossy(&b[..eol]).trim(), 16).unwrap_or(0);
+        let size =
+            usize::from_str_radix(String::from_utf8_lossy(&b[..eol]).trim(), 16).unwrap_or(0);
         if size == 0 || b.len() < eol + 2 + size {
             break;
         }
@@ -147,7 +153,10 @@ impl Driver {
                     return d;
                 }
             }
-            assert!(Instant::now() < deadline, "chromedriver did not become ready");
+            assert!(
+                Instant::now() < deadline,
+                "chromedriver did not become ready"
+            );
             std::thread::sleep(Duration::from_millis(50));
         }
     }
@@ -239,12 +248,19 @@ impl Browser {
 
     /// The current URL.
     pub fn url(&self) -> String {
-        self.cmd("GET", "/url", None).as_str().unwrap_or_default().to_owned()
+        self.cmd("GET", "/url", None)
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
     }
 
     /// Runs synchronous JavaScript (`return ...;`) and gives its result.
     pub fn js(&self, script: &str) -> Value {
-        self.cmd("POST", "/execute/sync", Some(json!({ "script": script, "args": [] })))
+        self.cmd(
+            "POST",
+            "/execute/sync",
+            Some(json!({ "script": script, "args": [] })),
+        )
     }
 
     /// Polls `script` (a boolean JavaScript expression) until true; panics with `what` after 15 s.
@@ -252,7 +268,10 @@ impl Browser {
         let deadline = Instant::now() + Duration::from_secs(15);
         let expr = format!("return !!({script});");
         while self.js(&expr) != json!(true) {
-            assert!(Instant::now() < deadline, "timed out waiting for {what} ({script})");
+            assert!(
+                Instant::now() < deadline,
+                "timed out waiting for {what} ({script})"
+            );
             std::thread::sleep(Duration::from_millis(50));
         }
     }
@@ -320,7 +339,12 @@ impl Browser {
 
 impl Drop for Browser {
     fn drop(&mut self) {
-        let _ = http(self.port, "DELETE", &format!("/session/{}", self.session), None);
+        let _ = http(
+            self.port,
+            "DELETE",
+            &format!("/session/{}", self.session),
+            None,
+        );
     }
 }
 

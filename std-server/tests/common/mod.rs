@@ -100,7 +100,12 @@ pub fn read_head(s: &mut TcpStream) -> String {
     let mut b = [0u8; 1];
     while !head.ends_with(b"\r\n\r\n") {
         let n = s.read(&mut b).expect("read head");
-        assert_eq!(n, 1, "EOF in response head: {:?}", String::from_utf8_lossy(&head));
+        assert_eq!(
+            n,
+            1,
+            "EOF in response head: {:?}",
+            String::from_utf8_lossy(&head)
+        );
         head.push(b[0]);
     }
     String::from_utf8(head).unwrap()

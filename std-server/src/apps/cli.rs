@@ -1,0 +1,111 @@
+//! The `ws-server serve` subcommand: its flags and the function that runs the apps.
+
+use std::io;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::Args;
+
+use super::{AppConfig, Apps};
+use crate::{Config, Server, ShutdownHandle};
+
+/// Flags of `ws-server serve` (the demo apps).
+#[derive(Args, Debug, Clone)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8000")]
+    pub addr: String,
+    /// Directory for the database, the session key and the notify token (created if missing).
+    #[arg(long, default_value = "data")]
+    pub data_dir: PathBuf,
+    /// Voting candidates, comma-separated.
+    #[arg(long, value_delimiter = ',', default_value = "小明,小强,小刚")]
+    pub candidates: Vec<String>,
+    /// Bearer token for POST /notify (default: env WS_NOTIFY_TOKEN, else <data-dir>/notify.token).
+    #[arg(long)]
+    pub notify_token: Option<String>,
+    /// Secret that signs session cookies (default: env WS_SESSION_SECRET, else <data-dir>/session.key).
+    #[arg(long)]
+    pub session_secret: Option<String>,
+    /// Chat messages replayed to a new member.
+    #[arg(long, default_value_t = 100)]
+    pub history: usize,
+    /// Longest chat message in bytes (longer: error reply, connection stays).
+    #[arg(long, default_value_t = 4096)]
+    pub max_chat_message: usize,
+    /// Chat messages (and votes) per second per connection; sustained excess closes with 1008.
+    #[arg(long, default_value_t = 20)]
+    pub rate: u32,
+    /// How long a login lasts, in seconds.
+    #[arg(long, default_value_t = 12 * 3600)]
+    pub session_ttl_secs: u64,
+    /// Largest WebSocket message accepted, in bytes (past it, 1009).
+    #[arg(long, default_value_t = 64 << 10)]
+    pub max_message_size: u64,
+    /// Seconds without traffic before the server pings (an unanswered ping removes the member).
+    #[arg(long, default_value_t = 30)]
+    pub idle_ping_secs: u64,
+    /// Seconds to wait for the pong.
+    #[arg(long, default_value_t = 30)]
+    pub pong_timeout_secs: u64,
+    /// Cap on bytes queued to one client; a slower client is closed (1008).
+    #[arg(long, default_value_t = 1 << 20)]
+    pub max_outbound_bytes: usize,
+}
+
+impl ServeArgs {
+    /// The apps' configuration (secrets fall back to the environment).
+    pub fn app_config(&self) -> AppConfig {
+        let mut c = AppConfig::new(&self.data_dir);
+        c.candidates = self
+            .candidates
+            .iter()
+            .map(|s| s.trim().to_owned())
+            .filter(|s| !s.is_empty())
+            .collect();
+        c.notify_token = self
+            .notify_token
+            .clone()
+            .or_else(|| std::env::var("WS_NOTIFY_TOKEN").ok());
+        c.session_secret = self
+            .session_secret
+            .clone()
+            .or_else(|| std::env::var("WS_SESSION_SECRET").ok());
+        c.chat.history = self.history;
+        c.chat.max_message_bytes = self.max_chat_message;
+        c.chat.rate_per_second = self.rate;
+        c.vote_rate_per_second = self.rate;
+        c.session_ttl = Duration::from_secs(self.session_ttl_secs);
+        c
+    }
+
+    /// The server's configuration.
+    pub fn server_config(&self) -> Config {
+        let mut c = Config::default();
+        c.limits.max_message_size = self.max_message_size;
+        c.limits.max_frame_payload = c.limits.max_frame_payload.min(self.max_message_size);
+        c.idle_ping = Duration::from_secs(self.idle_ping_secs);
+        c.pong_timeout = Duration::from_secs(self.pong_timeout_secs);
+        c.max_outbound_bytes = self.max_outbound_bytes;
+        c
+    }
+}
+
+/// Opens the apps, binds, hands the shutdown handle to `on_bound` (e.g. to wire signals) and
+/// serves until a graceful shutdown.
+pub async fn serve(args: &ServeArgs, on_bound: impl FnOnce(ShutdownHandle)) -> io::Result<()> {
+    let apps = Apps::open(args.app_config())?;
+    let server = Server::bind(&args.addr, args.server_config()).await?;
+    log::info!(
+        "apps on http://{} (data in {}; notify token: {})",
+        server.local_addr(),
+        args.data_dir.display(),
+        if args.notify_token.is_some() || std::env::var_os("WS_NOTIFY_TOKEN").is_some() {
+            "from configuration".to_owned()
+        } else {
+            format!("{}", args.data_dir.join(super::TOKEN_FILE).display())
+        }
+    );
+    on_bound(server.shutdown_handle());
+    server.serve(apps.handler()).await
+}

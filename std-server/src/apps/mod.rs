@@ -1,0 +1,185 @@
+//! The demo apps, written on this crate's public API only: an echo page, a chat room with durable
+//! history, and live voting with login and notify (`ws-server serve`).
+//!
+//! Paths: `/` (index), `/echo` + `/echo/ws`, `/chat` + `/chat/ws`, `/login`, `/logout`, `/vote` +
+//! `/vote/ws`, `/notify`, `/static/*`. State lives in `<data dir>/ws.sqlite3` (see [`store`]); the
+//! session key in `<data dir>/session.key` and the notify token in `<data dir>/notify.token` unless
+//! configured. What it does not do: TLS (put a TLS proxy in front), accounts with passwords (a
+//! login is a name, as in the original demo).
+
+pub mod chat;
+pub mod cli;
+pub mod limiter;
+pub mod pages;
+pub mod session;
+pub mod store;
+pub mod vote;
+pub mod web;
+
+use std::io;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::{Handler, HttpResponse, Reply, Request, Upgrade, WebSocket};
+use chat::{ChatConfig, ChatRoom};
+use session::SessionKey;
+use store::Store;
+use vote::{VoteApp, VoteConfig};
+
+/// The notify token file's name inside the data directory.
+pub const TOKEN_FILE: &str = "notify.token";
+
+/// Everything the apps need to start.
+#[derive(Debug, Clone)]
+pub struct AppConfig {
+    /// Where the database, session key and notify token live (created if missing).
+    pub data_dir: PathBuf,
+    /// The voting candidates (ids 1, 2, ... in this order).
+    pub candidates: Vec<String>,
+    /// The notify bearer token; `None`: read or create `<data dir>/notify.token`.
+    pub notify_token: Option<String>,
+    /// The session signing secret; `None`: read or create `<data dir>/session.key`.
+    pub session_secret: Option<String>,
+    /// The chat room's bounds.
+    pub chat: ChatConfig,
+    /// How long a login lasts.
+    pub session_ttl: Duration,
+    /// Votes per second per voting socket.
+    pub vote_rate_per_second: u32,
+}
+
+impl AppConfig {
+    /// The defaults with data in `data_dir`: candidates 小明, 小强, 小刚; 100 messages of history;
+    /// 4 KiB messages; 20 messages/s; 12 h sessions.
+    pub fn new(data_dir: impl Into<PathBuf>) -> AppConfig {
+        AppConfig {
+            data_dir: data_dir.into(),
+            candidates: ["小明", "小强", "小刚"].map(String::from).to_vec(),
+            notify_token: None,
+            session_secret: None,
+            chat: ChatConfig::default(),
+            session_ttl: Duration::from_secs(12 * 3600),
+            vote_rate_per_second: 20,
+        }
+    }
+}
+
+/// The three apps, ready to serve; cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Apps {
+    chat: Arc<ChatRoom>,
+    vote: Arc<VoteApp>,
+    notify_token: Arc<str>,
+}
+
+impl Apps {
+    /// Opens the data directory (database, keys) and builds the apps.
+    pub fn open(config: AppConfig) -> io::Result<Apps> {
+        std::fs::create_dir_all(&config.data_dir)?;
+        let store = Arc::new(Store::open(&config.data_dir).map_err(io::Error::other)?);
+        let key = match &config.session_secret {
+            Some(secret) => SessionKey::from_secret(secret),
+            None => SessionKey::load_or_create(&config.data_dir)?,
+        };
+        let token = match &config.notify_token {
+            Some(t) if !t.trim().is_empty() => t.trim().to_owned(),
+            _ => load_or_create_token(&config.data_dir)?,
+        };
+        let chat = Arc::new(ChatRoom::new(store.clone(), config.chat.clone()));
+        let vote = Arc::new(VoteApp::new(
+            store,
+            key,
+            VoteConfig {
+                candidates: config.candidates.clone(),
+                notify_token: token.clone(),
+                session_ttl: config.session_ttl,
+                rate_per_second: config.vote_rate_per_second,
+            },
+        ));
+        Ok(Apps {
+            chat,
+            vote,
+            notify_token: token.into(),
+        })
+    }
+
+    /// The bearer token `POST /notify` expects.
+    pub fn notify_token(&self) -> &str {
+        &self.notify_token
+    }
+
+    /// The chat room (e.g. to count members).
+    pub fn chat(&self) -> &Arc<ChatRoom> {
+        &self.chat
+    }
+
+    /// The voting app.
+    pub fn vote(&self) -> &Arc<VoteApp> {
+        &self.vote
+    }
+
+    /// The request handler serving every app.
+    pub fn handler(&self) -> impl Handler {
+        let apps = self.clone();
+        move |req: Request| {
+            let apps = apps.clone();
+            async move { apps.route(req).await }
+        }
+    }
+
+    /// Answers one request.
+    pub async fn route(&self, req: Request) -> Reply {
+        match (req.method.as_str(), req.path.as_str()) {
+            (_, "/echo/ws") => {
+                if !web::same_origin(&req) {
+                    return Reply::Http(web::error(403, "cross-site WebSocket refused"));
+                }
+                return Reply::Upgrade(Upgrade::new(WebSocket::echo));
+            }
+            (_, "/chat/ws") => {
+                if !web::same_origin(&req) {
+                    return Reply::Http(web::error(403, "cross-site WebSocket refused"));
+                }
+                let room = self.chat.clone();
+                return Reply::Upgrade(Upgrade::new(move |ws| room.run(ws)));
+            }
+            _ => {}
+        }
+        let path = req.path.clone();
+        let method = req.method.clone();
+        if let Some(reply) = self.vote.route(req).await {
+            return reply;
+        }
+        match pages::asset(&path) {
+            Some((content_type, body)) if method == "GET" || method == "HEAD" => {
+                Reply::Http(web::secure(
+                    HttpResponse::new(200)
+                        .header("Content-Type", content_type)
+                        .body(body.to_vec()),
+                ))
+            }
+            Some(_) => Reply::Http(web::error(405, "method not allowed")),
+            None => Reply::Http(web::error(404, "not found")),
+        }
+    }
+}
+
+/// Reads `<dir>/notify.token`, or creates it once (random, mode 0600).
+fn load_or_create_token(dir: &std::path::Path) -> io::Result<String> {
+    let path = dir.join(TOKEN_FILE);
+    match std::fs::read_to_string(&path) {
+        Ok(t) if !t.trim().is_empty() => Ok(t.trim().to_owned()),
+        Ok(_) => Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("{} is empty", path.display()),
+        )),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            let bytes: [u8; 24] = session::random_bytes()?;
+            let token: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+            session::write_private(&path, token.as_bytes())?;
+            Ok(token)
+        }
+        Err(e) => Err(e),
+    }
+}
