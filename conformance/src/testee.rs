@@ -17,17 +17,35 @@ pub struct TesteeRun {
 }
 
 /// Runs every case of the fuzzingserver at `base` (`ws://127.0.0.1:PORT`) as `agent`, each at
-/// most `per_case`, then asks it to write the reports.
-pub fn run(base: &str, agent: &str, per_case: Duration) -> Result<TesteeRun, String> {
-    async_std::task::block_on(run_all(base, agent, per_case))
+/// most `per_case` and all within `total`, then asks it to write the reports.
+pub fn run(
+    base: &str,
+    agent: &str,
+    per_case: Duration,
+    total: Duration,
+) -> Result<TesteeRun, String> {
+    async_std::task::block_on(run_all(base, agent, per_case, total))
 }
 
-async fn run_all(base: &str, agent: &str, per_case: Duration) -> Result<TesteeRun, String> {
-    let count = case_count(base).await?;
+async fn run_all(
+    base: &str,
+    agent: &str,
+    per_case: Duration,
+    total: Duration,
+) -> Result<TesteeRun, String> {
+    let count = timeout(Duration::from_secs(30), case_count(base))
+        .await
+        .map_err(|_| format!("{base}/getCaseCount: no answer within 30 s"))??;
     eprintln!("conformance: client testee: {count} cases");
     let mut run = TesteeRun::default();
     let started = Instant::now();
     for case in 1..=count {
+        if started.elapsed() > total {
+            return Err(format!(
+                "client testee: {} s limit reached at case #{case} of {count}",
+                total.as_secs()
+            ));
+        }
         let url = format!("{base}/runCase?case={case}&agent={agent}");
         match timeout(per_case, echo(&url)).await {
             Err(_) => run.timed_out.push(case),
