@@ -85,6 +85,9 @@ pub enum SendError {
     InvalidCloseCode,
     /// A continuation was sent without a started message, or a new message while one is open.
     FragmentOrder,
+    /// A compressed message was sent without permessage-deflate active
+    /// ([`crate::Connection::set_deflate`]).
+    ExtensionNotActive,
 }
 
 impl From<BufferTooSmall> for SendError {
@@ -92,6 +95,29 @@ impl From<BufferTooSmall> for SendError {
         Self::BufferTooSmall(e)
     }
 }
+
+impl core::fmt::Display for SendError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            Self::BufferTooSmall(e) => e.fmt(f),
+            Self::Closing => f.write_str("the connection is closing: no more data may be sent"),
+            Self::ControlTooLong => f.write_str("control frame payload longer than 125 bytes"),
+            Self::InvalidCloseCode => f.write_str("close code not allowed on the wire"),
+            Self::FragmentOrder => f.write_str("data frame out of fragmentation order"),
+            Self::ExtensionNotActive => f.write_str("permessage-deflate is not active"),
+        }
+    }
+}
+
+impl core::error::Error for SendError {}
+
+impl core::fmt::Display for BufferTooSmall {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "output buffer too small: {} bytes needed", self.needed)
+    }
+}
+
+impl core::error::Error for BufferTooSmall {}
 
 /// A failed opening handshake, with the HTTP status to answer ([`HandshakeError::status`]).
 #[non_exhaustive]

@@ -191,3 +191,25 @@ fn send_close_rules() {
     );
     assert_eq!(c.state(), State::Closing);
 }
+
+#[test]
+fn a_close_frame_failed_on_its_header_is_not_the_peers_close() {
+    let mut d = Driver::new(server());
+    // A close with FIN = 0, then the real close.
+    let mut bad = client_frame(true, OpCode::Close, &close_body(1000, ""));
+    bad[0] &= 0x7F;
+    let bytes = [
+        bad,
+        client_frame(true, OpCode::Close, &close_body(1001, "")),
+    ]
+    .concat();
+    let events = d.feed_chunks(&bytes, 1);
+    assert_eq!(
+        events,
+        vec![
+            Ev::Failed(ProtocolError::FragmentedControlFrame),
+            Ev::Close(Some(1001), String::new())
+        ]
+    );
+    assert_eq!(d.written, vec![0x88, 0x02, 0x03, 0xEA]);
+}

@@ -63,7 +63,8 @@ pub struct Received<'a> {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Event<'a> {
     /// A chunk of a data message, unmasked in place in the caller's input buffer. For text, the
-    /// bytes seen so far are valid UTF-8 except that a chunk may end inside a code point.
+    /// bytes seen so far are valid UTF-8 except that a chunk may end inside a code point (unless
+    /// the message is compressed: [`Connection::message_compressed`]).
     Data {
         /// Text or binary (the opcode of the message's first frame).
         kind: MessageKind,
@@ -166,6 +167,13 @@ pub struct Connection {
     send_kind: Option<MessageKind>,
     /// UTF-8 state of the incoming text message.
     utf8: Utf8Validator,
+    /// permessage-deflate is active: RSV1 allowed on the first frame of a data message.
+    deflate: bool,
+    /// The incoming message in progress (or just ended) had RSV1 set: it is compressed.
+    recv_compressed: bool,
+    /// The frame at the start of the input failed the connection unconsumed: skip it whole, even
+    /// if it is a close.
+    skip_frame: bool,
 }
 
 impl Connection {
@@ -191,7 +199,25 @@ impl Connection {
             recv_kind: None,
             send_kind: None,
             utf8: Utf8Validator::new(),
+            deflate: false,
+            recv_compressed: false,
+            skip_frame: false,
         }
+    }
+
+    /// Marks permessage-deflate (RFC 7692) as negotiated, or not. When active, RSV1 is accepted on
+    /// the first frame of a data message (on any other frame it still fails with 1002); such a
+    /// message is reported through [`Connection::message_compressed`] and its (compressed) bytes
+    /// are not UTF-8 validated by the core: validate the inflated text, e.g. with
+    /// [`crate::utf8::Utf8Validator`]. The size limits apply to the bytes on the wire.
+    pub fn set_deflate(&mut self, active: bool) {
+        self.deflate = active;
+    }
+
+    /// Whether the incoming message that the last [`Event::Data`] belonged to had RSV1 set on its
+    /// first frame (it is compressed; see [`Connection::set_deflate`]).
+    pub fn message_compressed(&self) -> bool {
+        self.recv_compressed
     }
 
     /// This side's role.

@@ -54,7 +54,10 @@ impl Connection {
             self.idle_base = self.idle_base.max(now);
         }
         if self.frame_remaining > 0 {
-            if self.state == State::Open && self.recv_kind == Some(MessageKind::Text) {
+            if self.state == State::Open
+                && self.recv_kind == Some(MessageKind::Text)
+                && !self.recv_compressed
+            {
                 need_room(output, CLOSE_FRAME_LEN)?;
             }
             return Ok(self.payload(input, 0, output, now, mask));
@@ -67,7 +70,11 @@ impl Connection {
             Ok(None) => return Ok(Received::need_more()),
             Err(e) => return self.fail(e, 0, output, now, mask),
         };
-        if header.rsv1 || header.rsv2 || header.rsv3 {
+        // RSV1 means "compressed" on the first frame of a data message when deflate is active.
+        let rsv1_ok = self.deflate
+            && matches!(header.opcode, OpCode::Text | OpCode::Binary)
+            && self.recv_kind.is_none();
+        if (header.rsv1 && !rsv1_ok) || header.rsv2 || header.rsv3 {
             return self.fail(ProtocolError::ReservedBitsSet, 0, output, now, mask);
         }
         if header.opcode.is_control() {
@@ -117,12 +124,18 @@ impl Connection {
         if let Some(e) = violation {
             return self.fail(e, 0, output, now, mask);
         }
-        if kind == MessageKind::Text {
+        let compressed = if first {
+            header.rsv1
+        } else {
+            self.recv_compressed
+        };
+        if kind == MessageKind::Text && !compressed {
             need_room(output, CLOSE_FRAME_LEN)?;
             if first {
                 self.utf8.reset();
             }
         }
+        self.recv_compressed = compressed;
         self.recv_kind = Some(kind);
         self.message_size = size_before + len;
         self.fragments = fragments;
@@ -163,7 +176,7 @@ impl Connection {
         self.frame_remaining -= n as u64;
         let end = end_of_frame && self.frame_fin;
         let kind = self.recv_kind.unwrap_or(MessageKind::Binary);
-        if kind == MessageKind::Text {
+        if kind == MessageKind::Text && !self.recv_compressed {
             let valid =
                 self.utf8
                     .feed(chunk)
@@ -251,7 +264,8 @@ impl Connection {
         let Some(raw) = RawHeader::parse(input) else {
             return Received::need_more();
         };
-        let is_close = raw.opcode == OpCode::Close.bits() && raw.payload_len <= 125;
+        let skip = core::mem::take(&mut self.skip_frame);
+        let is_close = raw.opcode == OpCode::Close.bits() && raw.payload_len <= 125 && !skip;
         if !is_close {
             self.frame_remaining = raw.payload_len;
             let available = input.len() - raw.header_len;
@@ -299,6 +313,8 @@ impl Connection {
             self.enter_closed();
         }
         self.recv_kind = None;
+        // A frame failed on its header alone is left in the input and skipped in Closing.
+        self.skip_frame = consumed == 0;
         Ok(Received {
             consumed,
             written,

@@ -2,8 +2,8 @@
 
 use super::{Connection, MessageKind, State};
 use crate::close::{write_close_payload, CloseCode, MAX_REASON_LEN};
-use crate::error::SendError;
-use crate::frame::{encode_frame, FrameHeader, OpCode, MAX_CONTROL_PAYLOAD};
+use crate::error::{BufferTooSmall, SendError};
+use crate::frame::{apply_mask, encode_frame, FrameHeader, OpCode, MAX_CONTROL_PAYLOAD};
 
 impl Connection {
     /// The opcode of the next data frame of a `kind` message, checking fragmentation order.
@@ -31,10 +31,15 @@ impl Connection {
         mask: [u8; 4],
         output: &mut [u8],
     ) -> Result<usize, SendError> {
-        let opcode = self.data_opcode(kind)?;
-        let written = encode_frame(fin, opcode, self.out_mask(mask), payload, output)?;
-        self.send_kind = if fin { None } else { Some(kind) };
-        Ok(written)
+        self.write_data(
+            kind,
+            Some(payload),
+            payload.len() as u64,
+            fin,
+            false,
+            mask,
+            output,
+        )
     }
 
     /// Like [`Connection::send_data`] but writes only the header for a payload of `len` bytes that
@@ -48,19 +53,82 @@ impl Connection {
         mask: [u8; 4],
         output: &mut [u8],
     ) -> Result<usize, SendError> {
+        self.write_data(kind, None, len, fin, false, mask, output)
+    }
+
+    /// Like [`Connection::send_data`] for a message compressed with permessage-deflate (RFC 7692
+    /// §6): RSV1 is set on its first frame. Needs [`Connection::set_deflate`], else
+    /// [`SendError::ExtensionNotActive`]. Continue a message with the method that started it.
+    pub fn send_compressed_data(
+        &mut self,
+        kind: MessageKind,
+        payload: &[u8],
+        fin: bool,
+        mask: [u8; 4],
+        output: &mut [u8],
+    ) -> Result<usize, SendError> {
+        self.write_data(
+            kind,
+            Some(payload),
+            payload.len() as u64,
+            fin,
+            true,
+            mask,
+            output,
+        )
+    }
+
+    /// [`Connection::send_data_header`] for a compressed message (RSV1 on its first frame).
+    pub fn send_compressed_data_header(
+        &mut self,
+        kind: MessageKind,
+        len: u64,
+        fin: bool,
+        mask: [u8; 4],
+        output: &mut [u8],
+    ) -> Result<usize, SendError> {
+        self.write_data(kind, None, len, fin, true, mask, output)
+    }
+
+    /// One data frame: the header, then `payload` (masked in the client role) if given.
+    #[allow(clippy::too_many_arguments)]
+    fn write_data(
+        &mut self,
+        kind: MessageKind,
+        payload: Option<&[u8]>,
+        len: u64,
+        fin: bool,
+        compressed: bool,
+        mask: [u8; 4],
+        output: &mut [u8],
+    ) -> Result<usize, SendError> {
         let opcode = self.data_opcode(kind)?;
+        if compressed && !self.deflate {
+            return Err(SendError::ExtensionNotActive);
+        }
         let header = FrameHeader {
             fin,
-            rsv1: false,
+            rsv1: compressed && opcode != OpCode::Continuation,
             rsv2: false,
             rsv3: false,
             opcode,
             mask: self.out_mask(mask),
             payload_len: len,
         };
-        let written = header.encode(output)?;
+        let head_len = header.encoded_len();
+        let body_len = payload.map_or(0, <[u8]>::len);
+        let needed = head_len + body_len;
+        let out = output.get_mut(..needed).ok_or(BufferTooSmall { needed })?;
+        let (head, body) = out.split_at_mut(head_len);
+        header.encode(head)?;
+        if let Some(payload) = payload {
+            body.copy_from_slice(payload);
+            if let Some(key) = header.mask {
+                apply_mask(body, key, 0);
+            }
+        }
         self.send_kind = if fin { None } else { Some(kind) };
-        Ok(written)
+        Ok(needed)
     }
 
     /// A control frame in the Open state.
