@@ -16,6 +16,18 @@
 //! 3. create a [`Connection`] with [`Role::Server`] and feed it every byte after the head with
 //!    [`Connection::receive`]; send with [`Connection::send_data`] and friends; call
 //!    [`Connection::handle_timeout`] when [`Connection::poll_timeout`] says so.
+//!
+//! A client writes its request with [`handshake::write_client_request`], checks the answer with a
+//! [`handshake::ResponseParser`], then runs a [`Connection`] with [`Role::Client`], passing fresh
+//! random mask keys to every call that may write a frame.
+//!
+//! Sizes (64-bit targets, asserted in tests): [`Connection`] 96 bytes, holding no buffer;
+//! [`utf8::Utf8Validator`] 1 byte. A reply written by [`Connection::receive`] never needs more than
+//! [`connection::MIN_OUTPUT`] bytes.
+//!
+//! Feature `runtime-simd`: lets `simdutf8` choose AVX2/SSE4.2 UTF-8 validation at run time (this
+//! needs `std` inside `simdutf8`; the core stays `no_std`). Without it, SIMD validation is used only
+//! when the build enables those target features.
 #![no_std]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
@@ -40,7 +52,7 @@ pub mod reassembler;
 pub mod utf8;
 
 pub use close::CloseCode;
-pub use connection::{Connection, Event, MessageKind, Received, State};
+pub use connection::{Connection, Event, MessageKind, Received, State, Timeout};
 pub use error::{BufferTooSmall, HandshakeError, ProtocolError, SendError};
 pub use frame::{FrameHeader, OpCode};
 pub use limits::{Limits, Timers};

@@ -263,5 +263,6 @@ mod tests {
     #[test]
     fn size_is_small_and_documented() {
         assert_eq!(core::mem::size_of::<Connection>(), 96);
+        assert_eq!(core::mem::size_of::<Utf8Validator>(), 1);
     }
 }
