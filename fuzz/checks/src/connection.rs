@@ -1,0 +1,590 @@
+//! `connection_server` and `connection_client`: a whole connection, after a valid opening
+//! handshake, driven by a fuzzer-chosen script of peer frames (valid or not), raw bytes, delivery
+//! chunk sizes, sends and clock ticks.
+//!
+//! Checked on every step: no panic and no hang (receive calls are bounded, and a call that
+//! yields an event without consuming is allowed only a few times in a row); `consumed <=
+//! input.len()`; an output buffer that is too small is reported with a need no larger than
+//! [`MIN_OUTPUT`]; every byte the core writes is exactly one frame that parses as a valid frame
+//! of the right role and carries the mask we passed; replies match their events (a pong echoes
+//! the ping, a failure writes a close with the error's code, a close is echoed once); no data
+//! frame and no second close follow a close; data sends fail with `Closing` exactly when a close
+//! has been written; events other than the peer's close come only in the Open state; text is
+//! valid UTF-8 at every message end. At the end: the data delivered is a prefix of the data the
+//! script's frames carried (equal when the connection is still open), and everything the core
+//! wrote, fed to a connection of the other role, is accepted and yields exactly the messages sent.
+
+use crate::handshake;
+use crate::input::Input;
+use crate::wire::WireFrame;
+use ws_core::connection::{Timeout, MIN_OUTPUT};
+use ws_core::frame::{apply_mask, MAX_HEADER_LEN};
+use ws_core::{
+    BufferTooSmall, CloseCode, Connection, Event, FrameHeader, Limits, MessageKind, OpCode,
+    ProtocolError, Role, SendError, State, Timers,
+};
+
+/// Most script operations read from one input.
+const MAX_OPS: usize = 512;
+
+/// Runs the script in `data` against a server connection (the peer masks its frames).
+pub fn connection_server(data: &[u8]) {
+    run(Role::Server, data);
+}
+
+/// Runs the script in `data` against a client connection (the peer does not mask).
+pub fn connection_client(data: &[u8]) {
+    run(Role::Client, data);
+}
+
+/// Input: a configuration byte (bits 0-2 shrink the frame, message and fragment limits to 200
+/// bytes, 1000 bytes and 4 fragments; bits 3-5 enable the idle-ping, pong and close timers),
+/// then operations, each a tag byte (modulo 16): 0-5 a peer frame ([`WireFrame::read`]), 6 raw
+/// bytes (length byte, bytes), 7-9 deliver (a byte: bits 0-6 + 1 bytes, bit 7 reads an output
+/// size byte), 10-11 send data, 12 send ping or pong, 13 send close, 14 advance the clock (u16)
+/// and run the timers, 15 deliver everything. Whatever is still undelivered at the end is
+/// delivered.
+fn run(role: Role, data: &[u8]) {
+    let mut input = Input::new(data);
+    let cfg = input.u8();
+    let limits = Limits {
+        max_frame_payload: if cfg & 1 != 0 {
+            200
+        } else {
+            Limits::DEFAULT.max_frame_payload
+        },
+        max_message_size: if cfg & 2 != 0 {
+            1000
+        } else {
+            Limits::DEFAULT.max_message_size
+        },
+        max_fragments: if cfg & 4 != 0 {
+            4
+        } else {
+            Limits::DEFAULT.max_fragments
+        },
+    };
+    let timers = Timers {
+        idle_ping: (cfg & 8 != 0).then_some(1000),
+        pong_timeout: (cfg & 16 != 0).then_some(500),
+        close_timeout: (cfg & 32 != 0).then_some(2000),
+    };
+    handshake::open(role);
+    let mut h = Harness::new(role, limits, timers);
+    for _ in 0..MAX_OPS {
+        if input.is_empty() {
+            break;
+        }
+        match input.u8() % 16 {
+            0..=5 => h.peer_frame(WireFrame::read(&mut input, role == Role::Server)),
+            6 => {
+                let n = usize::from(input.u8());
+                h.peer_raw(input.bytes(n));
+            }
+            7..=9 => {
+                let d = input.u8();
+                let out = if d & 0x80 != 0 {
+                    usize::from(input.u8())
+                } else {
+                    MIN_OUTPUT
+                };
+                h.deliver(usize::from(d & 0x7F) + 1, out);
+            }
+            10 | 11 => h.send_data(&mut input),
+            12 => h.send_control(&mut input),
+            13 => h.send_close(&mut input),
+            14 => h.tick(u64::from(input.u16())),
+            _ => h.deliver(usize::MAX, MIN_OUTPUT),
+        }
+    }
+    h.deliver(usize::MAX, MIN_OUTPUT);
+    h.finish();
+}
+
+/// An event, copied out of the input buffer.
+#[derive(Debug)]
+enum Ev {
+    Data {
+        kind: MessageKind,
+        payload: Vec<u8>,
+        end: bool,
+    },
+    Ping(Vec<u8>),
+    Pong,
+    Close {
+        code: Option<CloseCode>,
+    },
+    Failed(ProtocolError),
+}
+
+impl From<Event<'_>> for Ev {
+    fn from(e: Event<'_>) -> Self {
+        match e {
+            Event::Data { kind, payload, end } => Ev::Data {
+                kind,
+                payload: payload.to_vec(),
+                end,
+            },
+            Event::Ping(p) => Ev::Ping(p.to_vec()),
+            Event::Pong(_) => Ev::Pong,
+            Event::Close { code, reason: _ } => Ev::Close { code },
+            Event::Failed(e) => Ev::Failed(e),
+        }
+    }
+}
+
+/// A frame the core wrote, decoded.
+type Written = (OpCode, Vec<u8>);
+
+struct Harness {
+    role: Role,
+    conn: Connection,
+    now: u64,
+    rng: u32,
+    /// Peer bytes not delivered yet.
+    pending: Vec<u8>,
+    /// Delivered bytes the core has not consumed.
+    buf: Vec<u8>,
+    /// Every byte the core wrote (plus the payloads after `send_data_header`).
+    outbound: Vec<u8>,
+    /// A close frame is in `outbound`.
+    close_out: bool,
+    failed: bool,
+    in_msg: Option<(MessageKind, Vec<u8>)>,
+    delivered: Vec<u8>,
+    /// The payloads of the peer's data frames, in order; `None` once raw bytes were sent.
+    expected: Option<Vec<u8>>,
+    /// Messages we sent; the last is unfinished while `out_kind` is set.
+    sent: Vec<(MessageKind, Vec<u8>)>,
+    out_kind: Option<MessageKind>,
+    receive_calls: usize,
+}
+
+impl Harness {
+    fn new(role: Role, limits: Limits, timers: Timers) -> Self {
+        let conn = Connection::new(role, limits, timers, 0);
+        assert_eq!((conn.role(), conn.state()), (role, State::Open));
+        Self {
+            role,
+            conn,
+            now: 0,
+            rng: 0x9E37_79B9,
+            pending: Vec::new(),
+            buf: Vec::new(),
+            outbound: Vec::new(),
+            close_out: false,
+            failed: false,
+            in_msg: None,
+            delivered: Vec::new(),
+            expected: Some(Vec::new()),
+            sent: Vec::new(),
+            out_kind: None,
+            receive_calls: 0,
+        }
+    }
+
+    fn peer_role(&self) -> Role {
+        match self.role {
+            Role::Server => Role::Client,
+            Role::Client => Role::Server,
+        }
+    }
+
+    /// A fresh mask key (xorshift), as the caller must pass on every call.
+    fn mask(&mut self) -> [u8; 4] {
+        self.rng ^= self.rng << 13;
+        self.rng ^= self.rng >> 17;
+        self.rng ^= self.rng << 5;
+        self.rng.to_be_bytes()
+    }
+
+    fn peer_frame(&mut self, frame: WireFrame) {
+        if let (Some(expected), true) = (&mut self.expected, frame.is_data()) {
+            expected.extend_from_slice(&frame.payload);
+        }
+        frame.encode(&mut self.pending);
+    }
+
+    fn peer_raw(&mut self, bytes: &[u8]) {
+        self.expected = None;
+        self.pending.extend_from_slice(bytes);
+    }
+
+    /// Checks that `bytes` is exactly one valid frame for the peer, masked with `mask` in the
+    /// client role, that no data frame or second close follows a close, and records it.
+    fn written(&mut self, bytes: &[u8], mask: [u8; 4]) -> Written {
+        let (h, n) = match FrameHeader::parse(bytes, self.peer_role()) {
+            Ok(Some(parsed)) => parsed,
+            other => panic!("written bytes {bytes:02x?} are not a frame for the peer: {other:?}"),
+        };
+        assert_eq!(
+            n as u64 + h.payload_len,
+            bytes.len() as u64,
+            "not exactly one frame: {h:?}"
+        );
+        assert!(
+            !h.rsv1 && !h.rsv2 && !h.rsv3,
+            "RSV bits without an extension: {h:?}"
+        );
+        let expected_mask = (self.role == Role::Client).then_some(mask);
+        assert_eq!(h.mask, expected_mask, "not masked with the key we passed");
+        let mut payload = bytes[n..].to_vec();
+        if let Some(key) = h.mask {
+            for (i, b) in payload.iter_mut().enumerate() {
+                *b ^= key[i % 4];
+            }
+        }
+        assert!(
+            h.opcode.is_control() || !self.close_out,
+            "data frame after a close: {h:?}"
+        );
+        if h.opcode == OpCode::Close {
+            assert!(!self.close_out, "a second close frame");
+            self.close_out = true;
+        }
+        self.outbound.extend_from_slice(bytes);
+        (h.opcode, payload)
+    }
+
+    fn deliver(&mut self, n: usize, out_size: usize) {
+        let n = n.min(self.pending.len());
+        self.buf.extend(self.pending.drain(..n));
+        let mut stalled = 0;
+        while self.conn.state() != State::Closed {
+            self.receive_calls += 1;
+            assert!(
+                self.receive_calls < 100_000,
+                "receive keeps returning work (hang)"
+            );
+            match self.receive_once(out_size.min(MIN_OUTPUT)) {
+                None => break,
+                Some(0) => stalled += 1,
+                Some(_) => stalled = 0,
+            }
+            assert!(stalled < 4, "events without consuming anything (hang)");
+        }
+    }
+
+    /// One `receive` call and its checks: the bytes consumed, or `None` when the core needs more
+    /// input.
+    fn receive_once(&mut self, out_size: usize) -> Option<usize> {
+        let before = self.conn.state();
+        let close_out_before = self.close_out;
+        let len = self.buf.len();
+        let mask = self.mask();
+        let mut out = vec![0u8; out_size];
+        let (consumed, written, event) =
+            match self.conn.receive(&mut self.buf, &mut out, self.now, mask) {
+                Ok(r) => (r.consumed, r.written, r.event.map(Ev::from)),
+                Err(BufferTooSmall { needed }) => {
+                    assert!(
+                        needed > out_size && needed <= MIN_OUTPUT,
+                        "needed {needed} with {out_size}"
+                    );
+                    assert_eq!(
+                        self.conn.state(),
+                        before,
+                        "state changed by a failed receive"
+                    );
+                    out = vec![0u8; MIN_OUTPUT];
+                    let r = self.conn.receive(&mut self.buf, &mut out, self.now, mask);
+                    let r = r.unwrap_or_else(|e| panic!("MIN_OUTPUT did not suffice: {e:?}"));
+                    (r.consumed, r.written, r.event.map(Ev::from))
+                }
+            };
+        assert!(consumed <= len, "consumed {consumed} of {len}");
+        assert!(written <= out.len());
+        let reply = (written > 0).then(|| self.written(&out[..written], mask));
+        let state = self.conn.state();
+        if !matches!(event, None | Some(Ev::Close { .. }) | Some(Ev::Failed(_))) {
+            assert_eq!(before, State::Open, "{event:?} outside the Open state");
+        }
+        match &event {
+            None => assert!(reply.is_none(), "{reply:?} written without an event"),
+            Some(Ev::Data { kind, payload, end }) => {
+                assert!(
+                    reply.is_none() && !self.failed,
+                    "data after failure or with a reply"
+                );
+                self.delivered.extend_from_slice(payload);
+                let msg = self.in_msg.get_or_insert((*kind, Vec::new()));
+                assert_eq!(msg.0, *kind, "kind changed inside a message");
+                msg.1.extend_from_slice(payload);
+                if *kind == MessageKind::Text {
+                    if let Err(e) = core::str::from_utf8(&msg.1) {
+                        assert!(
+                            !end && e.error_len().is_none(),
+                            "invalid UTF-8 delivered: {e}"
+                        );
+                    }
+                }
+                if *end {
+                    self.in_msg = None;
+                }
+            }
+            Some(Ev::Ping(p)) => {
+                assert!(
+                    matches!(&reply, Some((OpCode::Pong, q)) if q == p),
+                    "ping answered {reply:?}"
+                )
+            }
+            Some(Ev::Pong) => assert!(reply.is_none(), "pong answered with {reply:?}"),
+            Some(Ev::Close { code }) => {
+                assert_eq!(state, State::Closed, "after the peer's close");
+                assert!(
+                    code.is_none_or(|c| c.is_sendable()),
+                    "close code {code:?} accepted"
+                );
+                if close_out_before {
+                    assert!(reply.is_none(), "close echoed after our close: {reply:?}");
+                } else {
+                    assert!(
+                        matches!(reply, Some((OpCode::Close, _))),
+                        "close echo {reply:?}"
+                    );
+                }
+            }
+            Some(Ev::Failed(e)) => {
+                assert_ne!(*e, ProtocolError::PongTimeout, "pong timeout from receive");
+                assert_ne!(state, State::Open, "open after {e:?}");
+                self.failed = true;
+                if close_out_before {
+                    assert!(
+                        reply.is_none() && state == State::Closed,
+                        "after our close: {e:?}"
+                    );
+                } else {
+                    let code = e.close_code().0.to_be_bytes();
+                    assert!(
+                        matches!(&reply, Some((OpCode::Close, p)) if p.starts_with(&code)),
+                        "{e:?} failed with {reply:?}"
+                    );
+                }
+            }
+        }
+        self.buf.drain(..consumed);
+        (consumed > 0 || event.is_some()).then_some(consumed)
+    }
+
+    fn send_data(&mut self, input: &mut Input<'_>) {
+        let flags = input.u8();
+        let kind = self.out_kind.unwrap_or(if flags & 1 != 0 {
+            MessageKind::Text
+        } else {
+            MessageKind::Binary
+        });
+        let fin = flags & 2 == 0;
+        let header_only = flags & 4 != 0;
+        let len = if flags & 0x10 != 0 {
+            usize::from(input.u16())
+        } else {
+            usize::from(input.u8())
+        };
+        let raw = input.bytes(len);
+        let payload = match kind {
+            MessageKind::Text => String::from_utf8_lossy(raw).into_owned().into_bytes(),
+            MessageKind::Binary => raw.to_vec(),
+        };
+        let out_size = if flags & 8 != 0 {
+            usize::from(input.u8())
+        } else {
+            MAX_HEADER_LEN + payload.len()
+        };
+        let mask = self.mask();
+        let mut out = vec![0u8; out_size];
+        let send = |conn: &mut Connection, out: &mut [u8]| {
+            if header_only {
+                conn.send_data_header(kind, payload.len() as u64, fin, mask, out)
+            } else {
+                conn.send_data(kind, &payload, fin, mask, out)
+            }
+        };
+        let mut result = send(&mut self.conn, &mut out);
+        if let Err(SendError::BufferTooSmall(BufferTooSmall { needed })) = result {
+            assert!(needed > out_size, "needed {needed} with {out_size}");
+            out = vec![0u8; needed];
+            result = send(&mut self.conn, &mut out);
+        }
+        match result {
+            Ok(n) => {
+                assert!(!self.close_out, "data accepted after a close");
+                let mut frame = out[..n].to_vec();
+                if header_only {
+                    let mut body = payload.clone();
+                    if self.role == Role::Client {
+                        apply_mask(&mut body, mask, 0);
+                    }
+                    frame.extend_from_slice(&body);
+                }
+                let (opcode, body) = self.written(&frame, mask);
+                let first = match (self.out_kind, kind) {
+                    (Some(_), _) => OpCode::Continuation,
+                    (None, MessageKind::Text) => OpCode::Text,
+                    (None, MessageKind::Binary) => OpCode::Binary,
+                };
+                assert_eq!((opcode, &body), (first, &payload), "sent frame differs");
+                match self.out_kind {
+                    Some(_) => self
+                        .sent
+                        .last_mut()
+                        .expect("open message")
+                        .1
+                        .extend_from_slice(&payload),
+                    None => self.sent.push((kind, payload)),
+                }
+                self.out_kind = (!fin).then_some(kind);
+            }
+            Err(SendError::Closing) => assert!(self.close_out, "Closing before any close frame"),
+            Err(e) => panic!("send_data({kind:?}, fin {fin}) failed: {e:?}"),
+        }
+    }
+
+    fn send_control(&mut self, input: &mut Input<'_>) {
+        let ping = input.bool();
+        let len = usize::from(input.u8());
+        let payload = input.bytes(len).to_vec();
+        let mask = self.mask();
+        let mut out = vec![0u8; MIN_OUTPUT];
+        let result = if ping {
+            self.conn.send_ping(&payload, mask, &mut out)
+        } else {
+            self.conn.send_pong(&payload, mask, &mut out)
+        };
+        match result {
+            Ok(n) => {
+                assert!(
+                    payload.len() <= 125,
+                    "control payload of {} sent",
+                    payload.len()
+                );
+                let (opcode, body) = self.written(&out[..n], mask);
+                let want = if ping { OpCode::Ping } else { OpCode::Pong };
+                assert_eq!((opcode, body), (want, payload));
+            }
+            Err(SendError::ControlTooLong) => assert!(payload.len() > 125),
+            Err(SendError::Closing) => assert!(self.close_out, "Closing before any close frame"),
+            Err(e) => panic!("send ping/pong failed: {e:?}"),
+        }
+    }
+
+    fn send_close(&mut self, input: &mut Input<'_>) {
+        const CODES: [u16; 8] = [1000, 1001, 1002, 1003, 1008, 1011, 3000, 4999];
+        let flags = input.u8();
+        let code = match flags & 3 {
+            0 => None,
+            1 => Some(CloseCode(input.u16())),
+            _ => Some(CloseCode(CODES[usize::from(input.u8()) % CODES.len()])),
+        };
+        let len = usize::from(input.u8() % 130);
+        let reason = String::from_utf8_lossy(input.bytes(len)).into_owned();
+        let mask = self.mask();
+        let mut out = vec![0u8; MIN_OUTPUT];
+        let before = self.close_out;
+        let result = self
+            .conn
+            .send_close(code, &reason, self.now, mask, &mut out);
+        let too_long = code.is_some() && reason.len() > 123;
+        let bad_code = code.is_some_and(|c| !c.is_sendable());
+        match result {
+            Ok(n) => {
+                assert!(
+                    !before && !too_long && !bad_code,
+                    "close({code:?}, {} bytes) sent",
+                    reason.len()
+                );
+                let (opcode, body) = self.written(&out[..n], mask);
+                let mut want = Vec::new();
+                if let Some(c) = code {
+                    want.extend_from_slice(&c.0.to_be_bytes());
+                    want.extend_from_slice(reason.as_bytes());
+                }
+                assert_eq!((opcode, body), (OpCode::Close, want));
+                assert_eq!(self.conn.state(), State::Closing);
+            }
+            Err(SendError::Closing) => assert!(before, "Closing before any close frame"),
+            Err(SendError::InvalidCloseCode) => assert!(bad_code, "{code:?} refused"),
+            Err(SendError::ControlTooLong) => assert!(too_long, "{} bytes refused", reason.len()),
+            Err(e) => panic!("send_close failed: {e:?}"),
+        }
+    }
+
+    fn tick(&mut self, dt: u64) {
+        self.now += dt;
+        let _ = self.conn.poll_timeout();
+        let mask = self.mask();
+        let mut out = [0u8; MIN_OUTPUT];
+        let before = self.close_out;
+        let timeout = self.conn.handle_timeout(self.now, mask, &mut out);
+        match timeout.unwrap_or_else(|e| panic!("MIN_OUTPUT did not suffice: {e:?}")) {
+            Timeout::Nothing => {}
+            Timeout::Ping(n) => {
+                assert!(!before, "keep-alive ping after a close");
+                let (opcode, _) = self.written(&out[..n], mask);
+                assert_eq!(opcode, OpCode::Ping);
+            }
+            Timeout::PongOverdue(n) => {
+                let (opcode, body) = self.written(&out[..n], mask);
+                assert_eq!(
+                    (opcode, &body[..]),
+                    (OpCode::Close, &1011u16.to_be_bytes()[..])
+                );
+                assert_eq!(self.conn.state(), State::Closing);
+            }
+            Timeout::DropTransport => assert_eq!(self.conn.state(), State::Closed),
+        }
+    }
+
+    fn finish(self) {
+        if let Some(expected) = &self.expected {
+            assert!(
+                expected.starts_with(&self.delivered),
+                "delivered data differs from sent"
+            );
+            if self.conn.state() == State::Open && !self.failed {
+                assert!(
+                    self.buf.is_empty(),
+                    "{} bytes left unconsumed",
+                    self.buf.len()
+                );
+                assert_eq!(self.delivered.len(), expected.len(), "data missing");
+            }
+        }
+        self.replay_to_peer();
+    }
+
+    /// Feeds everything the core wrote to a connection of the other role.
+    fn replay_to_peer(mut self) {
+        let mut peer = Connection::new(self.peer_role(), Limits::DEFAULT, Timers::default(), 0);
+        let mut rest = core::mem::take(&mut self.outbound);
+        let mut received: Vec<(MessageKind, Vec<u8>)> = Vec::new();
+        let mut in_msg = false;
+        let mut out = [0u8; MIN_OUTPUT];
+        while peer.state() != State::Closed {
+            let r = peer
+                .receive(&mut rest, &mut out, 0, [1, 2, 3, 4])
+                .expect("MIN_OUTPUT");
+            let (consumed, event) = (r.consumed, r.event.map(Ev::from));
+            match event {
+                None if consumed == 0 => break,
+                Some(Ev::Failed(e)) => panic!("the peer rejected what the core wrote: {e:?}"),
+                Some(Ev::Data { kind, payload, end }) => {
+                    if !in_msg {
+                        received.push((kind, Vec::new()));
+                    }
+                    received
+                        .last_mut()
+                        .expect("message")
+                        .1
+                        .extend_from_slice(&payload);
+                    in_msg = !end;
+                }
+                _ => {}
+            }
+            rest.drain(..consumed);
+        }
+        assert_eq!(
+            received, self.sent,
+            "the peer received other messages than were sent"
+        );
+    }
+}

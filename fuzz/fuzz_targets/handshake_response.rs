@@ -1,0 +1,5 @@
+//! Fuzz target `handshake_response`: the check is `ws_fuzz_checks::handshake_response` (see its doc), shared with the
+//! stable corpus replay in `fuzz/checks/tests/replay.rs`.
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| ws_fuzz_checks::handshake_response(data));
