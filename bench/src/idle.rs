@@ -33,9 +33,11 @@ impl IdleResult {
 
 fn connect(addr: SocketAddr, i: usize) -> std::io::Result<TcpStream> {
     let sock = Socket::new(Domain::for_address(addr), Type::STREAM, None)?;
+    // The first range lets connect() pick the source (bind with port 0 searches the port table
+    // and is slow with thousands of sockets open); later ranges bind 127.0.0.2, 127.0.0.3, ...
+    let n = i / CONNS_PER_SOURCE;
     if let IpAddr::V4(ip) = addr.ip() {
-        if ip.is_loopback() {
-            let n = i / CONNS_PER_SOURCE;
+        if ip.is_loopback() && n > 0 {
             let src = Ipv4Addr::new(127, 0, (n / 250) as u8, (n % 250) as u8 + 1);
             sock.bind(&SocketAddr::new(IpAddr::V4(src), 0).into())?;
         }
