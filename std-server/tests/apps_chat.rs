@@ -65,9 +65,10 @@ fn uid_first_then_history_then_live_to_everyone() {
     }
 
     // A third member gets the stored message as history, after its own uid.
-    let (_c, _, hist) = join(server.addr);
+    let (c, _, hist) = join(server.addr);
     assert_eq!(hist.len(), 1);
     assert_eq!(hist[0]["uid"], uid_a.as_str());
+    drop((a, b, c));
     server.stop();
 }
 
@@ -87,12 +88,13 @@ fn history_is_bounded_and_survives_restart() {
     server.stop();
 
     let server = AppServer::start(app, Config::default());
-    let (_b, _, hist) = join(server.addr);
+    let (b, _, hist) = join(server.addr);
     let bodies: Vec<&str> = hist
         .iter()
         .map(|m| m["message"].as_str().unwrap())
         .collect();
     assert_eq!(bodies, ["m3", "m4", "m5", "m6", "m7"]);
+    drop(b);
     server.stop();
 }
 
@@ -115,6 +117,7 @@ fn bad_and_too_long_messages_get_an_error_and_the_connection_stays() {
     let m = next_json(&mut a);
     assert_eq!(m["type"], "message");
     assert_eq!(m["message"].as_str().unwrap().len(), 4096);
+    drop(a);
     server.stop();
 }
 
@@ -156,6 +159,7 @@ fn persistent_flooding_is_closed_with_1008() {
         "the burst is stored, the flood is not: {stored}"
     );
     assert!(refused >= 1, "refusals come before the close");
+    drop(a);
     server.stop();
 }
 
@@ -202,6 +206,7 @@ fn a_member_that_stops_reading_is_dropped_without_stalling_the_others() {
         }
     };
     assert!(matches!(code, Some(1008) | None), "{code:?}");
+    drop((slow, fast, sender));
     server.stop();
 }
 
@@ -214,6 +219,8 @@ fn foreign_origin_cannot_join_the_chat() {
         Some(403)
     );
     let own = format!("http://{}", server.addr);
-    assert!(ws_connect(server.addr, "/chat/ws", None, Some(&own)).is_ok());
+    let ok = ws_connect(server.addr, "/chat/ws", None, Some(&own));
+    assert!(ok.is_ok());
+    drop(ok);
     server.stop();
 }

@@ -1,0 +1,302 @@
+//! Live voting over real loopback TCP: login and sessions, refused upgrades (no session, foreign
+//! Origin), votes and moves broadcast, unknown ids, notify, logout/expiry close with 1008, restart
+//! keeps the votes, 100 concurrent voters end with exact counts.
+
+mod apps_support;
+
+use apps_support::*;
+use serde_json::{json, Value};
+use std::collections::HashMap;
+use std::sync::{Arc, Barrier};
+use std::time::Duration;
+use ws_server::apps::AppConfig;
+use ws_server::Config;
+
+fn vote_socket(s: &AppServer, cookie: &str) -> Ws {
+    let origin = s.base();
+    ws_connect(s.addr, "/vote/ws", Some(cookie), Some(&origin)).expect("vote upgrade")
+}
+
+/// Sends a vote and reads until the voter's own `voted` (or `error`) reply.
+fn vote(ws: &mut Ws, id: &str) -> Value {
+    send_text(ws, id);
+    loop {
+        let m = next_json(ws);
+        if m["type"] == "voted" || m["type"] == "error" {
+            return m;
+        }
+    }
+}
+
+#[test]
+fn pages_need_a_session_and_login_sets_a_safe_cookie() {
+    let dir = TempDir::new("vote-pages");
+    let s = AppServer::start_default(dir.path());
+    let r = http(s.addr, "GET", "/vote", &[], "");
+    assert_eq!((r.status, r.header("location")), (303, Some("/login")));
+    let r = http(s.addr, "GET", "/login", &[], "");
+    assert_eq!(r.status, 200);
+    assert!(r.body.contains("<form method=\"post\" action=\"/login\""));
+    let r = http(s.addr, "POST", "/login", &[], "name=");
+    assert_eq!(r.status, 400);
+    let cookie = login(s.addr, "<b>ann</b>");
+    let r = http(s.addr, "GET", "/vote", &[("Cookie", &cookie)], "");
+    assert_eq!(r.status, 200);
+    assert!(r.body.contains("&lt;b&gt;ann&lt;"), "user name is escaped");
+    for name in ["小明", "小强", "小刚"] {
+        assert!(r.body.contains(name));
+    }
+    let forged = cookie.replace("ws_session=", "ws_session=x");
+    let r = http(s.addr, "GET", "/vote", &[("Cookie", &forged)], "");
+    assert_eq!(r.status, 303);
+    s.stop();
+}
+
+#[test]
+fn upgrade_is_refused_without_session_or_from_a_foreign_origin() {
+    let dir = TempDir::new("vote-refuse");
+    let s = AppServer::start_default(dir.path());
+    let own = s.base();
+    assert_eq!(
+        ws_connect(s.addr, "/vote/ws", None, Some(&own)).err(),
+        Some(401)
+    );
+    assert_eq!(ws_connect(s.addr, "/vote/ws", None, None).err(), Some(401));
+    let bad = "ws_session=abc.1.YQ.AAAA";
+    assert_eq!(
+        ws_connect(s.addr, "/vote/ws", Some(bad), Some(&own)).err(),
+        Some(401)
+    );
+    let cookie = login(s.addr, "ann");
+    let evil = ws_connect(
+        s.addr,
+        "/vote/ws",
+        Some(&cookie),
+        Some("http://evil.example"),
+    );
+    assert_eq!(evil.err(), Some(403));
+    let other_port = ws_connect(
+        s.addr,
+        "/vote/ws",
+        Some(&cookie),
+        Some("http://127.0.0.1:1"),
+    );
+    assert_eq!(other_port.err(), Some(403));
+    let ok = ws_connect(s.addr, "/vote/ws", Some(&cookie), Some(&own));
+    assert!(ok.is_ok());
+    drop(ok);
+    s.stop();
+}
+
+#[test]
+fn votes_move_and_are_broadcast_unknown_ids_get_an_error() {
+    let dir = TempDir::new("vote-flow");
+    let s = AppServer::start_default(dir.path());
+    let (ca, cb) = (login(s.addr, "ann"), login(s.addr, "bob"));
+    let (mut a, mut b) = (vote_socket(&s, &ca), vote_socket(&s, &cb));
+
+    send_text(&mut a, "1");
+    assert_eq!(next_json(&mut a), json!({"type":"vote","user":1,"count":1}));
+    assert_eq!(next_json(&mut a), json!({"type":"voted","candidate":1}));
+    assert_eq!(next_json(&mut b), json!({"type":"vote","user":1,"count":1}));
+
+    // Moving the vote updates both candidates.
+    send_text(&mut a, "2");
+    for ws in [&mut a, &mut b] {
+        assert_eq!(next_json(ws), json!({"type":"vote","user":1,"count":0}));
+        assert_eq!(next_json(ws), json!({"type":"vote","user":2,"count":1}));
+    }
+    assert_eq!(next_json(&mut a)["type"], "voted");
+
+    // Unknown ids: an error for the sender only; bob's next message is his own vote's broadcast.
+    for bad in ["9", "0", "-1", "abc", "", "1.5"] {
+        let e = vote(&mut a, bad);
+        assert_eq!(e["type"], "error", "{bad:?}: {e}");
+    }
+    send_text(&mut b, " 2 ");
+    assert_eq!(next_json(&mut b), json!({"type":"vote","user":2,"count":2}));
+    assert_eq!(page_count(s.addr, &ca, 1), 0);
+    assert_eq!(page_count(s.addr, &ca, 2), 2);
+    drop((a, b));
+    s.stop();
+}
+
+#[test]
+fn notify_needs_the_token_and_reaches_every_page() {
+    let dir = TempDir::new("vote-notify");
+    let s = AppServer::start_default(dir.path());
+    let (ca, cb) = (login(s.addr, "ann"), login(s.addr, "bob"));
+    let (mut a, mut b) = (vote_socket(&s, &ca), vote_socket(&s, &cb));
+    // Wait until both sockets are registered (a vote round-trip proves it for each).
+    vote(&mut a, "1");
+    vote(&mut b, "1");
+    let r = http(s.addr, "POST", "/notify", &[], "hi");
+    assert_eq!(r.status, 401);
+    let r = http(
+        s.addr,
+        "POST",
+        "/notify",
+        &[("Authorization", "Bearer nope")],
+        "hi",
+    );
+    assert_eq!(r.status, 401);
+    let auth = format!("Bearer {TOKEN}");
+    let r = http(
+        s.addr,
+        "POST",
+        "/notify",
+        &[("Authorization", &auth)],
+        "meeting <now>",
+    );
+    assert_eq!(r.status, 200, "{r:?}");
+    assert_eq!(
+        serde_json::from_str::<Value>(&r.body).unwrap(),
+        json!({"delivered": 2})
+    );
+    for ws in [&mut a, &mut b] {
+        let m = loop {
+            let m = next_json(ws);
+            if m["type"] == "notify" {
+                break m;
+            }
+        };
+        assert_eq!(m["msg"], "meeting <now>");
+    }
+    let headers = [
+        ("Authorization", auth.as_str()),
+        ("Content-Type", "application/json"),
+    ];
+    let r = http(
+        s.addr,
+        "POST",
+        "/notify",
+        &headers,
+        r#"{"msg":"json form"}"#,
+    );
+    assert_eq!(r.body, r#"{"delivered":2}"#);
+    drop((a, b));
+    s.stop();
+}
+
+#[test]
+fn logout_and_expiry_close_the_users_sockets_with_1008() {
+    let dir = TempDir::new("vote-logout");
+    let mut app = AppConfig::new(dir.path());
+    app.notify_token = Some(TOKEN.into());
+    app.session_ttl = Duration::from_secs(2);
+    let s = AppServer::start(app, Config::default());
+    let ca = login(s.addr, "ann");
+    let mut a = vote_socket(&s, &ca);
+    vote(&mut a, "1");
+    let r = http(s.addr, "POST", "/logout", &[("Cookie", &ca)], "");
+    assert_eq!((r.status, r.header("location")), (303, Some("/login")));
+    assert!(r.header("set-cookie").unwrap().contains("Max-Age=0"));
+    assert_eq!(wait_close(&mut a), Some(1008));
+    // The old cookie is revoked even though its signature is still valid.
+    let own = s.base();
+    assert_eq!(
+        ws_connect(s.addr, "/vote/ws", Some(&ca), Some(&own)).err(),
+        Some(401)
+    );
+
+    // A session that expires closes its socket by itself.
+    let cb = login(s.addr, "bob");
+    let mut b = vote_socket(&s, &cb);
+    assert_eq!(wait_close(&mut b), Some(1008));
+    drop((a, b));
+    s.stop();
+}
+
+#[test]
+fn votes_survive_a_restart() {
+    let dir = TempDir::new("vote-restart");
+    let s = AppServer::start_default(dir.path());
+    let names = ["ann", "bob", "cy", "dee", "eve"];
+    let cookies: Vec<String> = names.iter().map(|n| login(s.addr, n)).collect();
+    for (i, c) in cookies.iter().enumerate() {
+        let mut ws = vote_socket(&s, c);
+        let id = if i < 3 { "3" } else { "1" };
+        assert_eq!(vote(&mut ws, id)["type"], "voted");
+    }
+    let before: Vec<u64> = (1..=3)
+        .map(|id| page_count(s.addr, &cookies[0], id))
+        .collect();
+    assert_eq!(before, [2, 0, 3]);
+    s.stop();
+
+    let s = AppServer::start_default(dir.path());
+    // The session key and the sessions were kept too: the old cookie still works.
+    let after: Vec<u64> = (1..=3)
+        .map(|id| page_count(s.addr, &cookies[0], id))
+        .collect();
+    assert_eq!(after, before);
+    s.stop();
+}
+
+#[test]
+fn a_hundred_concurrent_voters_end_with_exact_counts() {
+    let dir = TempDir::new("vote-100");
+    let s = AppServer::start_default(dir.path());
+    let n = 100;
+    let cookies: Vec<String> = (0..n)
+        .map(|i| login(s.addr, &format!("voter{i}")))
+        .collect();
+    let mut observer = vote_socket(&s, &login(s.addr, "observer"));
+    send_text(&mut observer, "x");
+    assert_eq!(next_json(&mut observer)["type"], "error"); // registered
+
+    fn first(i: usize) -> i64 {
+        (i % 3 + 1) as i64
+    }
+    fn second(i: usize) -> i64 {
+        if i & 1 == 0 {
+            ((i + 1) % 3 + 1) as i64
+        } else {
+            first(i)
+        }
+    }
+    let barrier = Arc::new(Barrier::new(n));
+    let threads: Vec<_> = cookies
+        .into_iter()
+        .enumerate()
+        .map(|(i, cookie)| {
+            let barrier = barrier.clone();
+            let addr = s.addr;
+            let origin = s.base();
+            std::thread::spawn(move || {
+                let mut ws = ws_connect(addr, "/vote/ws", Some(&cookie), Some(&origin)).unwrap();
+                barrier.wait();
+                assert_eq!(vote(&mut ws, &first(i).to_string())["type"], "voted");
+                assert_eq!(vote(&mut ws, &second(i).to_string())["type"], "voted");
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().expect("voter thread");
+    }
+    let mut expected: HashMap<i64, u64> = HashMap::new();
+    for i in 0..n {
+        *expected.entry(second(i)).or_default() += 1;
+    }
+    let cookie = login(s.addr, "reader");
+    for id in 1..=3 {
+        assert_eq!(
+            page_count(s.addr, &cookie, id),
+            expected[&id],
+            "candidate {id}"
+        );
+    }
+    assert_eq!(expected.values().sum::<u64>(), n as u64);
+
+    // The broadcasts come in commit order: the last count seen for each candidate is the final one.
+    let mut seen: HashMap<i64, u64> = HashMap::new();
+    let changes: usize = 100 + (0..n).filter(|i| second(*i) != first(*i)).count() * 2;
+    for _ in 0..changes {
+        let m = next_json(&mut observer);
+        assert_eq!(m["type"], "vote");
+        seen.insert(m["user"].as_i64().unwrap(), m["count"].as_u64().unwrap());
+    }
+    assert_eq!(seen, expected);
+    drop(observer);
+    s.stop();
+}
