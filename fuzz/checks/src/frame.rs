@@ -129,7 +129,7 @@ pub fn roundtrip(data: &[u8]) {
     let mut frames = Vec::new();
     let mut stream = Vec::new();
     for _ in 0..64 {
-        if input.is_empty() || stream.len() > 1 << 20 {
+        if input.is_empty() || stream.len() > 1 << 18 {
             break;
         }
         let flags = input.u8();
