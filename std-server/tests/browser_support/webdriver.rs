@@ -315,6 +315,19 @@ impl Browser {
         self.cmd("DELETE", "/actions", None);
     }
 
+    /// The text of an open `alert()` dialog, if one is open.
+    pub fn alert_text(&self) -> Option<String> {
+        let p = format!("/session/{}/alert/text", self.session);
+        http(self.port, "GET", &p, None)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+    }
+
+    /// Reloads the page.
+    pub fn refresh(&self) {
+        self.cmd("POST", "/refresh", Some(json!({})));
+    }
+
     /// The visible text of an element.
     pub fn text(&self, el: &Element) -> String {
         self.cmd("GET", &format!("/element/{}/text", el.0), None)

@@ -1,0 +1,201 @@
+//! The apps in real headless Chromium (Debian's chromium + chromium-driver, installed by
+//! scripts/install-browser), driven over WebDriver: echo page states, chat between two pages with
+//! history replay and an XSS payload that stays text, voting with two users in two browsers
+//! (double-click, live count, notify). Screenshots go to `<target>/screenshots/`.
+
+mod apps_support;
+mod browser_support;
+
+use apps_support::*;
+use browser_support::webdriver::{Browser, Driver};
+use std::sync::Mutex;
+
+/// One browser test at a time: Chromium is heavy on a small machine.
+static SERIAL: Mutex<()> = Mutex::new(());
+
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn text_of(b: &Browser, id: &str) -> String {
+    b.js(&format!(
+        "return document.getElementById('{id}').textContent;"
+    ))
+    .as_str()
+    .unwrap_or_default()
+    .to_owned()
+}
+
+#[test]
+fn echo_page_connects_sends_and_closes() {
+    let _g = serial();
+    let dir = TempDir::new("browser-echo");
+    let s = AppServer::start_default(dir.path());
+    let mut driver = Driver::start();
+    let b = driver.browser();
+    b.goto(&format!("{}/echo", s.base()));
+    assert_eq!(text_of(&b, "state"), "closed");
+    b.click(&b.find("#connect"));
+    b.wait_for(
+        "document.getElementById('state').textContent === 'open'",
+        "open state",
+    );
+    b.type_into(&b.find("#text"), "ping 你好");
+    b.click(&b.find("#send"));
+    b.wait_for(
+        "[...document.querySelectorAll('#log li')].some(li => li.textContent === '← ping 你好')",
+        "the echo",
+    );
+    b.screenshot("echo");
+    b.click(&b.find("#close"));
+    b.wait_for(
+        "document.getElementById('state').textContent === 'closed'",
+        "closed state",
+    );
+    drop(b);
+    drop(driver);
+    s.stop();
+}
+
+#[test]
+fn chat_between_two_pages_with_history_and_xss_as_text() {
+    let _g = serial();
+    let dir = TempDir::new("browser-chat");
+    let s = AppServer::start_default(dir.path());
+    let mut driver = Driver::start();
+    let (one, two) = (driver.browser(), driver.browser());
+    let url = format!("{}/chat", s.base());
+    for b in [&one, &two] {
+        b.goto(&url);
+        b.wait_for(
+            "document.body.dataset.history === 'loaded'",
+            "history loaded",
+        );
+    }
+    let uid_one = text_of(&one, "uid");
+    assert_eq!(uid_one.len(), 36, "uid shown: {uid_one}");
+
+    let payload = "<img src=x onerror=alert(1)>";
+    for text in ["hello from one", payload] {
+        one.type_into(&one.find("#text"), text);
+        one.click(&one.find("#send"));
+    }
+    let has = |b: &Browser, text: &str| {
+        let t = serde_json::to_string(text).unwrap();
+        b.wait_for(
+            &format!(
+                "[...document.querySelectorAll('#log .body')].some(e => e.textContent === {t})"
+            ),
+            text,
+        );
+    };
+    for b in [&one, &two] {
+        has(b, "hello from one");
+        has(b, payload);
+        assert_eq!(
+            b.js("return document.querySelectorAll('#log img').length;"),
+            0
+        );
+        assert_eq!(b.alert_text(), None, "no alert() ran");
+    }
+
+    // A reload replays the history (marked as such) after the new uid.
+    two.refresh();
+    two.wait_for(
+        "document.body.dataset.history === 'loaded'",
+        "history after reload",
+    );
+    let replayed = two.js(
+        "return [...document.querySelectorAll('#log li.history .body')].map(e => e.textContent);",
+    );
+    assert_eq!(replayed, serde_json::json!(["hello from one", payload]));
+    assert_eq!(
+        two.js("return document.querySelectorAll('#log img').length;"),
+        0
+    );
+    two.screenshot("chat");
+    drop((one, two));
+    drop(driver);
+    s.stop();
+}
+
+fn log_in(b: &Browser, base: &str, name: &str) {
+    b.goto(&format!("{base}/vote"));
+    assert!(
+        b.url().ends_with("/login"),
+        "redirected to login: {}",
+        b.url()
+    );
+    b.type_into(&b.find("#name"), name);
+    b.click(&b.find("#login"));
+    b.wait_for("location.pathname === '/vote'", "the voting page");
+    b.wait_for(
+        "document.getElementById('state').textContent === 'open'",
+        "the voting socket",
+    );
+}
+
+#[test]
+fn voting_with_two_users_double_click_and_notify() {
+    let _g = serial();
+    let dir = TempDir::new("browser-vote");
+    let s = AppServer::start_default(dir.path());
+    let mut driver = Driver::start();
+    let (ann, bob) = (driver.browser(), driver.browser());
+    log_in(&ann, &s.base(), "ann");
+    log_in(&bob, &s.base(), "bob");
+    assert_eq!(text_of(&ann, "user"), "ann");
+    assert_eq!(text_of(&bob, "user"), "bob");
+    assert_eq!(text_of(&bob, "count-2"), "0");
+
+    ann.double_click(&ann.find("#candidate-2"));
+    bob.wait_for(
+        "document.getElementById('count-2').textContent === '1'",
+        "bob sees ann's vote",
+    );
+    ann.wait_for(
+        "document.getElementById('candidate-2').classList.contains('mine')",
+        "ann's mark",
+    );
+
+    bob.double_click(&bob.find("#candidate-2"));
+    ann.wait_for(
+        "document.getElementById('count-2').textContent === '2'",
+        "ann sees bob's vote",
+    );
+    bob.double_click(&bob.find("#candidate-3"));
+    ann.wait_for(
+        "document.getElementById('count-3').textContent === '1'",
+        "bob's vote moved",
+    );
+    ann.wait_for(
+        "document.getElementById('count-2').textContent === '1'",
+        "old count drops",
+    );
+
+    let auth = format!("Bearer {TOKEN}");
+    let r = http(
+        s.addr,
+        "POST",
+        "/notify",
+        &[("Authorization", &auth)],
+        "投票 closes <soon>",
+    );
+    assert_eq!(r.body, r#"{"delivered":2}"#);
+    for b in [&ann, &bob] {
+        b.wait_for(
+            "[...document.querySelectorAll('#alerts .notify')].some(e => e.textContent === '投票 closes <soon>')",
+            "the notify alert",
+        );
+    }
+    ann.screenshot("vote");
+
+    // Counts are rendered on the server: a fresh page load shows them without the socket.
+    bob.refresh();
+    assert_eq!(text_of(&bob, "count-3"), "1");
+    bob.click(&bob.find("#logout"));
+    bob.wait_for("location.pathname === '/login'", "back at login");
+    drop((ann, bob));
+    drop(driver);
+    s.stop();
+}

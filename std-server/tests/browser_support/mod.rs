@@ -1,0 +1,3 @@
+//! Browser-test support: a minimal WebDriver client for chromedriver + headless Chromium.
+
+pub mod webdriver;
