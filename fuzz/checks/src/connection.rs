@@ -10,9 +10,10 @@
 //! the ping, a failure writes a close with the error's code, a close is echoed once); no data
 //! frame and no second close follow a close; data sends fail with `Closing` exactly when a close
 //! has been written; events other than the peer's close come only in the Open state; text is
-//! valid UTF-8 at every message end. At the end: the data delivered is a prefix of the data the
-//! script's frames carried (equal when the connection is still open), and everything the core
-//! wrote, fed to a connection of the other role, is accepted and yields exactly the messages sent.
+//! valid UTF-8 at every message end. At the end: the data delivered and its message ends are a
+//! prefix of what the script's frames carried (equal when the connection is still open), and
+//! everything the core wrote, fed to a connection of the other role, is accepted and yields
+//! exactly the messages sent.
 
 use crate::handshake;
 use crate::input::Input;
@@ -133,6 +134,22 @@ impl From<Event<'_>> for Ev {
     }
 }
 
+/// Data payload bytes in order, and the offsets at which messages end.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct DataLog {
+    data: Vec<u8>,
+    ends: Vec<usize>,
+}
+
+impl DataLog {
+    fn push(&mut self, payload: &[u8], end: bool) {
+        self.data.extend_from_slice(payload);
+        if end {
+            self.ends.push(self.data.len());
+        }
+    }
+}
+
 /// A frame the core wrote, decoded.
 type Written = (OpCode, Vec<u8>);
 
@@ -151,9 +168,9 @@ struct Harness {
     close_out: bool,
     failed: bool,
     in_msg: Option<(MessageKind, Vec<u8>)>,
-    delivered: Vec<u8>,
+    delivered: DataLog,
     /// The payloads of the peer's data frames, in order; `None` once raw bytes were sent.
-    expected: Option<Vec<u8>>,
+    expected: Option<DataLog>,
     /// Messages we sent; the last is unfinished while `out_kind` is set.
     sent: Vec<(MessageKind, Vec<u8>)>,
     out_kind: Option<MessageKind>,
@@ -175,8 +192,8 @@ impl Harness {
             close_out: false,
             failed: false,
             in_msg: None,
-            delivered: Vec::new(),
-            expected: Some(Vec::new()),
+            delivered: DataLog::default(),
+            expected: Some(DataLog::default()),
             sent: Vec::new(),
             out_kind: None,
             receive_calls: 0,
@@ -200,7 +217,7 @@ impl Harness {
 
     fn peer_frame(&mut self, frame: WireFrame) {
         if let (Some(expected), true) = (&mut self.expected, frame.is_data()) {
-            expected.extend_from_slice(&frame.payload);
+            expected.push(&frame.payload, frame.fin);
         }
         frame.encode(&mut self.pending);
     }
@@ -306,7 +323,7 @@ impl Harness {
                     reply.is_none() && !self.failed,
                     "data after failure or with a reply"
                 );
-                self.delivered.extend_from_slice(payload);
+                self.delivered.push(payload, *end);
                 let msg = self.in_msg.get_or_insert((*kind, Vec::new()));
                 assert_eq!(msg.0, *kind, "kind changed inside a message");
                 msg.1.extend_from_slice(payload);
@@ -536,9 +553,15 @@ impl Harness {
 
     fn finish(self) {
         if let Some(expected) = &self.expected {
+            let (data, ends) = (&self.delivered.data, &self.delivered.ends);
             assert!(
-                expected.starts_with(&self.delivered),
+                expected.data.starts_with(data),
                 "delivered data differs from sent"
+            );
+            assert!(
+                expected.ends.starts_with(ends),
+                "message ends {ends:?} vs {:?}",
+                expected.ends
             );
             if self.conn.state() == State::Open && !self.failed {
                 assert!(
@@ -546,7 +569,7 @@ impl Harness {
                     "{} bytes left unconsumed",
                     self.buf.len()
                 );
-                assert_eq!(self.delivered.len(), expected.len(), "data missing");
+                assert_eq!(self.delivered, *expected, "data missing");
             }
         }
         self.replay_to_peer();
