@@ -62,6 +62,23 @@ fn conversation(cfg: u8, masked: bool) -> Vec<u8> {
     s.0
 }
 
+/// With permessage-deflate active: a compressed message each way (RSV1 on the first frame).
+fn deflate(masked: bool) -> Vec<u8> {
+    let key = masked.then_some([0x37, 0xfa, 0x21, 0x3d]);
+    let mut s = Seed::new().u8(0x40);
+    let mut first = frame(0x1, false, &[0xf2, 0x48, 0xcd], key);
+    first.rsv = 4;
+    s = first.seed(s.u8(0), masked);
+    s = frame(0x0, true, &[0xc9, 0xc9, 0x07, 0x00], key).seed(s.u8(1), masked);
+    s = s.u8(10).u8(0b0010_0011).u8(3).bytes(&[0xf2, 0x48, 0xcd]); // compressed text, not fin
+    s = s
+        .u8(10)
+        .u8(0b0000_0000)
+        .u8(4)
+        .bytes(&[0xc9, 0xc9, 0x07, 0x00]); // its continuation
+    s.u8(15).0
+}
+
 fn write(root: &Path, target: &str, name: &str, data: &[u8]) {
     let dir = root.join(target);
     std::fs::create_dir_all(&dir).expect("corpus dir");
@@ -200,6 +217,8 @@ fn main() {
         .u8(7)
         .u8(2);
     write(r, "connection_server", "rfc6455-5.7-raw", &s.0);
+    write(r, "connection_server", "deflate", &deflate(true));
+    write(r, "connection_client", "deflate", &deflate(false));
     write(
         r,
         "connection_client",

@@ -25,6 +25,12 @@ use ws_core::{
     ProtocolError, Role, SendError, State, Timers,
 };
 
+/// Whether `WS_FUZZ_TRACE` is set: then every event and write is printed (to read a crash).
+fn tracing() -> bool {
+    static TRACE: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *TRACE.get_or_init(|| std::env::var_os("WS_FUZZ_TRACE").is_some())
+}
+
 /// Most script operations read from one input.
 const MAX_OPS: usize = 512;
 
@@ -39,7 +45,8 @@ pub fn connection_client(data: &[u8]) {
 }
 
 /// Input: a configuration byte (bits 0-2 shrink the frame, message and fragment limits to 200
-/// bytes, 1000 bytes and 4 fragments; bits 3-5 enable the idle-ping, pong and close timers),
+/// bytes, 1000 bytes and 4 fragments; bits 3-5 enable the idle-ping, pong and close timers; bit 6
+/// activates permessage-deflate framing: RSV1 on a message's first frame, compressed sends),
 /// then operations, each a tag byte (modulo 16): 0-5 a peer frame ([`WireFrame::read`]), 6 raw
 /// bytes (length byte, bytes), 7-9 deliver (a byte: bits 0-6 + 1 bytes, bit 7 reads an output
 /// size byte), 10-11 send data, 12 send ping or pong, 13 send close, 14 advance the clock (u16)
@@ -71,7 +78,7 @@ fn run(role: Role, data: &[u8]) {
         close_timeout: (cfg & 32 != 0).then_some(2000),
     };
     handshake::open(role);
-    let mut h = Harness::new(role, limits, timers);
+    let mut h = Harness::new(role, limits, timers, cfg & 0x40 != 0);
     for _ in 0..MAX_OPS {
         if input.is_empty() {
             break;
@@ -150,6 +157,14 @@ impl DataLog {
     }
 }
 
+/// A data message as sent or received: its bytes on the wire (compressed ones stay compressed).
+#[derive(Debug, PartialEq, Eq)]
+struct Message {
+    kind: MessageKind,
+    compressed: bool,
+    bytes: Vec<u8>,
+}
+
 /// A frame the core wrote, decoded.
 type Written = (OpCode, Vec<u8>);
 
@@ -172,14 +187,21 @@ struct Harness {
     /// The payloads of the peer's data frames, in order; `None` once raw bytes were sent.
     expected: Option<DataLog>,
     /// Messages we sent; the last is unfinished while `out_kind` is set.
-    sent: Vec<(MessageKind, Vec<u8>)>,
+    sent: Vec<Message>,
     out_kind: Option<MessageKind>,
+    /// The message being sent is compressed (RSV1 on its first frame).
+    out_compressed: bool,
+    /// permessage-deflate is active on both ends.
+    deflate: bool,
+    /// RSV1 of the last frame checked by [`Harness::written`].
+    last_rsv1: bool,
     receive_calls: usize,
 }
 
 impl Harness {
-    fn new(role: Role, limits: Limits, timers: Timers) -> Self {
-        let conn = Connection::new(role, limits, timers, 0);
+    fn new(role: Role, limits: Limits, timers: Timers, deflate: bool) -> Self {
+        let mut conn = Connection::new(role, limits, timers, 0);
+        conn.set_deflate(deflate);
         assert_eq!((conn.role(), conn.state()), (role, State::Open));
         Self {
             role,
@@ -196,6 +218,9 @@ impl Harness {
             expected: Some(DataLog::default()),
             sent: Vec::new(),
             out_kind: None,
+            out_compressed: false,
+            deflate,
+            last_rsv1: false,
             receive_calls: 0,
         }
     }
@@ -239,10 +264,10 @@ impl Harness {
             bytes.len() as u64,
             "not exactly one frame: {h:?}"
         );
-        assert!(
-            !h.rsv1 && !h.rsv2 && !h.rsv3,
-            "RSV bits without an extension: {h:?}"
-        );
+        let data = matches!(h.opcode, OpCode::Text | OpCode::Binary);
+        let rsv_ok = !h.rsv2 && !h.rsv3 && (!h.rsv1 || (self.deflate && data));
+        assert!(rsv_ok, "RSV bits not allowed here: {h:?}");
+        self.last_rsv1 = h.rsv1;
         let expected_mask = (self.role == Role::Client).then_some(mask);
         assert_eq!(h.mask, expected_mask, "not masked with the key we passed");
         let mut payload = bytes[n..].to_vec();
@@ -260,6 +285,9 @@ impl Harness {
             self.close_out = true;
         }
         self.outbound.extend_from_slice(bytes);
+        if tracing() {
+            eprintln!("wrote {h:?}");
+        }
         (h.opcode, payload)
     }
 
@@ -312,6 +340,12 @@ impl Harness {
         assert!(consumed <= len, "consumed {consumed} of {len}");
         assert!(written <= out.len());
         let reply = (written > 0).then(|| self.written(&out[..written], mask));
+        if tracing() {
+            eprintln!(
+                "receive {consumed}/{len}: {event:?}, wrote {reply:?}, {:?}",
+                self.conn.state()
+            );
+        }
         let state = self.conn.state();
         if !matches!(event, None | Some(Ev::Close { .. }) | Some(Ev::Failed(_))) {
             assert_eq!(before, State::Open, "{event:?} outside the Open state");
@@ -327,7 +361,7 @@ impl Harness {
                 let msg = self.in_msg.get_or_insert((*kind, Vec::new()));
                 assert_eq!(msg.0, *kind, "kind changed inside a message");
                 msg.1.extend_from_slice(payload);
-                if *kind == MessageKind::Text {
+                if *kind == MessageKind::Text && !self.conn.message_compressed() {
                     if let Err(e) = core::str::from_utf8(&msg.1) {
                         assert!(
                             !end && e.error_len().is_none(),
@@ -392,15 +426,21 @@ impl Harness {
         });
         let fin = flags & 2 == 0;
         let header_only = flags & 4 != 0;
+        // A message continues with the method that started it.
+        let compressed = match self.out_kind {
+            Some(_) => self.out_compressed,
+            None => flags & 0x20 != 0,
+        };
         let len = if flags & 0x10 != 0 {
             usize::from(input.u16())
         } else {
             usize::from(input.u8())
         };
         let raw = input.bytes(len);
-        let payload = match kind {
-            MessageKind::Text => String::from_utf8_lossy(raw).into_owned().into_bytes(),
-            MessageKind::Binary => raw.to_vec(),
+        // Text is sent as UTF-8 (the core does not re-validate it); compressed bytes as they are.
+        let payload = match (kind, compressed) {
+            (MessageKind::Text, false) => String::from_utf8_lossy(raw).into_owned().into_bytes(),
+            _ => raw.to_vec(),
         };
         let out_size = if flags & 8 != 0 {
             usize::from(input.u8())
@@ -410,10 +450,12 @@ impl Harness {
         let mask = self.mask();
         let mut out = vec![0u8; out_size];
         let send = |conn: &mut Connection, out: &mut [u8]| {
-            if header_only {
-                conn.send_data_header(kind, payload.len() as u64, fin, mask, out)
-            } else {
-                conn.send_data(kind, &payload, fin, mask, out)
+            let len = payload.len() as u64;
+            match (header_only, compressed) {
+                (true, false) => conn.send_data_header(kind, len, fin, mask, out),
+                (true, true) => conn.send_compressed_data_header(kind, len, fin, mask, out),
+                (false, false) => conn.send_data(kind, &payload, fin, mask, out),
+                (false, true) => conn.send_compressed_data(kind, &payload, fin, mask, out),
             }
         };
         let mut result = send(&mut self.conn, &mut out);
@@ -440,18 +482,29 @@ impl Harness {
                     (None, MessageKind::Binary) => OpCode::Binary,
                 };
                 assert_eq!((opcode, &body), (first, &payload), "sent frame differs");
+                let rsv1 = compressed && self.out_kind.is_none();
+                assert_eq!(
+                    self.last_rsv1, rsv1,
+                    "RSV1 of a compressed: {compressed} frame"
+                );
                 match self.out_kind {
-                    Some(_) => self
-                        .sent
-                        .last_mut()
-                        .expect("open message")
-                        .1
-                        .extend_from_slice(&payload),
-                    None => self.sent.push((kind, payload)),
+                    Some(_) => {
+                        let open = self.sent.last_mut().expect("open message");
+                        open.bytes.extend_from_slice(&payload);
+                    }
+                    None => self.sent.push(Message {
+                        kind,
+                        compressed,
+                        bytes: payload,
+                    }),
                 }
                 self.out_kind = (!fin).then_some(kind);
+                self.out_compressed = compressed;
             }
             Err(SendError::Closing) => assert!(self.close_out, "Closing before any close frame"),
+            Err(SendError::ExtensionNotActive) => {
+                assert!(compressed && !self.deflate, "compressed send refused")
+            }
             Err(e) => panic!("send_data({kind:?}, fin {fin}) failed: {e:?}"),
         }
     }
@@ -578,8 +631,9 @@ impl Harness {
     /// Feeds everything the core wrote to a connection of the other role.
     fn replay_to_peer(mut self) {
         let mut peer = Connection::new(self.peer_role(), Limits::DEFAULT, Timers::default(), 0);
+        peer.set_deflate(self.deflate);
         let mut rest = core::mem::take(&mut self.outbound);
-        let mut received: Vec<(MessageKind, Vec<u8>)> = Vec::new();
+        let mut received: Vec<Message> = Vec::new();
         let mut in_msg = false;
         let mut out = [0u8; MIN_OUTPUT];
         while peer.state() != State::Closed {
@@ -592,13 +646,15 @@ impl Harness {
                 Some(Ev::Failed(e)) => panic!("the peer rejected what the core wrote: {e:?}"),
                 Some(Ev::Data { kind, payload, end }) => {
                     if !in_msg {
-                        received.push((kind, Vec::new()));
+                        let compressed = peer.message_compressed();
+                        received.push(Message {
+                            kind,
+                            compressed,
+                            bytes: Vec::new(),
+                        });
                     }
-                    received
-                        .last_mut()
-                        .expect("message")
-                        .1
-                        .extend_from_slice(&payload);
+                    let message = received.last_mut().expect("message");
+                    message.bytes.extend_from_slice(&payload);
                     in_msg = !end;
                 }
                 _ => {}
