@@ -273,5 +273,35 @@ fn main() {
         let s = frame(0x8, true, &code.to_be_bytes(), key).seed(Seed::new().u8(0).u8(0), true);
         write(r, "differential_tungstenite", name, &s.0);
     }
+    let offers = "permessage-deflate; client_max_window_bits\nx-webkit-deflate-frame, \
+permessage-deflate; server_max_window_bits=10; client_max_window_bits=12; server_no_context_takeover";
+    write(
+        r,
+        "deflate_negotiation",
+        "chrome-offer",
+        &Seed::new()
+            .u8(0x02)
+            .u8(15)
+            .u8(0)
+            .u8(7)
+            .u8(7)
+            .bytes(offers.as_bytes())
+            .0,
+    );
+    let answer = "permessage-deflate; server_max_window_bits=9; client_max_window_bits=10; client_no_context_takeover";
+    write(
+        r,
+        "deflate_negotiation",
+        "answer",
+        &Seed::new()
+            .u8(0x0F)
+            .u8(1)
+            .u8(2)
+            .u8(6)
+            .u8(3)
+            .u8(4)
+            .bytes(answer.as_bytes())
+            .0,
+    );
     println!("seeds written to {}", root.display());
 }

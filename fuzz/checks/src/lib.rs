@@ -8,6 +8,7 @@
 //! What this crate does not do: generate inputs (libFuzzer does) or run campaigns (`scripts/fuzz`).
 
 pub mod connection;
+pub mod deflate;
 pub mod differential;
 pub mod frame;
 pub mod handshake;
@@ -16,6 +17,7 @@ pub mod utf8;
 pub mod wire;
 
 pub use connection::{connection_client, connection_server};
+pub use deflate::deflate_negotiation;
 pub use differential::differential_tungstenite;
 pub use frame::{frame_header, roundtrip};
 pub use handshake::{handshake_request, handshake_response};
@@ -34,4 +36,5 @@ pub const TARGETS: &[(&str, Check)] = &[
     ("roundtrip", roundtrip),
     ("utf8", utf8),
     ("differential_tungstenite", differential_tungstenite),
+    ("deflate_negotiation", deflate_negotiation),
 ];
