@@ -27,6 +27,7 @@ use crate::wire::WireFrame;
 use std::io::{self, Read, Write};
 use tungstenite::protocol::{Message, Role as TRole, WebSocket, WebSocketConfig};
 use ws_core::connection::MIN_OUTPUT;
+use ws_core::reassembler::Reassembler;
 use ws_core::{Connection, Event, Limits, MessageKind, ProtocolError, Role, State, Timers};
 
 /// Largest frame payload both sides accept.
@@ -69,7 +70,8 @@ pub struct Outcome {
     pub end: End,
 }
 
-/// Runs ws-core's server connection over `stream`, delivered in chunks of `chunk` bytes.
+/// Runs ws-core's server connection over `stream`, delivered in chunks of `chunk` bytes; its
+/// [`Reassembler`] must rebuild the same messages.
 pub fn run_core(stream: &[u8], chunk: usize) -> Outcome {
     let limits = Limits {
         max_frame_payload: FRAME_LIMIT as u64,
@@ -79,6 +81,8 @@ pub fn run_core(stream: &[u8], chunk: usize) -> Outcome {
     let mut conn = Connection::new(Role::Server, limits, Timers::default(), 0);
     let mut msgs = Vec::new();
     let mut message: Option<(MessageKind, Vec<u8>)> = None;
+    // ws-core's fixed-capacity reassembler must agree (messages never pass the limit).
+    let mut reassembler = Reassembler::<MESSAGE_LIMIT>::new();
     let mut buf = Vec::new();
     let mut out = [0u8; MIN_OUTPUT];
     for piece in stream.chunks(chunk.max(1)) {
@@ -88,6 +92,19 @@ pub fn run_core(stream: &[u8], chunk: usize) -> Outcome {
                 .receive(&mut buf, &mut out, 0, [0; 4])
                 .expect("MIN_OUTPUT suffices");
             let consumed = r.consumed;
+            if let Some(event) = &r.event {
+                let whole = reassembler.push_event(event).expect("within MESSAGE_LIMIT");
+                if let Some((kind, bytes)) = whole {
+                    let mut all = message.as_ref().map_or(Vec::new(), |m| m.1.clone());
+                    if let Event::Data { payload, .. } = event {
+                        all.extend_from_slice(payload);
+                    }
+                    assert_eq!(
+                        (kind, bytes),
+                        (message.as_ref().map_or(kind, |m| m.0), &all[..])
+                    );
+                }
+            }
             match r.event {
                 None if consumed == 0 => break,
                 None => {}
