@@ -21,7 +21,7 @@ use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 use ws_core::connection::{Timeout, MIN_OUTPUT};
 use ws_core::frame::{apply_mask, FrameHeader, MAX_HEADER_LEN};
-use ws_core::{CloseCode, Connection, Event, Limits, MessageKind, Role, SendError, State};
+use ws_core::{CloseCode, Connection, Event, Limits, MessageKind, OpCode, Role, SendError, State};
 
 /// A transport: any futures-io byte stream.
 pub trait Stream: AsyncRead + AsyncWrite + Unpin + Send {}
@@ -249,7 +249,9 @@ impl Conn {
                         let total = hl as u64 + h.payload_len;
                         let fits = total <= self.rbuf.len() as u64
                             && h.payload_len <= self.limits.max_frame_payload;
-                        if fits && (avail as u64) < total {
+                        // Whole binary frames are awaited (echoed in place); text goes to the
+                        // core as it arrives so invalid UTF-8 fails fast (RFC 6455 §8.1, Autobahn 6.4.3).
+                        if fits && (avail as u64) < total && h.opcode == OpCode::Binary {
                             return None;
                         }
                         self.frame_left = total;

@@ -17,7 +17,7 @@ pub struct ServerOptions {
     #[arg(long, default_value_t = 64 << 20)]
     pub max_message_size: u64,
     /// Most fragments per message; past it, 1009.
-    #[arg(long, default_value_t = 65_536)]
+    #[arg(long, default_value_t = ws_server::Limits::DEFAULT.max_fragments)]
     pub max_fragments: u32,
     /// Largest handshake request head in bytes; past it, 431.
     #[arg(long, default_value_t = 8 << 10)]
