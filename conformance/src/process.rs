@@ -77,8 +77,11 @@ impl Child {
     pub fn wait_listening(&mut self, port: u16, limit: Duration) -> Result<(), String> {
         let deadline = Instant::now() + limit;
         loop {
-            if TcpStream::connect((Ipv4Addr::LOCALHOST, port)).is_ok() {
-                return Ok(());
+            let connected = TcpStream::connect((Ipv4Addr::LOCALHOST, port)).is_ok();
+            if connected {
+                // Someone listens; make sure it is our child (a port stolen by another process
+                // makes the child exit at once with "address in use").
+                sleep(Duration::from_millis(200));
             }
             if let Some(status) = self.try_wait()? {
                 return Err(format!(
@@ -86,6 +89,9 @@ impl Child {
                     self.name,
                     self.log_tail(2000)
                 ));
+            }
+            if connected {
+                return Ok(());
             }
             if Instant::now() >= deadline {
                 return Err(format!(

@@ -78,14 +78,7 @@ fn write(path: &Path, text: &str) -> Result<(), String> {
 pub fn server_role(tools: &Tools, out: &Path, cases: &[String]) -> Result<Duration, String> {
     let dir = out.join("server");
     fresh_dir(&dir)?;
-    let port = free_port()?;
-    let addr = format!("127.0.0.1:{port}");
-    let mut server = Child::spawn(
-        "ws-server echo",
-        Command::new(&tools.server_bin).args(["echo", "--addr", &addr]),
-        &out.join("ws-server.log"),
-    )?;
-    server.wait_listening(port, Duration::from_secs(10))?;
+    let (mut server, addr) = start_server(tools, out)?;
 
     let spec_path = out.join("fuzzingclient.json");
     let url = format!("ws://{addr}");
@@ -117,6 +110,28 @@ pub fn server_role(tools: &Tools, out: &Path, cases: &[String]) -> Result<Durati
         ));
     }
     Ok(took)
+}
+
+/// Starts `ws-server echo` on a free port; retries with another port if someone took it meanwhile.
+fn start_server(tools: &Tools, out: &Path) -> Result<(Child, String), String> {
+    let mut attempt = 1;
+    loop {
+        let port = free_port()?;
+        let addr = format!("127.0.0.1:{port}");
+        let mut server = Child::spawn(
+            "ws-server echo",
+            Command::new(&tools.server_bin).args(["echo", "--addr", &addr]),
+            &out.join("ws-server.log"),
+        )?;
+        match server.wait_listening(port, Duration::from_secs(10)) {
+            Ok(()) => return Ok((server, addr)),
+            Err(e) if attempt < 3 && e.contains("in use") => {
+                eprintln!("conformance: port {port} was taken, trying another");
+                attempt += 1;
+            }
+            Err(e) => return Err(e),
+        }
+    }
 }
 
 /// Client role: `wstest -m fuzzingserver` on a free port, our echo client against it; reports in
