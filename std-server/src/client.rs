@@ -76,7 +76,7 @@ pub async fn connect_with(url: &str, cfg: ClientConfig) -> Result<WebSocket, Err
         .ok_or(Error::InvalidUrl("host did not resolve"))?;
     let stream = Async::<TcpStream>::connect(addr).await?;
     let _ = stream.get_ref().set_nodelay(true);
-    client_handshake(stream, u.authority, u.path, cfg).await
+    client_handshake(crate::tcp::Tcp(stream), u.authority, u.path, cfg).await
 }
 
 /// Runs the client handshake over an already connected stream (`host` is the Host header,

@@ -68,6 +68,10 @@ pub(crate) struct Conn {
     close_timeout: Duration,
     transport_deadline: Option<Instant>,
     close_info: Option<(CloseCode, String)>,
+    /// We failed the connection (protocol error): as a server, send FIN once our close is out.
+    failed: bool,
+    /// Our write side is shut down (FIN sent).
+    write_shut: bool,
     done: bool,
     bytes_in: u64,
     bytes_out: u64,
@@ -110,6 +114,8 @@ impl Conn {
             close_timeout,
             transport_deadline: None,
             close_info: None,
+            failed: false,
+            write_shut: false,
             done: false,
             bytes_in: leftover.len() as u64,
             bytes_out: 0,
@@ -269,6 +275,7 @@ impl Conn {
                 assembly,
                 assembling,
                 close_info,
+                failed,
                 frame_left,
                 track,
                 role,
@@ -325,6 +332,7 @@ impl Conn {
                         e.close_code().0
                     );
                     *track = false;
+                    *failed = true;
                     if close_info.is_none() {
                         *close_info = Some((e.close_code(), format!("{e:?}")));
                     }
@@ -360,8 +368,13 @@ impl Conn {
                 if self.out.is_empty() {
                     progress |= self.poll_finish_closed(cx);
                 }
-            } else if self.out.bytes() < self.shared.cap {
-                progress |= self.poll_read(cx);
+            } else {
+                if self.failed && self.out.is_empty() && !self.write_shut {
+                    progress |= self.poll_shutdown_write(cx);
+                }
+                if self.out.bytes() < self.shared.cap {
+                    progress |= self.poll_read(cx);
+                }
             }
             progress |= self.poll_timers(cx);
             if !progress {
@@ -433,6 +446,28 @@ impl Conn {
             Poll::Ready(Err(e)) if e.kind() == io::ErrorKind::Interrupted => true,
             Poll::Ready(Err(e)) => {
                 self.abort(&e);
+                true
+            }
+            Poll::Pending => false,
+        }
+    }
+
+    /// After failing the connection (server role): our close frame is out, so send FIN right
+    /// away (the peer sees the close, then EOF; it need not answer) and keep reading until its
+    /// EOF or the close timeout, so unread input does not turn our close into a reset.
+    fn poll_shutdown_write(&mut self, cx: &mut Context<'_>) -> bool {
+        if self.role != Role::Server {
+            return false;
+        }
+        let Some(io) = self.io.as_mut() else {
+            return false;
+        };
+        match Pin::new(io).poll_close(cx) {
+            Poll::Ready(_) => {
+                self.write_shut = true;
+                if self.transport_deadline.is_none() {
+                    self.transport_deadline = Some(Instant::now() + self.close_timeout);
+                }
                 true
             }
             Poll::Pending => false,

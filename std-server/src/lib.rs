@@ -30,6 +30,7 @@ mod message;
 mod outbox;
 mod server;
 mod shared;
+mod tcp;
 mod websocket;
 
 pub use client::{client_handshake, connect, connect_with};

@@ -184,7 +184,7 @@ impl Server {
             }
             let guard = ActiveGuard(self.state.clone());
             let fut = crate::accept::handle(
-                Box::new(stream),
+                Box::new(crate::tcp::Tcp(stream)),
                 peer,
                 id,
                 self.config.clone(),
@@ -263,7 +263,7 @@ impl Server {
         log::warn!("conn={id} peer={peer} refused: too many connections (503)");
         let state = self.state.clone();
         spawner(Box::pin(async move {
-            crate::accept::answer_busy(Box::new(stream)).await;
+            crate::accept::answer_busy(Box::new(crate::tcp::Tcp(stream))).await;
             state.overflow.fetch_sub(1, Ordering::SeqCst);
         }));
     }

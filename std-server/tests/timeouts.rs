@@ -49,16 +49,33 @@ fn trickling_client_is_dropped_after_the_handshake_timeout() {
 
 #[test]
 fn client_that_never_answers_our_close_is_dropped_after_the_close_timeout() {
-    let server = start(short_timeouts());
+    // The application closes first (1000) and waits for the peer's close.
+    let server = start_with(short_timeouts(), |_req: ws_server::Request| async {
+        ws_server::Reply::Upgrade(ws_server::Upgrade::new(
+            |mut ws: ws_server::WebSocket| async move {
+                let _ = ws.close(ws_server::CloseCode::NORMAL, "bye").await;
+                assert_eq!(ws.close_info().map(|(c, _)| c.0), Some(1000));
+            },
+        ))
+    });
     let mut s = raw(server.addr);
-    // A protocol error makes the server close first (1002) and wait for our close.
-    s.write_all(&frame(true, 3, b"")).unwrap();
-    assert_eq!(read_close(&mut s), Some(1002));
+    assert_eq!(read_close(&mut s), Some(1000));
     let took = assert_closed_within(&mut s, Duration::from_secs(3));
     assert!(
         took >= Duration::from_millis(200),
         "dropped before the close timeout: {took:?}"
     );
+}
+
+#[test]
+fn after_a_protocol_error_the_server_sends_its_close_then_fin() {
+    let server = start(short_timeouts());
+    let mut s = raw(server.addr);
+    s.write_all(&frame(true, 3, b"")).unwrap();
+    assert_eq!(read_close(&mut s), Some(1002));
+    // No need to answer: the server has failed the connection and closes TCP first.
+    let took = assert_closed_within(&mut s, Duration::from_secs(3));
+    assert!(took < Duration::from_millis(200), "FIN came after {took:?}");
     assert_echo_works(server.addr);
 }
 
