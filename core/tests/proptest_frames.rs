@@ -22,8 +22,10 @@ fn length() -> impl Strategy<Value = u64> {
     prop_oneof![0u64..=125, 126u64..=0xFFFF, 0x1_0000u64..(1 << 63)]
 }
 
-/// One frame a client might send: mostly valid, sometimes not (bad UTF-8, bad close codes, order).
-fn client_wire_frame() -> impl Strategy<Value = Vec<u8>> {
+/// One frame a peer might send (masked if `masked`): mostly valid, sometimes not (bad UTF-8, bad
+/// close codes, fragmentation order).
+fn wire_frame(masked: bool) -> impl Strategy<Value = Vec<u8>> {
+    let key = masked.then_some(KEY);
     let data = (
         any::<bool>(),
         prop_oneof![
@@ -36,17 +38,25 @@ fn client_wire_frame() -> impl Strategy<Value = Vec<u8>> {
             "[a-zé€😀 ]{0,12}".prop_map(String::into_bytes)
         ],
     )
-        .prop_map(|(fin, op, p)| client_frame(fin, op, &p));
+        .prop_map(move |(fin, op, p)| frame(fin, op, key, &p));
     let ping = proptest::collection::vec(any::<u8>(), 0..10)
-        .prop_map(|p| client_frame(true, OpCode::Ping, &p));
+        .prop_map(move |p| frame(true, OpCode::Ping, key, &p));
     let pong = proptest::collection::vec(any::<u8>(), 0..10)
-        .prop_map(|p| client_frame(true, OpCode::Pong, &p));
+        .prop_map(move |p| frame(true, OpCode::Pong, key, &p));
     let close = (
         prop_oneof![Just(1000u16), Just(1005), Just(3000), any::<u16>()],
         "[a-z]{0,5}",
     )
-        .prop_map(|(c, r)| client_frame(true, OpCode::Close, &close_body(c, &r)));
+        .prop_map(move |(c, r)| frame(true, OpCode::Close, key, &close_body(c, &r)));
     prop_oneof![6 => data, 2 => ping, 1 => pong, 1 => close]
+}
+
+/// The role receiving, and frames as its peer sends them.
+fn role_and_frames() -> impl Strategy<Value = (Role, Vec<Vec<u8>>)> {
+    prop_oneof![
+        proptest::collection::vec(wire_frame(true), 1..12).prop_map(|f| (Role::Server, f)),
+        proptest::collection::vec(wire_frame(false), 1..12).prop_map(|f| (Role::Client, f)),
+    ]
 }
 
 /// Merged data events, where a text message failed for bad UTF-8 loses its data: how much of its
@@ -84,12 +94,13 @@ proptest! {
     }
 
     #[test]
-    fn any_chunking_yields_the_same_events(frames in proptest::collection::vec(client_wire_frame(), 1..12),
+    fn any_chunking_yields_the_same_events((role, frames) in role_and_frames(),
                                            sizes in proptest::collection::vec(1usize..20, 1..8)) {
         let wire = frames.concat();
-        let mut whole = Driver::new(server());
+        let conn = || Connection::new(role, Limits::DEFAULT, Timers::default(), 0);
+        let mut whole = Driver::new(conn());
         whole.feed(&wire);
-        let mut split = Driver::new(server());
+        let mut split = Driver::new(conn());
         let mut at = 0;
         for size in sizes.iter().cycle() {
             if at >= wire.len() { break; }
