@@ -224,3 +224,30 @@ fn foreign_origin_cannot_join_the_chat() {
     drop(ok);
     server.stop();
 }
+
+#[test]
+fn a_member_that_does_not_answer_pings_is_removed() {
+    let dir = TempDir::new("chat-ping");
+    let config = Config {
+        idle_ping: Duration::from_millis(200),
+        pong_timeout: Duration::from_millis(300),
+        // After the missed pong the server sends 1011 and waits this long for the peer's close.
+        close_timeout: Duration::from_millis(300),
+        ..Config::default()
+    };
+    let server = AppServer::start(AppConfig::new(dir.path()), config);
+    // tungstenite answers pings only while it is reading: this member goes silent after joining,
+    // like a peer behind a dead (half-open) connection.
+    let (silent, _, _) = join(server.addr);
+    assert_eq!(server.apps.chat().member_count(), 1);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while server.apps.chat().member_count() != 0 {
+        assert!(
+            Instant::now() < deadline,
+            "the silent member is still in the room"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    drop(silent);
+    server.stop();
+}

@@ -76,7 +76,7 @@ pub struct Apps {
 impl Apps {
     /// Opens the data directory (database, keys) and builds the apps.
     pub fn open(config: AppConfig) -> io::Result<Apps> {
-        std::fs::create_dir_all(&config.data_dir)?;
+        create_private_dir(&config.data_dir)?;
         let store = Arc::new(Store::open(&config.data_dir).map_err(io::Error::other)?);
         let key = match &config.session_secret {
             Some(secret) => SessionKey::from_secret(secret),
@@ -163,6 +163,21 @@ impl Apps {
             None => Reply::Http(web::error(404, "not found")),
         }
     }
+}
+
+/// Creates `dir` (and parents) readable only by its owner, if it does not exist yet.
+fn create_private_dir(dir: &std::path::Path) -> io::Result<()> {
+    if dir.is_dir() {
+        return Ok(());
+    }
+    let mut b = std::fs::DirBuilder::new();
+    b.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        b.mode(0o700);
+    }
+    b.create(dir)
 }
 
 /// Reads `<dir>/notify.token`, or creates it once (random, mode 0600).
