@@ -22,6 +22,11 @@ use crate::Role;
 /// need for one reply frame (header with mask key + 125-byte control payload).
 pub const MIN_OUTPUT: usize = crate::frame::MAX_HEADER_LEN + 125;
 
+/// Room the caller's input buffer needs: a whole control frame (header with mask key + 125-byte
+/// payload), which [`Connection::receive`] hands out only once all of it is present. Data frames
+/// of any size pass through smaller buffers as chunks.
+pub const MIN_INPUT: usize = crate::frame::MAX_HEADER_LEN + 125;
+
 /// Room a close frame with a code and no reason needs (header with mask key + 2).
 const CLOSE_FRAME_LEN: usize = 2 + 4 + 2;
 

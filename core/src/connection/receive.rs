@@ -38,7 +38,7 @@ impl Connection {
     /// Data frames are handed out as they arrive: a frame whose payload is only partly in `input`
     /// yields the part present as a [`Event::Data`] chunk with `end == false`, and the rest comes
     /// out of later calls. Control frames are handed out whole: until all of one is in `input`,
-    /// nothing is consumed. In [`State::Closing`] every frame but the peer's close is skipped; in
+    /// nothing is consumed (so the input buffer must hold [`super::MIN_INPUT`] bytes). In [`State::Closing`] every frame but the peer's close is skipped; in
     /// [`State::Closed`] all input is consumed and ignored.
     pub fn receive<'a>(
         &mut self,
