@@ -36,6 +36,7 @@ fn conformance(args: &Args) -> Result<bool, String> {
     fs::create_dir_all(&out).map_err(|e| format!("{}: {e}", out.display()))?;
     let mut times = Vec::new();
     if !args.report_only {
+        ws_conformance::process::kill_children_on_signal()?;
         let tools = Tools::locate(args.server_bin.clone(), args.wstest.clone())?;
         if args.roles.server() {
             times.push((

@@ -5,8 +5,43 @@ use std::io::{self, Read, Seek, SeekFrom};
 use std::net::{Ipv4Addr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus, Stdio};
+use std::sync::Mutex;
 use std::thread::sleep;
 use std::time::{Duration, Instant};
+
+use async_signal::{Signal, Signals};
+use async_std::stream::StreamExt;
+
+/// PIDs of the children still running, for the signal handler.
+static LIVE: Mutex<Vec<u32>> = Mutex::new(Vec::new());
+
+fn live(pid: u32, running: bool) {
+    if let Ok(mut pids) = LIVE.lock() {
+        pids.retain(|p| *p != pid);
+        if running {
+            pids.push(pid);
+        }
+    }
+}
+
+/// On SIGINT or SIGTERM, kills every running [`Child`] (SIGKILL by PID) and exits with 130, so an
+/// interrupted run leaves no server behind.
+pub fn kill_children_on_signal() -> Result<(), String> {
+    let mut signals =
+        Signals::new([Signal::Int, Signal::Term]).map_err(|e| format!("signal handlers: {e}"))?;
+    std::thread::spawn(move || {
+        let signal = async_std::task::block_on(signals.next());
+        let pids = LIVE.lock().map(|p| p.clone()).unwrap_or_default();
+        for pid in &pids {
+            let _ = Command::new("kill")
+                .args(["-KILL", &pid.to_string()])
+                .status();
+        }
+        eprintln!("conformance: {signal:?}: killed children {pids:?}");
+        std::process::exit(130);
+    });
+    Ok(())
+}
 
 /// A child process with its output in a log file; killed (by its PID) when dropped.
 pub struct Child {
@@ -33,6 +68,7 @@ impl Child {
             inner.id(),
             log.display()
         );
+        live(inner.id(), true);
         Ok(Child {
             name: name.to_owned(),
             log: log.to_owned(),
@@ -47,9 +83,14 @@ impl Child {
 
     /// The exit status if it has exited.
     pub fn try_wait(&mut self) -> Result<Option<ExitStatus>, String> {
-        self.inner
+        let status = self
+            .inner
             .try_wait()
-            .map_err(|e| format!("{} (pid {}): {e}", self.name, self.pid()))
+            .map_err(|e| format!("{} (pid {}): {e}", self.name, self.pid()))?;
+        if status.is_some() {
+            live(self.pid(), false);
+        }
+        Ok(status)
     }
 
     /// Waits for the exit, at most `limit`; past it the child is killed and this is an error.
@@ -109,6 +150,7 @@ impl Child {
         if let Ok(None) = self.inner.try_wait() {
             let _ = self.inner.kill();
             let _ = self.inner.wait();
+            live(self.inner.id(), false);
             eprintln!(
                 "conformance: stopped {} (pid {})",
                 self.name,
