@@ -11,6 +11,10 @@
 //!   `{"msg": ...}`) to every voting page; answers `{"delivered": n}`.
 //! - `POST /logout`: revokes the session and closes the sockets opened with it (1008); a socket is
 //!   also closed with 1008 when its session expires.
+//!
+//! A login is a name, as in the original demo (no passwords): the voter is the name, so the same
+//! name logged in twice holds one vote. Logging out closes that login's sockets; another login of
+//! the same name (another browser) keeps its own session and sockets.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
