@@ -282,6 +282,7 @@ impl Conn {
                 shared,
                 ..
             } = self;
+            let copy_limit = rbuf.len().max(16 << 10);
             let input = rbuf.get_mut(*rstart..*rend)?;
             let rec = out.write_with(MIN_OUTPUT, |o| match core.receive(input, o, now, mask) {
                 Ok(r) => (r.written, Some(r)),
@@ -305,7 +306,7 @@ impl Conn {
                         assembly.extend_from_slice(payload);
                         *assembling = !end;
                         if end {
-                            echo_assembled(core, out, *role, kind, assembly);
+                            echo_assembled(core, out, *role, kind, assembly, copy_limit);
                         }
                     }
                     Mode::Messages => {
@@ -641,19 +642,21 @@ fn echo(core: &mut Connection, out: &mut Outbox, role: Role, kind: MessageKind, 
     }
 }
 
-/// Echoes a reassembled message: small ones are copied (the buffer is kept for the next
-/// message), large ones are handed to the outbox without a copy.
+/// Echoes a reassembled message: up to `copy_limit` bytes it is copied (the buffer is kept for
+/// the next message: no allocation per message), larger ones are handed to the outbox without a
+/// copy.
 fn echo_assembled(
     core: &mut Connection,
     out: &mut Outbox,
     role: Role,
     kind: MessageKind,
     assembly: &mut Vec<u8>,
+    copy_limit: usize,
 ) {
-    if assembly.len() <= 16 << 10 || role == Role::Client {
+    if assembly.len() <= copy_limit || role == Role::Client {
         echo(core, out, role, kind, assembly);
         assembly.clear();
-        if assembly.capacity() > 256 << 10 {
+        if assembly.capacity() > (256 << 10).max(copy_limit) {
             *assembly = Vec::new();
         }
     } else if send_header(core, out, kind, assembly.len(), [0; 4]).is_ok() {

@@ -1,0 +1,114 @@
+//! The `ws-server echo` binary: flags in --help, echo over loopback, SIGTERM -> 1001 to every
+//! client and exit status 0.
+
+mod common;
+
+use common::*;
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+use tungstenite::Message as T;
+
+const BIN: &str = env!("CARGO_BIN_EXE_ws-server");
+
+/// Kills the child on drop (by its own PID) so a failing test leaves nothing running.
+struct Guard(Child);
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn help_documents_every_limit_and_timeout() {
+    let out = Command::new(BIN).args(["echo", "--help"]).output().unwrap();
+    assert!(out.status.success());
+    let help = String::from_utf8(out.stdout).unwrap();
+    for flag in [
+        "--addr",
+        "--max-frame-size",
+        "--max-message-size",
+        "--max-fragments",
+        "--max-head-bytes",
+        "--max-headers",
+        "--max-request-body",
+        "--handshake-timeout",
+        "--idle-ping",
+        "--pong-timeout",
+        "--close-timeout",
+        "--max-outbound-bytes",
+        "--max-connections",
+        "--read-buffer",
+        "--log-level",
+    ] {
+        assert!(help.contains(flag), "--help lacks {flag}:\n{help}");
+    }
+}
+
+#[test]
+fn sigterm_sends_1001_and_exits_0() {
+    let child = Command::new(BIN)
+        .args([
+            "echo",
+            "--addr",
+            "127.0.0.1:0",
+            "--close-timeout",
+            "1s",
+            "--max-frame-size",
+            "1000",
+        ])
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut guard = Guard(child);
+    let stderr = guard.0.stderr.take().unwrap();
+    let mut lines = BufReader::new(stderr).lines();
+    let addr: SocketAddr = loop {
+        let line = lines.next().expect("server exited early").unwrap();
+        if let Some(a) = line.split("listening on ").nth(1) {
+            break a.trim().parse().unwrap();
+        }
+    };
+    // Keep draining the log so the server never blocks on a full pipe.
+    let log = std::thread::spawn(move || lines.map_while(Result::ok).collect::<Vec<_>>());
+    let mut ws = client(addr);
+    ws.send(T::text("before")).unwrap();
+    assert_eq!(ws.read().unwrap(), T::text("before"));
+    // The --max-frame-size flag is applied: a 1001-byte frame is refused with 1009.
+    let mut big = client(addr);
+    big.send(T::binary(vec![0u8; 1001])).unwrap();
+    match big.read() {
+        Ok(T::Close(Some(f))) => assert_eq!(u16::from(f.code), 1009),
+        other => panic!("expected 1009, got {other:?}"),
+    }
+    let status = Command::new("kill")
+        .args(["-TERM", &guard.0.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    match ws.read().unwrap() {
+        T::Close(Some(f)) => assert_eq!(u16::from(f.code), 1001),
+        other => panic!("expected 1001, got {other:?}"),
+    }
+    while ws.read().is_ok() {}
+    let t = Instant::now();
+    let exit = loop {
+        if let Some(s) = guard.0.try_wait().unwrap() {
+            break s;
+        }
+        assert!(t.elapsed() < Duration::from_secs(5), "server did not exit");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert_eq!(exit.code(), Some(0));
+    let log = log.join().unwrap().join("\n");
+    assert!(log.contains("handshake accepted"), "{log}");
+    assert!(log.contains("closed code=1001"), "{log}");
+    assert!(log.contains("bytes_in="), "{log}");
+    assert!(
+        !log.contains("before"),
+        "message contents must not be logged:\n{log}"
+    );
+}
