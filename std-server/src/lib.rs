@@ -22,6 +22,7 @@ pub mod apps;
 mod client;
 mod config;
 mod conn;
+pub mod deflate;
 mod echo;
 mod error;
 mod http;

@@ -79,7 +79,11 @@ impl Decoder {
     }
 
     /// Runs zlib on `input` into `output`: (consumed, produced, stream ended).
-    fn run(&mut self, input: &[u8], output: &mut [u8]) -> Result<(usize, usize, bool), InflateError> {
+    fn run(
+        &mut self,
+        input: &[u8],
+        output: &mut [u8],
+    ) -> Result<(usize, usize, bool), InflateError> {
         let (in0, out0) = (self.z.total_in(), self.z.total_out());
         let status = self
             .z
@@ -94,7 +98,13 @@ impl Decoder {
     /// [`InflateError::TooBig`] as soon as `out` would exceed `limit` bytes: output is produced in
     /// steps of at most [`STEP`] bytes, so memory never grows past `limit + STEP` however much the
     /// input would inflate. `end` marks the message's last piece.
-    pub fn inflate_into(&mut self, input: &[u8], end: bool, out: &mut Vec<u8>, limit: usize) -> Result<(), InflateError> {
+    pub fn inflate_into(
+        &mut self,
+        input: &[u8],
+        end: bool,
+        out: &mut Vec<u8>,
+        limit: usize,
+    ) -> Result<(), InflateError> {
         let mut input = input;
         loop {
             let start = out.len();
@@ -103,6 +113,7 @@ impl Decoder {
             }
             // One byte more than allowed detects an overflow without inflating further.
             let room = (limit - start).saturating_add(1).min(STEP);
+            reserve_bounded(out, room, limit.saturating_add(1));
             out.resize(start + room, 0);
             let step = match out.get_mut(start..) {
                 Some(buf) => self.decompress(input, buf, end),
@@ -134,10 +145,26 @@ impl Decoder {
     }
 }
 
+/// Makes room for `room` more bytes, growing geometrically (amortised copies) but never past
+/// `cap` unless `room` itself needs it.
+fn reserve_bounded(out: &mut Vec<u8>, room: usize, cap: usize) {
+    let want = out.len() + room;
+    if out.capacity() >= want {
+        return;
+    }
+    let target = out.capacity().saturating_mul(2).clamp(want, cap.max(want));
+    out.reserve_exact(target - out.len());
+}
+
 impl Decompressor for Decoder {
     type Error = InflateError;
 
-    fn decompress(&mut self, input: &[u8], output: &mut [u8], end: bool) -> Result<Step, InflateError> {
+    fn decompress(
+        &mut self,
+        input: &[u8],
+        output: &mut [u8],
+        end: bool,
+    ) -> Result<Step, InflateError> {
         let mut consumed = 0;
         let mut produced = 0;
         if !self.stream_ended {
@@ -152,7 +179,11 @@ impl Decompressor for Decoder {
             self.tail_fed = TAIL.len();
         }
         if consumed < input.len() {
-            return Ok(Step { consumed, produced, done: false });
+            return Ok(Step {
+                consumed,
+                produced,
+                done: false,
+            });
         }
         if end && self.tail_fed < TAIL.len() {
             let tail = TAIL.get(self.tail_fed..).unwrap_or_default();
@@ -170,6 +201,10 @@ impl Decompressor for Decoder {
         if done && end {
             self.finish_message();
         }
-        Ok(Step { consumed, produced, done })
+        Ok(Step {
+            consumed,
+            produced,
+            done,
+        })
     }
 }

@@ -39,8 +39,9 @@ impl std::fmt::Debug for Encoder {
 }
 
 impl Encoder {
-    /// The smallest output buffer [`Compressor::compress`] accepts.
-    pub const MIN_OUTPUT: usize = 8;
+    /// The smallest output buffer [`Compressor::compress`] accepts (zlib needs more than 6 bytes
+    /// of room to finish a sync flush without repeating its marker, plus 4 held back).
+    pub const MIN_OUTPUT: usize = 16;
 
     /// A compressor with `level` (0..=9), LZ77 window `window_bits` (9..=15), zlib `mem_level`
     /// (1..=9; sizes the block buffers); out-of-range values are clamped. With
@@ -67,7 +68,11 @@ impl Encoder {
     }
 
     /// Compresses a whole message, appending the payload (tail removed) to `out`.
-    pub fn compress_message(&mut self, message: &[u8], out: &mut Vec<u8>) -> Result<(), CompressError> {
+    pub fn compress_message(
+        &mut self,
+        message: &[u8],
+        out: &mut Vec<u8>,
+    ) -> Result<(), CompressError> {
         let mut input = message;
         // Deflate rarely grows data by more than 5 bytes per 16 KiB block; start near the input
         // size and grow in steps if needed.
@@ -99,7 +104,12 @@ impl Encoder {
 impl Compressor for Encoder {
     type Error = CompressError;
 
-    fn compress(&mut self, input: &[u8], output: &mut [u8], end: bool) -> Result<Step, CompressError> {
+    fn compress(
+        &mut self,
+        input: &[u8],
+        output: &mut [u8],
+        end: bool,
+    ) -> Result<Step, CompressError> {
         if output.len() < Self::MIN_OUTPUT {
             return Err(CompressError::OutputTooSmall);
         }
@@ -109,7 +119,11 @@ impl Compressor for Encoder {
             if let Some(first) = output.first_mut() {
                 *first = 0;
             }
-            return Ok(Step { consumed: 0, produced: 1, done: true });
+            return Ok(Step {
+                consumed: 0,
+                produced: 1,
+                done: true,
+            });
         }
         self.in_message = true;
         // Bytes held back by the previous call come first.
@@ -117,8 +131,14 @@ impl Compressor for Encoder {
         let (head, rest) = output.split_at_mut(h);
         head.copy_from_slice(self.held.get(..h).unwrap_or_default());
         let (in0, out0) = (self.z.total_in(), self.z.total_out());
-        let flush = if end { DeflateFlush::SyncFlush } else { DeflateFlush::NoFlush };
-        self.z.compress(input, rest, flush).map_err(|_| CompressError::Zlib)?;
+        let flush = if end {
+            DeflateFlush::SyncFlush
+        } else {
+            DeflateFlush::NoFlush
+        };
+        self.z
+            .compress(input, rest, flush)
+            .map_err(|_| CompressError::Zlib)?;
         let consumed = usize::try_from(self.z.total_in() - in0).unwrap_or(usize::MAX);
         let written = usize::try_from(self.z.total_out() - out0).unwrap_or(usize::MAX);
         let room_left = written < rest.len();
@@ -142,6 +162,10 @@ impl Compressor for Encoder {
                 self.z.reset();
             }
         }
-        Ok(Step { consumed, produced, done })
+        Ok(Step {
+            consumed,
+            produced,
+            done,
+        })
     }
 }
