@@ -27,6 +27,9 @@ use ws_core::{CloseCode, Connection, Event, Limits, MessageKind, OpCode, Role, S
 pub trait Stream: AsyncRead + AsyncWrite + Unpin + Send {}
 impl<T: AsyncRead + AsyncWrite + Unpin + Send> Stream for T {}
 
+/// The read buffer of a new connection; it grows to `Config::read_buffer` once a read fills it.
+const INITIAL_READ_BUFFER: usize = 4096;
+
 /// The close code reported when the transport ended without a close frame (never sent).
 pub(crate) const ABNORMAL: CloseCode = CloseCode(1006);
 
@@ -51,7 +54,9 @@ pub(crate) struct Conn {
     core: Connection,
     role: Role,
     limits: Limits,
-    rbuf: Box<[u8]>,
+    /// The read buffer: starts small (idle connections stay cheap), grows to `rbuf_max`.
+    rbuf: Vec<u8>,
+    rbuf_max: usize,
     rstart: usize,
     rend: usize,
     /// Bytes of the current frame the core has not consumed yet (0: at a frame boundary).
@@ -88,8 +93,9 @@ impl Conn {
         id: u64,
         subprotocol: Option<String>,
     ) -> Self {
-        let size = config.read_buffer.max(leftover.len()).max(1024);
-        let mut rbuf = vec![0u8; size].into_boxed_slice();
+        let rbuf_max = config.read_buffer.max(1024);
+        let size = rbuf_max.min(INITIAL_READ_BUFFER).max(leftover.len());
+        let mut rbuf = vec![0u8; size];
         if let Some(dst) = rbuf.get_mut(..leftover.len()) {
             dst.copy_from_slice(leftover);
         }
@@ -100,6 +106,7 @@ impl Conn {
             role,
             limits: config.limits,
             rbuf,
+            rbuf_max,
             rstart: 0,
             rend: leftover.len(),
             frame_left: 0,
@@ -253,11 +260,14 @@ impl Conn {
                     Ok(None) => return None,
                     Ok(Some((h, hl))) => {
                         let total = hl as u64 + h.payload_len;
-                        let fits = total <= self.rbuf.len() as u64
+                        let fits = total <= self.rbuf_max as u64
                             && h.payload_len <= self.limits.max_frame_payload;
                         // Whole binary frames are awaited (echoed in place); text goes to the
                         // core as it arrives so invalid UTF-8 fails fast (RFC 6455 §8.1, Autobahn 6.4.3).
                         if fits && (avail as u64) < total && h.opcode == OpCode::Binary {
+                            if total > self.rbuf.len() as u64 {
+                                self.rbuf.resize(self.rbuf_max, 0);
+                            }
                             return None;
                         }
                         self.frame_left = total;
@@ -266,6 +276,7 @@ impl Conn {
                 }
             }
             let (now, mask) = (self.now_ms(), self.mask());
+            let copy_limit = self.rbuf_max.max(16 << 10);
             let Self {
                 core,
                 rbuf,
@@ -282,7 +293,6 @@ impl Conn {
                 shared,
                 ..
             } = self;
-            let copy_limit = rbuf.len().max(16 << 10);
             let input = rbuf.get_mut(*rstart..*rend)?;
             let rec = out.write_with(MIN_OUTPUT, |o| match core.receive(input, o, now, mask) {
                 Ok(r) => (r.written, Some(r)),
@@ -440,8 +450,12 @@ impl Conn {
                 true
             }
             Poll::Ready(Ok(n)) => {
+                let filled = n == buf.len();
                 self.rend += n;
                 self.bytes_in += n as u64;
+                if filled && self.rbuf.len() < self.rbuf_max {
+                    self.rbuf.resize(self.rbuf_max, 0);
+                }
                 true
             }
             Poll::Ready(Err(e)) if e.kind() == io::ErrorKind::Interrupted => true,
@@ -536,7 +550,10 @@ impl Conn {
         let Some(next) = next else {
             return false;
         };
-        if self.timer_at != Some(next) {
+        // Re-arm only for an earlier deadline: one that moved later (the idle timer restarts
+        // with every read) is picked up when the armed timer fires, so reads do not notify the
+        // reactor (each `set_at` does).
+        if self.timer_at.is_none_or(|t| next < t) {
             self.timer.set_at(next);
             self.timer_at = Some(next);
         }
