@@ -41,6 +41,6 @@ pub use echo::echo_handler;
 pub use error::Error;
 pub use http::{BoxFuture, Handler, HttpResponse, Reply, Request, Upgrade};
 pub use message::Message;
-pub use server::{Server, ShutdownHandle, Spawner};
+pub use server::{serve_connection, Server, ShutdownHandle, Spawner};
 pub use websocket::{Reader, WebSocket, Writer};
 pub use ws_core::{CloseCode, Limits};

@@ -170,3 +170,116 @@ impl Outbox {
 fn unreachable_tail() -> ! {
     unreachable!("Outbox::tail pushed a chunk")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A sink that takes at most `max` bytes per call and records each call's slice count.
+    struct Sink {
+        data: Vec<u8>,
+        max: usize,
+        calls: Vec<usize>,
+    }
+
+    impl AsyncWrite for Sink {
+        fn poll_write(
+            self: Pin<&mut Self>,
+            cx: &mut Context<'_>,
+            buf: &[u8],
+        ) -> Poll<io::Result<usize>> {
+            self.poll_write_vectored(cx, &[IoSlice::new(buf)])
+        }
+        fn poll_write_vectored(
+            mut self: Pin<&mut Self>,
+            _cx: &mut Context<'_>,
+            bufs: &[IoSlice<'_>],
+        ) -> Poll<io::Result<usize>> {
+            self.calls.push(bufs.len());
+            let mut left = self.max;
+            let mut n = 0;
+            for b in bufs {
+                let take = b.len().min(left);
+                self.data.extend_from_slice(&b[..take]);
+                left -= take;
+                n += take;
+            }
+            Poll::Ready(Ok(n))
+        }
+        fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+            Poll::Ready(Ok(()))
+        }
+        fn poll_close(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+            Poll::Ready(Ok(()))
+        }
+    }
+
+    fn drain(out: &mut Outbox, sink: &mut Sink) {
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        while !out.is_empty() {
+            assert!(matches!(out.poll_write(sink, &mut cx), Poll::Ready(Ok(_))));
+        }
+    }
+
+    #[test]
+    fn small_writes_coalesce_into_one_slice() {
+        let mut out = Outbox::default();
+        for i in 0..100u8 {
+            out.extend(&[i; 10]);
+        }
+        let n = out.write_with(20, |o| {
+            o[..3].copy_from_slice(b"end");
+            (3, 3)
+        });
+        assert_eq!(n, 3);
+        assert_eq!(out.bytes(), 1003);
+        let mut sink = Sink {
+            data: Vec::new(),
+            max: usize::MAX,
+            calls: Vec::new(),
+        };
+        drain(&mut out, &mut sink);
+        assert_eq!(sink.calls, vec![1]);
+        assert_eq!(sink.data.len(), 1003);
+        assert_eq!(&sink.data[1000..], b"end");
+    }
+
+    #[test]
+    fn large_payloads_are_not_copied_and_order_is_kept_under_partial_writes() {
+        let mut out = Outbox::default();
+        let big: Vec<u8> = (0..100_000u32).map(|i| i as u8).collect();
+        let copy = big.clone();
+        let ptr = big.as_ptr();
+        out.extend(b"head");
+        out.push_owned(big);
+        out.extend(b"tail");
+        // The large buffer was moved in, not copied.
+        assert!(out.chunks.iter().any(|(c, _)| c.as_ptr() == ptr));
+        let mut sink = Sink {
+            data: Vec::new(),
+            max: 7777,
+            calls: Vec::new(),
+        };
+        drain(&mut out, &mut sink);
+        let mut expected = b"head".to_vec();
+        expected.extend(&copy);
+        expected.extend(b"tail");
+        assert_eq!(sink.data, expected);
+        assert_eq!(out.bytes(), 0);
+    }
+
+    #[test]
+    fn emptied_buffers_are_reused() {
+        let mut out = Outbox::default();
+        let mut sink = Sink {
+            data: Vec::new(),
+            max: usize::MAX,
+            calls: Vec::new(),
+        };
+        out.extend(&[1; 100]);
+        let first = out.chunks.front().map(|(c, _)| c.as_ptr());
+        drain(&mut out, &mut sink);
+        out.extend(&[2; 100]);
+        assert_eq!(out.chunks.front().map(|(c, _)| c.as_ptr()), first);
+    }
+}

@@ -271,6 +271,21 @@ impl Server {
 
 use std::future::Future;
 
+/// Serves one already accepted connection over any futures-io stream (e.g. TLS, a Unix socket,
+/// a listener of your own) with the same request handling, limits, timeouts and logging as
+/// [`Server::serve`], outside any server's connection limit and graceful shutdown. `peer` is
+/// reported in [`crate::Request::peer`] and the logs.
+pub async fn serve_connection<S: crate::Stream + 'static>(
+    stream: S,
+    peer: SocketAddr,
+    config: Arc<Config>,
+    handler: Arc<dyn Handler>,
+) {
+    let id = crate::conn::next_id();
+    let state = Arc::new(ServerState::default());
+    crate::accept::handle(Box::new(stream), peer, id, config, handler, state).await;
+}
+
 /// The default executor: async-std's, when the feature is on.
 fn default_spawner() -> io::Result<Spawner> {
     #[cfg(feature = "async-std-runtime")]

@@ -1,15 +1,5 @@
 //! The application's view of one connection: [`WebSocket`], and its [`Reader`] / [`Writer`]
 //! halves.
-//!
-//! Progress: a connection reads, writes and runs its timers only while one of its futures is
-//! polled. Keep a `recv()` pending (the usual `while let Some(m) = ws.recv().await` loop); the
-//! messages queued by [`Writer`]s from other tasks are sent while it waits.
-//!
-//! Cancel safety: [`WebSocket::recv`] and [`Reader::recv`] are cancel-safe (all state lives in
-//! the connection, so a `select!` that drops the future loses no message). [`WebSocket::send`],
-//! [`WebSocket::ping`] and [`WebSocket::close`] are not "all or nothing": once called, the frame
-//! is queued in full and goes out with the next poll of any method even if the future is
-//! dropped. [`Writer::send`] is not async at all.
 
 use crate::config::Config;
 use crate::conn::{Conn, Mode, Stream};
@@ -22,6 +12,20 @@ use std::task::Poll;
 use ws_core::{CloseCode, Role, SendError};
 
 /// One WebSocket connection (server or client role) over any futures-io stream.
+///
+/// Progress: a connection reads, writes and runs its timers (idle ping, pong and close
+/// timeouts) only while one of its futures is polled. Keep a `recv()` pending (the usual
+/// `while let Some(m) = ws.recv().await` loop); messages queued by [`Writer`]s from other tasks
+/// are sent while it waits.
+///
+/// Cancel safety: [`WebSocket::recv`] and [`Reader::recv`] are cancel-safe: all state lives in
+/// the connection, so a `select!` that drops the future loses no message and no byte.
+/// [`WebSocket::send`], [`WebSocket::ping`] and [`WebSocket::close`] queue their frame in full
+/// before the first `.await`; if the future is dropped, the frame still goes out with the next
+/// poll of any method (never half a frame). [`Writer::send`] and [`Writer::close`] are not async.
+///
+/// Dropping a `WebSocket` (or its [`Reader`]) drops the transport without a close handshake:
+/// call [`WebSocket::close`] first for a clean close.
 pub struct WebSocket {
     conn: Conn,
 }
@@ -225,5 +229,25 @@ impl Writer {
     /// Whether the connection can no longer send.
     pub fn is_closed(&self) -> bool {
         self.shared.lock().closed
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn send<T: Send>(_: &T) {}
+    fn send_sync_clone<T: Send + Sync + Clone>() {}
+
+    #[test]
+    fn halves_and_futures_can_cross_tasks() {
+        send_sync_clone::<Writer>();
+        fn check(mut ws: WebSocket, mut r: Reader) {
+            send(&ws.recv());
+            send(&ws.send(Message::Text(String::new())));
+            send(&r.recv());
+            send(&ws);
+        }
+        let _ = check;
     }
 }

@@ -183,3 +183,27 @@ fn graceful_shutdown_sends_1001_to_every_client() {
         }
     );
 }
+
+#[test]
+fn serve_connection_runs_over_a_stream_of_our_own() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let th = std::thread::spawn(move || {
+        let (s, peer) = listener.accept().unwrap();
+        let stream = async_io::Async::new(s).unwrap();
+        let handler: std::sync::Arc<dyn ws_server::Handler> =
+            std::sync::Arc::new(ws_server::echo_handler());
+        async_std::task::block_on(ws_server::serve_connection(
+            stream,
+            peer,
+            std::sync::Arc::new(Config::default()),
+            handler,
+        ));
+    });
+    let mut ws = client(addr);
+    ws.send(T::text("own stream")).unwrap();
+    assert_eq!(ws.read().unwrap(), T::text("own stream"));
+    ws.close(None).unwrap();
+    while ws.read().is_ok() {}
+    th.join().unwrap();
+}
