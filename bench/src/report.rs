@@ -48,46 +48,59 @@ pub const PEERS: [&str; 2] = ["fastwebsockets", "tokio-tungstenite"];
 struct Metric {
     name: &'static str,
     scenarios: &'static [&'static str],
-    higher_is_better: bool,
+    /// `Some(higher_is_better)` for a figure of merit; `None` for context (no ratio).
+    higher_is_better: Option<bool>,
     get: fn(&Record) -> Option<f64>,
 }
 
-const METRICS: [Metric; 6] = [
+const METRICS: [Metric; 8] = [
     Metric {
         name: "msgs/s",
         scenarios: &["b", "c", "d"],
-        higher_is_better: true,
+        higher_is_better: Some(true),
         get: |r| Some(r.msgs_per_s),
     },
     Metric {
         name: "MB/s",
         scenarios: &["b", "c", "d"],
-        higher_is_better: true,
+        higher_is_better: Some(true),
         get: |r| Some(r.mb_per_s),
     },
     Metric {
         name: "p50 us",
         scenarios: &["b", "c", "d", "rtt"],
-        higher_is_better: false,
+        higher_is_better: Some(false),
         get: |r| Some(r.p50_us),
     },
     Metric {
         name: "p99 us",
         scenarios: &["b", "c", "d", "rtt"],
-        higher_is_better: false,
+        higher_is_better: Some(false),
         get: |r| Some(r.p99_us),
     },
     Metric {
         name: "server CPU us/msg",
         scenarios: &["b", "c", "d", "rtt"],
-        higher_is_better: false,
+        higher_is_better: Some(false),
         get: |r| r.server_cpu_us_per_msg,
     },
     Metric {
         name: "KiB/conn",
         scenarios: &["idle"],
-        higher_is_better: false,
+        higher_is_better: Some(false),
         get: |r| r.idle_kib_per_conn,
+    },
+    Metric {
+        name: "server CPU %",
+        scenarios: &["b", "c", "d"],
+        higher_is_better: None,
+        get: |r| r.server_cpu_pct,
+    },
+    Metric {
+        name: "generator CPU %",
+        scenarios: &["b", "c", "d"],
+        higher_is_better: None,
+        get: |r| Some(r.gen_cpu_pct),
     },
 ];
 
@@ -111,11 +124,25 @@ fn fmt_val(v: f64) -> String {
     }
 }
 
+/// The median of the values present (the mean of the middle two for an even count).
+pub fn median(mut v: Vec<f64>) -> Option<f64> {
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    match n {
+        0 => None,
+        _ if n % 2 == 1 => v.get(n / 2).copied(),
+        _ => Some((v[n / 2 - 1] + v[n / 2]) / 2.0),
+    }
+}
+
 /// The markdown table: one row per scenario and metric, a column per server, then ours/peer.
+/// A server measured several times in a scenario shows the median of its runs.
 pub fn markdown(recs: &[Record]) -> String {
-    let find = |server: &str, scen: &str| {
-        recs.iter()
-            .find(|r| r.server == server && r.scenario == scen)
+    let value = |server: &str, scen: &str, get: fn(&Record) -> Option<f64>| {
+        let runs = recs
+            .iter()
+            .filter(|r| r.server == server && r.scenario == scen);
+        median(runs.filter_map(get).collect())
     };
     let mut out = String::new();
     let _ = writeln!(
@@ -131,17 +158,21 @@ pub fn markdown(recs: &[Record]) -> String {
         for m in METRICS.iter().filter(|m| m.scenarios.contains(&scen)) {
             let vals: Vec<Option<f64>> = std::iter::once(OURS)
                 .chain(PEERS)
-                .map(|s| find(s, scen).and_then(m.get))
+                .map(|s| value(s, scen, m.get))
                 .collect();
             let cell = |v: Option<f64>| v.map_or("-".to_string(), fmt_val);
-            let ratio = |p: Option<f64>| match (vals[0], p) {
-                (Some(a), Some(b)) if b > 0.0 => format!("{:.2}", a / b),
+            let ratio = |p: Option<f64>| match (vals[0], p, m.higher_is_better) {
+                (Some(a), Some(b), Some(_)) if b > 0.0 => format!("{:.2}", a / b),
                 _ => "-".to_string(),
             };
-            let arrow = if m.higher_is_better { "↑" } else { "↓" };
+            let arrow = match m.higher_is_better {
+                Some(true) => " ↑",
+                Some(false) => " ↓",
+                None => "",
+            };
             let _ = writeln!(
                 out,
-                "| {} | {} {arrow} | {} | {} | {} | {} | {} |",
+                "| {} | {}{arrow} | {} | {} | {} | {} | {} |",
                 describe(scen, recs),
                 m.name,
                 cell(vals[0]),
@@ -158,6 +189,13 @@ pub fn markdown(recs: &[Record]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn median_of_odd_even_and_empty() {
+        assert_eq!(median(vec![3.0, 1.0, 2.0]), Some(2.0));
+        assert_eq!(median(vec![4.0, 1.0, 2.0, 3.0]), Some(2.5));
+        assert_eq!(median(vec![]), None);
+    }
 
     #[test]
     fn table_has_ratios_against_each_peer() {
@@ -177,6 +215,14 @@ mod tests {
             "{line}"
         );
         assert!(t.contains("b: 100 x 16 B, 16 in flight"));
+        // Repeated runs: the median per server.
+        let t = markdown(&[
+            rec(OURS, 300.0),
+            rec(OURS, 100.0),
+            rec(OURS, 900.0),
+            rec(PEERS[0], 100.0),
+        ]);
+        assert!(t.contains("| 300.0 | 100.0 | - | 3.00 | - |"), "{t}");
         // A missing server shows as "-" rather than a made-up number.
         let t = markdown(&[rec(OURS, 300.0)]);
         assert!(t.contains("| 300.0 | - | - | - | - |"), "{t}");
