@@ -1,0 +1,162 @@
+//! The echo fast path allocates nothing per message: messages that fit the read buffer are
+//! echoed straight from it and the outbox reuses its buffers. The connection runs over an
+//! in-memory stream and is polled by hand, so only this crate's (and ws-core's) allocations are
+//! counted (an async runtime's reactor allocates on its own), by a counting global allocator
+//! (all threads: work we cause on the async-io reactor thread counts too).
+
+mod common;
+
+use common::frame;
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::collections::VecDeque;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll, Waker};
+use ws_server::{Config, WebSocket};
+
+struct Counting;
+
+static ALLOCS: AtomicU64 = AtomicU64::new(0);
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        ALLOCS.fetch_add(1, Ordering::Relaxed);
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        ALLOCS.fetch_add(1, Ordering::Relaxed);
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+/// Both directions of an in-memory transport.
+#[derive(Default)]
+struct Pipe {
+    input: VecDeque<u8>,
+    output: Vec<u8>,
+}
+
+/// The server's end: reads what the test queued, writes into a pre-sized buffer.
+struct Mem(Arc<Mutex<Pipe>>);
+
+impl futures_io::AsyncRead for Mem {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        _cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<std::io::Result<usize>> {
+        let mut p = self.0.lock().unwrap();
+        if p.input.is_empty() {
+            return Poll::Pending;
+        }
+        let n = buf.len().min(p.input.len());
+        for (dst, src) in buf.iter_mut().zip(p.input.drain(..n)) {
+            *dst = src;
+        }
+        Poll::Ready(Ok(n))
+    }
+}
+
+impl futures_io::AsyncWrite for Mem {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        _cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        self.0.lock().unwrap().output.extend_from_slice(buf);
+        Poll::Ready(Ok(buf.len()))
+    }
+    fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+    fn poll_close(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+}
+
+/// A waker that does nothing.
+struct Nothing;
+
+impl std::task::Wake for Nothing {
+    fn wake(self: Arc<Self>) {}
+}
+
+/// An unmasked server frame.
+fn server_frame(b0: u8, payload: &[u8]) -> Vec<u8> {
+    let mut out = vec![b0];
+    match payload.len() {
+        n if n < 126 => out.push(n as u8),
+        n if n <= 0xffff => {
+            out.push(126);
+            out.extend_from_slice(&(n as u16).to_be_bytes());
+        }
+        n => {
+            out.push(127);
+            out.extend_from_slice(&(n as u64).to_be_bytes());
+        }
+    }
+    out.extend_from_slice(payload);
+    out
+}
+
+#[test]
+fn echo_allocates_nothing_per_message() {
+    let pipe = Arc::new(Mutex::new(Pipe::default()));
+    pipe.lock().unwrap().output.reserve(64 << 20);
+    let ws = WebSocket::from_upgraded(
+        Mem(pipe.clone()),
+        ws_core::Role::Server,
+        &Config::default(),
+        &[],
+    );
+    let mut echo = Box::pin(ws.echo());
+    // A waker that compares equal to its clones (`Waker::noop()` may not: then the timer would
+    // re-register with the reactor on every poll).
+    let waker = Waker::from(Arc::new(Nothing));
+    let mut cx = Context::from_waker(&waker);
+    // Queues `n` frames, polls the echo once, checks the replies; returns the allocations made
+    // during the poll.
+    let mut round = |n: usize, size: usize, opcode: u8| -> u64 {
+        let payload: Vec<u8> = (0..size).map(|i| b'a' + (i % 26) as u8).collect();
+        let one = frame(true, opcode, &payload);
+        let mut input = Vec::with_capacity(one.len() * n);
+        for _ in 0..n {
+            input.extend_from_slice(&one);
+        }
+        let expected = server_frame(0x80 | opcode, &payload).repeat(n);
+        pipe.lock().unwrap().input.extend(input);
+        let before = ALLOCS.load(Ordering::Relaxed);
+        assert!(echo.as_mut().poll(&mut cx).is_pending());
+        let allocs = ALLOCS.load(Ordering::Relaxed) - before;
+        let mut p = pipe.lock().unwrap();
+        assert_eq!(p.output.len(), expected.len());
+        assert!(p.output == expected, "echo differs");
+        p.output.clear();
+        allocs
+    };
+    // Warm-up: the read buffer grows to its full size, the outbox gets its buffers, the
+    // reassembly buffer (text frames cut by a read boundary) its capacity.
+    round(20, 30_000, 2);
+    round(20, 30_000, 1);
+    round(1000, 100, 1);
+    let small = round(1000, 100, 1);
+    let binary = round(200, 20_000, 2);
+    let text = round(200, 30_000, 1);
+    let tiny = round(5000, 0, 2);
+    eprintln!(
+        "allocations: 1000 x 100 B text: {small}; 200 x 20 kB binary: {binary}; \
+         200 x 30 kB text: {text}; 5000 empty: {tiny}"
+    );
+    assert_eq!(small, 0);
+    assert_eq!(binary, 0);
+    assert_eq!(text, 0);
+    assert_eq!(tiny, 0);
+}
