@@ -2,6 +2,7 @@
 
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpStream};
+use std::time::Duration;
 
 /// The `Sec-WebSocket-Key` every connection sends (RFC 6455 §1.3's example).
 pub const KEY: &str = "dGhlIHNhbXBsZSBub25jZQ==";
@@ -16,9 +17,30 @@ pub fn request(addr: SocketAddr) -> String {
     )
 }
 
-/// Sends the upgrade request on `stream` and reads the response head; checks it is a 101 with
-/// the right accept value. Returns any bytes received after the head.
+/// How long a server may take to answer the upgrade before the run fails.
+pub const TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Sends the upgrade request on `stream` and reads the response head (each within [`TIMEOUT`]);
+/// checks it is a 101 with the right accept value. Returns any bytes received after the head.
 pub fn client_handshake(stream: &mut TcpStream, addr: SocketAddr) -> io::Result<Vec<u8>> {
+    client_handshake_within(stream, addr, TIMEOUT)
+}
+
+/// [`client_handshake`] with each read and write bounded by `timeout`.
+pub fn client_handshake_within(
+    stream: &mut TcpStream,
+    addr: SocketAddr,
+    timeout: Duration,
+) -> io::Result<Vec<u8>> {
+    stream.set_read_timeout(Some(timeout))?;
+    stream.set_write_timeout(Some(timeout))?;
+    let rest = exchange(stream, addr)?;
+    stream.set_read_timeout(None)?;
+    stream.set_write_timeout(None)?;
+    Ok(rest)
+}
+
+fn exchange(stream: &mut TcpStream, addr: SocketAddr) -> io::Result<Vec<u8>> {
     stream.write_all(request(addr).as_bytes())?;
     let mut buf = Vec::with_capacity(512);
     let mut chunk = [0u8; 1024];

@@ -111,3 +111,16 @@ fn ws_load_fails_without_a_server() {
     assert!(!out.status.success());
     assert!(out.stdout.is_empty());
 }
+
+#[test]
+fn a_silent_server_fails_the_handshake_instead_of_hanging() {
+    // Accepts (the kernel completes the TCP handshake) and never answers.
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let mut s = TcpStream::connect(addr).unwrap();
+    let start = Instant::now();
+    let r = ws_bench::handshake::client_handshake_within(&mut s, addr, Duration::from_millis(200));
+    assert!(r.is_err());
+    assert!(start.elapsed() < Duration::from_secs(5));
+    drop(listener);
+}
