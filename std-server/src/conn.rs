@@ -27,8 +27,8 @@ use ws_core::{CloseCode, Connection, Event, Limits, MessageKind, OpCode, Role, S
 pub trait Stream: AsyncRead + AsyncWrite + Unpin + Send {}
 impl<T: AsyncRead + AsyncWrite + Unpin + Send> Stream for T {}
 
-/// Rounds (read, process, write) one poll may run before yielding to other tasks.
-const YIELD_AFTER_ROUNDS: u32 = 4;
+/// How long one poll may keep reading, processing and writing before yielding to other tasks.
+const YIELD_AFTER: Duration = Duration::from_micros(500);
 
 /// The read buffer of a new connection; it grows to `Config::read_buffer` once a read fills it.
 const INITIAL_READ_BUFFER: usize = 4096;
@@ -358,18 +358,20 @@ impl Conn {
     /// Drives the connection; `Ready(Some)` for a complete message (Messages mode),
     /// `Ready(None)` once the transport is closed.
     pub(crate) fn poll_next(&mut self, cx: &mut Context<'_>, mode: Mode) -> Poll<Option<Message>> {
-        // A peer that keeps the socket busy must not hold the executor thread: after this many
-        // rounds with progress, yield (wake ourselves and return Pending) so other tasks run.
-        let mut budget = YIELD_AFTER_ROUNDS;
+        // A peer that keeps the socket busy must not hold the executor thread: once a poll has
+        // run for YIELD_AFTER, yield (wake ourselves and return Pending) so other tasks run.
+        // Time rather than a count of rounds: a yield costs a reschedule (tens of microseconds
+        // under load), which a count small enough for fairness would pay several times per
+        // large message.
+        let started = Instant::now();
         loop {
             if self.done {
                 return Poll::Ready(None);
             }
-            if budget == 0 {
+            if started.elapsed() >= YIELD_AFTER {
                 cx.waker().wake_by_ref();
                 return Poll::Pending;
             }
-            budget -= 1;
             self.drain_queue(cx);
             if let Some(m) = self.process_input(mode) {
                 let _ = self.poll_write(cx);
