@@ -6,22 +6,24 @@
 //! a message is complete, or while the outbox is at its cap); write the outbox (all replies to one
 //! read leave in one vectored write); read more; run the timers.
 
+mod input;
+mod timers;
+
 use crate::config::Config;
 use crate::message::Message;
 use crate::outbox::Outbox;
 use crate::shared::{Item, Shared};
 use async_io::Timer;
 use futures_io::{AsyncRead, AsyncWrite};
-use std::future::Future;
 use std::io;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
-use ws_core::connection::{Timeout, MIN_OUTPUT};
-use ws_core::frame::{apply_mask, FrameHeader, MAX_HEADER_LEN};
-use ws_core::{CloseCode, Connection, Event, Limits, MessageKind, OpCode, Role, SendError, State};
+use ws_core::connection::MIN_OUTPUT;
+use ws_core::frame::{apply_mask, MAX_HEADER_LEN};
+use ws_core::{CloseCode, Connection, Limits, MessageKind, Role, SendError, State};
 
 /// A transport: any futures-io byte stream.
 pub trait Stream: AsyncRead + AsyncWrite + Unpin + Send {}
@@ -222,10 +224,16 @@ impl Conn {
         for item in items {
             match item {
                 Item::Msg(m) => {
-                    self.shared.queued.fetch_sub(m.len(), Ordering::Relaxed);
+                    // Count the bytes in the outbox before uncounting them from the queue, so
+                    // writers never see less than is really pending.
+                    let len = m.len();
                     if self.core.state() == State::Open {
                         let _ = self.send_message(m);
+                        self.shared
+                            .outbox
+                            .store(self.out.bytes(), Ordering::Relaxed);
                     }
+                    self.shared.queued.fetch_sub(len, Ordering::Relaxed);
                 }
                 Item::Close(code, reason) => {
                     if code == CloseCode::POLICY {
@@ -241,118 +249,6 @@ impl Conn {
         self.shared
             .outbox
             .store(self.out.bytes(), Ordering::Relaxed);
-    }
-
-    /// Processes buffered input until it needs more bytes, a message completes (Messages mode),
-    /// or the outbox reaches its cap.
-    fn process_input(&mut self, mode: Mode) -> Option<Message> {
-        loop {
-            if self.out.bytes() >= self.shared.cap || self.core.state() == State::Closed {
-                return None;
-            }
-            let avail = self.rend - self.rstart;
-            if avail == 0 {
-                return None;
-            }
-            if self.core.state() != State::Open {
-                self.track = false;
-            }
-            if self.track && self.frame_left == 0 {
-                let input = self.rbuf.get(self.rstart..self.rend).unwrap_or_default();
-                match FrameHeader::parse(input, self.role) {
-                    Ok(None) => return None,
-                    Ok(Some((h, hl))) => {
-                        let total = hl as u64 + h.payload_len;
-                        let fits = total <= self.rbuf_max as u64
-                            && h.payload_len <= self.limits.max_frame_payload;
-                        // Whole binary frames are awaited (echoed in place); text goes to the
-                        // core as it arrives so invalid UTF-8 fails fast (RFC 6455 §8.1, Autobahn 6.4.3).
-                        if fits && (avail as u64) < total && h.opcode == OpCode::Binary {
-                            if total > self.rbuf.len() as u64 {
-                                self.rbuf.resize(self.rbuf_max, 0);
-                            }
-                            return None;
-                        }
-                        self.frame_left = total;
-                    }
-                    Err(_) => self.track = false,
-                }
-            }
-            let (now, mask) = (self.now_ms(), self.mask());
-            let copy_limit = self.rbuf_max.max(16 << 10);
-            let Self {
-                core,
-                rbuf,
-                rstart,
-                rend,
-                out,
-                assembly,
-                assembling,
-                close_info,
-                failed,
-                frame_left,
-                track,
-                role,
-                shared,
-                ..
-            } = self;
-            let input = rbuf.get_mut(*rstart..*rend)?;
-            let rec = out.write_with(MIN_OUTPUT, |o| match core.receive(input, o, now, mask) {
-                Ok(r) => (r.written, Some(r)),
-                Err(_) => (0, None),
-            });
-            let rec = rec?;
-            *rstart += rec.consumed;
-            *frame_left = frame_left.saturating_sub(rec.consumed as u64);
-            let Some(event) = rec.event else {
-                if rec.consumed == 0 {
-                    return None;
-                }
-                continue;
-            };
-            match event {
-                Event::Data { kind, payload, end } => match mode {
-                    Mode::Echo if !*assembling && end => {
-                        echo(core, out, *role, kind, payload);
-                    }
-                    Mode::Echo => {
-                        assembly.extend_from_slice(payload);
-                        *assembling = !end;
-                        if end {
-                            echo_assembled(core, out, *role, kind, assembly, copy_limit);
-                        }
-                    }
-                    Mode::Messages => {
-                        assembly.extend_from_slice(payload);
-                        *assembling = !end;
-                        if end {
-                            return Some(to_message(kind, std::mem::take(assembly)));
-                        }
-                    }
-                },
-                Event::Ping(_) | Event::Pong(_) => {}
-                Event::Close { code, reason } => {
-                    let code = code.unwrap_or(CloseCode(1005));
-                    log::debug!("conn={} peer close {}", shared.id, code.0);
-                    if close_info.is_none() {
-                        *close_info = Some((code, reason.to_owned()));
-                    }
-                }
-                Event::Failed(e) => {
-                    log::info!(
-                        "conn={} protocol error {:?} -> close {}",
-                        shared.id,
-                        e,
-                        e.close_code().0
-                    );
-                    *track = false;
-                    *failed = true;
-                    if close_info.is_none() {
-                        *close_info = Some((e.close_code(), format!("{e:?}")));
-                    }
-                }
-            }
-        }
     }
 
     /// Drives the connection; `Ready(Some)` for a complete message (Messages mode),
@@ -531,79 +427,6 @@ impl Conn {
         }
     }
 
-    /// Runs due timers and arms the timer for the next deadline; returns whether one fired.
-    fn poll_timers(&mut self, cx: &mut Context<'_>) -> bool {
-        if self.done {
-            return false;
-        }
-        let now = Instant::now();
-        if let Some(d) = self.transport_deadline {
-            if now >= d {
-                log::info!(
-                    "conn={} peer did not finish closing in time; dropping",
-                    self.id()
-                );
-                self.set_close_info(ABNORMAL, "close timeout");
-                self.finish();
-                return true;
-            }
-        }
-        let core_at = self
-            .core
-            .poll_timeout()
-            .map(|ms| self.epoch + Duration::from_millis(ms));
-        if core_at.is_some_and(|at| now >= at) {
-            self.run_core_timeout();
-            return true;
-        }
-        let next = match (core_at, self.transport_deadline) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        };
-        let Some(next) = next else {
-            return false;
-        };
-        // Re-arm only for an earlier deadline: one that moved later (the idle timer restarts
-        // with every read) is picked up when the armed timer fires, so reads do not notify the
-        // reactor (each `set_at` does).
-        if self.timer_at.is_none_or(|t| next < t) {
-            self.timer.set_at(next);
-            self.timer_at = Some(next);
-        }
-        if Pin::new(&mut self.timer).poll(cx).is_ready() {
-            self.timer_at = None;
-            return true;
-        }
-        false
-    }
-
-    fn run_core_timeout(&mut self) {
-        let (now, mask) = (self.now_ms(), self.mask());
-        let Self { core, out, .. } = self;
-        let r = out.write_with(MIN_OUTPUT, |o| match core.handle_timeout(now, mask, o) {
-            Ok(Timeout::Ping(n)) => (n, Ok(Timeout::Ping(n))),
-            Ok(Timeout::PongOverdue(n)) => (n, Ok(Timeout::PongOverdue(n))),
-            Ok(t) => (0, Ok(t)),
-            Err(e) => (0, Err(e)),
-        });
-        match r {
-            Ok(Timeout::Ping(_)) => log::debug!("conn={} idle: ping sent", self.id()),
-            Ok(Timeout::PongOverdue(_)) => {
-                log::info!("conn={} no pong in time: closing 1011", self.id());
-                self.set_close_info(CloseCode::INTERNAL_ERROR, "pong timeout");
-            }
-            Ok(Timeout::DropTransport) => {
-                log::info!(
-                    "conn={} peer did not answer our close in time; dropping",
-                    self.id()
-                );
-                self.set_close_info(ABNORMAL, "close timeout");
-                self.finish();
-            }
-            Ok(_) | Err(_) => {}
-        }
-    }
-
     fn abort(&mut self, e: &io::Error) {
         log::debug!("conn={} transport error: {e}", self.id());
         self.set_close_info(ABNORMAL, "transport error");
@@ -651,63 +474,6 @@ fn send_header(
     out.write_with(MAX_HEADER_LEN, |o| {
         split(core.send_data_header(kind, len as u64, true, mask, o))
     })
-}
-
-/// Echoes one whole message straight from the read buffer.
-fn echo(core: &mut Connection, out: &mut Outbox, role: Role, kind: MessageKind, payload: &[u8]) {
-    let mask = match role {
-        Role::Client => rand::random(),
-        Role::Server => [0; 4],
-    };
-    if send_header(core, out, kind, payload.len(), mask).is_err() {
-        return;
-    }
-    match role {
-        Role::Server => out.extend(payload),
-        Role::Client => {
-            let mut v = payload.to_vec();
-            apply_mask(&mut v, mask, 0);
-            out.push_owned(v);
-        }
-    }
-}
-
-/// Echoes a reassembled message: up to `copy_limit` bytes it is copied (the buffer is kept for
-/// the next message: no allocation per message), larger ones are handed to the outbox without a
-/// copy.
-fn echo_assembled(
-    core: &mut Connection,
-    out: &mut Outbox,
-    role: Role,
-    kind: MessageKind,
-    assembly: &mut Vec<u8>,
-    copy_limit: usize,
-) {
-    if assembly.len() <= copy_limit || role == Role::Client {
-        echo(core, out, role, kind, assembly);
-        assembly.clear();
-        if assembly.capacity() > (256 << 10).max(copy_limit) {
-            *assembly = Vec::new();
-        }
-    } else if send_header(core, out, kind, assembly.len(), [0; 4]).is_ok() {
-        out.push_owned(std::mem::take(assembly));
-    } else {
-        *assembly = Vec::new();
-    }
-}
-
-/// A message from reassembled bytes (text already validated by ws-core).
-fn to_message(kind: MessageKind, bytes: Vec<u8>) -> Message {
-    match kind {
-        MessageKind::Binary => Message::Binary(bytes),
-        MessageKind::Text => match String::from_utf8(bytes) {
-            Ok(s) => Message::Text(s),
-            Err(e) => {
-                log::error!("ws-core passed invalid UTF-8 text; delivering as binary");
-                Message::Binary(e.into_bytes())
-            }
-        },
-    }
 }
 
 /// Adapts a "bytes written" result to [`Outbox::write_with`].

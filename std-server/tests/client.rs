@@ -194,7 +194,11 @@ fn recv_is_cancel_safe() {
             let recv = std::pin::pin!(reader.recv());
             match select(recv, YieldOnce(false)).await {
                 Either::Left((m, _)) => {
-                    assert!(m == Some(payload(got)), "message {got} lost or corrupted");
+                    assert!(
+                        m == Some(payload(got)),
+                        "message {got} lost or corrupted: {:?}",
+                        m.as_ref().map(|m| (m.len(), m.as_bytes().first().copied()))
+                    );
                     got += 1;
                 }
                 Either::Right(_) => cancelled += 1,

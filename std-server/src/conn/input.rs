@@ -1,0 +1,181 @@
+//! Input processing: buffered bytes through ws-core, events into messages or echoes. Whole
+//! binary frames that fit the read buffer are awaited so they can be echoed in place; text goes
+//! to the core as it arrives so invalid UTF-8 fails fast.
+
+use super::{send_header, Conn, Mode};
+use crate::message::Message;
+use crate::outbox::Outbox;
+use ws_core::connection::MIN_OUTPUT;
+use ws_core::frame::{apply_mask, FrameHeader};
+use ws_core::{CloseCode, Connection, Event, MessageKind, OpCode, Role, State};
+
+impl Conn {
+    /// Processes buffered input until it needs more bytes, a message completes (Messages mode),
+    /// or the outbox reaches its cap.
+    pub(super) fn process_input(&mut self, mode: Mode) -> Option<Message> {
+        loop {
+            if self.out.bytes() >= self.shared.cap || self.core.state() == State::Closed {
+                return None;
+            }
+            let avail = self.rend - self.rstart;
+            if avail == 0 {
+                return None;
+            }
+            if self.core.state() != State::Open {
+                self.track = false;
+            }
+            if self.track && self.frame_left == 0 {
+                let input = self.rbuf.get(self.rstart..self.rend).unwrap_or_default();
+                match FrameHeader::parse(input, self.role) {
+                    Ok(None) => return None,
+                    Ok(Some((h, hl))) => {
+                        let total = hl as u64 + h.payload_len;
+                        let fits = total <= self.rbuf_max as u64
+                            && h.payload_len <= self.limits.max_frame_payload;
+                        // Whole binary frames are awaited (echoed in place); text goes to the
+                        // core as it arrives so invalid UTF-8 fails fast (RFC 6455 §8.1, Autobahn 6.4.3).
+                        if fits && (avail as u64) < total && h.opcode == OpCode::Binary {
+                            if total > self.rbuf.len() as u64 {
+                                self.rbuf.resize(self.rbuf_max, 0);
+                            }
+                            return None;
+                        }
+                        self.frame_left = total;
+                    }
+                    Err(_) => self.track = false,
+                }
+            }
+            let (now, mask) = (self.now_ms(), self.mask());
+            let copy_limit = self.rbuf_max.max(16 << 10);
+            let Self {
+                core,
+                rbuf,
+                rstart,
+                rend,
+                out,
+                assembly,
+                assembling,
+                close_info,
+                failed,
+                frame_left,
+                track,
+                role,
+                shared,
+                ..
+            } = self;
+            let input = rbuf.get_mut(*rstart..*rend)?;
+            let rec = out.write_with(MIN_OUTPUT, |o| match core.receive(input, o, now, mask) {
+                Ok(r) => (r.written, Some(r)),
+                Err(_) => (0, None),
+            });
+            let rec = rec?;
+            *rstart += rec.consumed;
+            *frame_left = frame_left.saturating_sub(rec.consumed as u64);
+            let Some(event) = rec.event else {
+                if rec.consumed == 0 {
+                    return None;
+                }
+                continue;
+            };
+            match event {
+                Event::Data { kind, payload, end } => match mode {
+                    Mode::Echo if !*assembling && end => {
+                        echo(core, out, *role, kind, payload);
+                    }
+                    Mode::Echo => {
+                        assembly.extend_from_slice(payload);
+                        *assembling = !end;
+                        if end {
+                            echo_assembled(core, out, *role, kind, assembly, copy_limit);
+                        }
+                    }
+                    Mode::Messages => {
+                        assembly.extend_from_slice(payload);
+                        *assembling = !end;
+                        if end {
+                            return Some(to_message(kind, std::mem::take(assembly)));
+                        }
+                    }
+                },
+                Event::Ping(_) | Event::Pong(_) => {}
+                Event::Close { code, reason } => {
+                    let code = code.unwrap_or(CloseCode(1005));
+                    log::debug!("conn={} peer close {}", shared.id, code.0);
+                    if close_info.is_none() {
+                        *close_info = Some((code, reason.to_owned()));
+                    }
+                }
+                Event::Failed(e) => {
+                    log::info!(
+                        "conn={} protocol error {:?} -> close {}",
+                        shared.id,
+                        e,
+                        e.close_code().0
+                    );
+                    *track = false;
+                    *failed = true;
+                    if close_info.is_none() {
+                        *close_info = Some((e.close_code(), format!("{e:?}")));
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Echoes one whole message straight from the read buffer.
+fn echo(core: &mut Connection, out: &mut Outbox, role: Role, kind: MessageKind, payload: &[u8]) {
+    let mask = match role {
+        Role::Client => rand::random(),
+        Role::Server => [0; 4],
+    };
+    if send_header(core, out, kind, payload.len(), mask).is_err() {
+        return;
+    }
+    match role {
+        Role::Server => out.extend(payload),
+        Role::Client => {
+            let mut v = payload.to_vec();
+            apply_mask(&mut v, mask, 0);
+            out.push_owned(v);
+        }
+    }
+}
+
+/// Echoes a reassembled message: up to `copy_limit` bytes it is copied (the buffer is kept for
+/// the next message: no allocation per message), larger ones are handed to the outbox without a
+/// copy.
+fn echo_assembled(
+    core: &mut Connection,
+    out: &mut Outbox,
+    role: Role,
+    kind: MessageKind,
+    assembly: &mut Vec<u8>,
+    copy_limit: usize,
+) {
+    if assembly.len() <= copy_limit || role == Role::Client {
+        echo(core, out, role, kind, assembly);
+        assembly.clear();
+        if assembly.capacity() > (256 << 10).max(copy_limit) {
+            *assembly = Vec::new();
+        }
+    } else if send_header(core, out, kind, assembly.len(), [0; 4]).is_ok() {
+        out.push_owned(std::mem::take(assembly));
+    } else {
+        *assembly = Vec::new();
+    }
+}
+
+/// A message from reassembled bytes (text already validated by ws-core).
+fn to_message(kind: MessageKind, bytes: Vec<u8>) -> Message {
+    match kind {
+        MessageKind::Binary => Message::Binary(bytes),
+        MessageKind::Text => match String::from_utf8(bytes) {
+            Ok(s) => Message::Text(s),
+            Err(e) => {
+                log::error!("ws-core passed invalid UTF-8 text; delivering as binary");
+                Message::Binary(e.into_bytes())
+            }
+        },
+    }
+}

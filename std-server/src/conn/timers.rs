@@ -1,0 +1,85 @@
+//! Timers: ws-core's clock-free deadlines (idle ping, pong, close) and the transport deadline
+//! after the close handshake, on one runtime-independent async-io timer.
+
+use super::{Conn, ABNORMAL};
+use std::future::Future;
+use std::pin::Pin;
+use std::task::Context;
+use std::time::{Duration, Instant};
+use ws_core::connection::{Timeout, MIN_OUTPUT};
+use ws_core::CloseCode;
+
+impl Conn {
+    /// Runs due timers and arms the timer for the next deadline; returns whether one fired.
+    pub(super) fn poll_timers(&mut self, cx: &mut Context<'_>) -> bool {
+        if self.done {
+            return false;
+        }
+        let now = Instant::now();
+        if let Some(d) = self.transport_deadline {
+            if now >= d {
+                log::info!(
+                    "conn={} peer did not finish closing in time; dropping",
+                    self.id()
+                );
+                self.set_close_info(ABNORMAL, "close timeout");
+                self.finish();
+                return true;
+            }
+        }
+        let core_at = self
+            .core
+            .poll_timeout()
+            .map(|ms| self.epoch + Duration::from_millis(ms));
+        if core_at.is_some_and(|at| now >= at) {
+            self.run_core_timeout();
+            return true;
+        }
+        let next = match (core_at, self.transport_deadline) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        let Some(next) = next else {
+            return false;
+        };
+        // Re-arm only for an earlier deadline: one that moved later (the idle timer restarts
+        // with every read) is picked up when the armed timer fires, so reads do not notify the
+        // reactor (each `set_at` does).
+        if self.timer_at.is_none_or(|t| next < t) {
+            self.timer.set_at(next);
+            self.timer_at = Some(next);
+        }
+        if Pin::new(&mut self.timer).poll(cx).is_ready() {
+            self.timer_at = None;
+            return true;
+        }
+        false
+    }
+
+    fn run_core_timeout(&mut self) {
+        let (now, mask) = (self.now_ms(), self.mask());
+        let Self { core, out, .. } = self;
+        let r = out.write_with(MIN_OUTPUT, |o| match core.handle_timeout(now, mask, o) {
+            Ok(Timeout::Ping(n)) => (n, Ok(Timeout::Ping(n))),
+            Ok(Timeout::PongOverdue(n)) => (n, Ok(Timeout::PongOverdue(n))),
+            Ok(t) => (0, Ok(t)),
+            Err(e) => (0, Err(e)),
+        });
+        match r {
+            Ok(Timeout::Ping(_)) => log::debug!("conn={} idle: ping sent", self.id()),
+            Ok(Timeout::PongOverdue(_)) => {
+                log::info!("conn={} no pong in time: closing 1011", self.id());
+                self.set_close_info(CloseCode::INTERNAL_ERROR, "pong timeout");
+            }
+            Ok(Timeout::DropTransport) => {
+                log::info!(
+                    "conn={} peer did not answer our close in time; dropping",
+                    self.id()
+                );
+                self.set_close_info(ABNORMAL, "close timeout");
+                self.finish();
+            }
+            Ok(_) | Err(_) => {}
+        }
+    }
+}
