@@ -33,7 +33,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Stream for T {}
 const YIELD_AFTER: Duration = Duration::from_micros(500);
 
 /// The read buffer of a new connection; it grows to `Config::read_buffer` once a read fills it.
-const INITIAL_READ_BUFFER: usize = 4096;
+const INITIAL_READ_BUFFER: usize = 1024;
 
 /// The close code reported when the transport ended without a close frame (never sent).
 pub(crate) const ABNORMAL: CloseCode = CloseCode(1006);
