@@ -29,6 +29,16 @@ use ws_core::{CloseCode, Connection, Limits, MessageKind, Role, SendError, State
 pub trait Stream: AsyncRead + AsyncWrite + Unpin + Send {}
 impl<T: AsyncRead + AsyncWrite + Unpin + Send> Stream for T {}
 
+/// What one read attempt did.
+enum Read {
+    /// Bytes, EOF or an error arrived.
+    Progress,
+    /// The transport has no bytes now; our waker is registered.
+    Blocked,
+    /// No read was attempted (no room in the buffer, or no transport).
+    NotAttempted,
+}
+
 /// How long one poll may keep reading, processing and writing before yielding to other tasks.
 const YIELD_AFTER: Duration = Duration::from_micros(500);
 
@@ -260,6 +270,7 @@ impl Conn {
         // under load), which a count small enough for fairness would pay several times per
         // large message.
         let started = Instant::now();
+        let (mut read_blocked, mut write_blocked) = (false, false);
         loop {
             if self.done {
                 return Poll::Ready(None);
@@ -273,13 +284,22 @@ impl Conn {
                 let _ = self.poll_write(cx);
                 return Poll::Ready(Some(m));
             }
-            let mut progress = match self.poll_write(cx) {
-                Poll::Ready(Ok(n)) => n > 0,
-                Poll::Ready(Err(e)) => {
-                    self.abort(&e);
-                    continue;
+            // A transport that said Pending has our waker: do not ask it again in this poll (each
+            // ask costs a syscall and, with async-io, an epoll_ctl).
+            let mut progress = if write_blocked {
+                false
+            } else {
+                match self.poll_write(cx) {
+                    Poll::Ready(Ok(n)) => n > 0,
+                    Poll::Ready(Err(e)) => {
+                        self.abort(&e);
+                        continue;
+                    }
+                    Poll::Pending => {
+                        write_blocked = true;
+                        false
+                    }
                 }
-                Poll::Pending => false,
             };
             if self.core.state() == State::Closed {
                 if self.transport_deadline.is_none() {
@@ -292,8 +312,12 @@ impl Conn {
                 if self.failed && self.out.is_empty() && !self.write_shut {
                     progress |= self.poll_shutdown_write(cx);
                 }
-                if self.out.bytes() < self.shared.cap {
-                    progress |= self.poll_read(cx);
+                if self.out.bytes() < self.shared.cap && !read_blocked {
+                    match self.poll_read(cx) {
+                        Read::Progress => progress = true,
+                        Read::Blocked => read_blocked = true,
+                        Read::NotAttempted => {}
+                    }
                 }
             }
             progress |= self.poll_timers(cx);
@@ -337,7 +361,7 @@ impl Conn {
     }
 
     /// Reads more input; returns whether anything happened.
-    fn poll_read(&mut self, cx: &mut Context<'_>) -> bool {
+    fn poll_read(&mut self, cx: &mut Context<'_>) -> Read {
         if self.rstart == self.rend {
             self.rstart = 0;
             self.rend = 0;
@@ -347,16 +371,16 @@ impl Conn {
             self.rstart = 0;
         }
         let (Some(io), Some(buf)) = (self.io.as_mut(), self.rbuf.get_mut(self.rend..)) else {
-            return false;
+            return Read::NotAttempted;
         };
         if buf.is_empty() {
-            return false;
+            return Read::NotAttempted;
         }
         match Pin::new(io).poll_read(cx, buf) {
             Poll::Ready(Ok(0)) => {
                 self.set_close_info(ABNORMAL, "transport closed without a close frame");
                 self.finish();
-                true
+                Read::Progress
             }
             Poll::Ready(Ok(n)) => {
                 let filled = n == buf.len();
@@ -365,14 +389,14 @@ impl Conn {
                 if filled && self.rbuf.len() < self.rbuf_max {
                     self.rbuf.resize(self.rbuf_max, 0);
                 }
-                true
+                Read::Progress
             }
-            Poll::Ready(Err(e)) if e.kind() == io::ErrorKind::Interrupted => true,
+            Poll::Ready(Err(e)) if e.kind() == io::ErrorKind::Interrupted => Read::Progress,
             Poll::Ready(Err(e)) => {
                 self.abort(&e);
-                true
+                Read::Progress
             }
-            Poll::Pending => false,
+            Poll::Pending => Read::Blocked,
         }
     }
 
