@@ -9,11 +9,53 @@
 //!   upgrade, enforces the connection limit (503), shuts down gracefully (1001 to everyone).
 //! - [`WebSocket`]: `recv`/`send`/`ping`/`close`, reassembly up to the message limit, idle pings,
 //!   pong and close timeouts, a byte-bounded outbound queue, [`WebSocket::split`] into a
-//!   [`Reader`] and a cloneable [`Writer`]. See the `websocket` module docs for cancel safety.
+//!   [`Reader`] and a cloneable [`Writer`]. See [`WebSocket`] for progress and cancel safety.
 //! - [`connect`]: the client role (random masks and nonce, Accept checked by ws-core).
+//! - [`serve_connection`]: the server's request handling over any stream (TLS, your listener).
 //!
-//! What it does not do: TLS (`wss://`), extensions (permessage-deflate), HTTP keep-alive or
-//! chunked request bodies (one request per connection, `Connection: close`).
+//! A server that echoes on `/echo`, broadcasts on `/chat` and serves a page elsewhere:
+//!
+//! ```no_run
+//! use std::sync::{Arc, Mutex};
+//! use ws_server::{Config, HttpResponse, Message, Reply, Request, Server, Upgrade, WebSocket, Writer};
+//!
+//! # async_std::task::block_on(async {
+//! let room: Arc<Mutex<Vec<Writer>>> = Arc::default();
+//! let handler = move |req: Request| {
+//!     let room = room.clone();
+//!     async move {
+//!         match req.path.as_str() {
+//!             "/echo" => Reply::Upgrade(Upgrade::new(WebSocket::echo)),
+//!             "/chat" => Reply::Upgrade(Upgrade::new(move |ws: WebSocket| async move {
+//!                 let (mut reader, writer) = ws.split();
+//!                 room.lock().unwrap().push(writer);
+//!                 while let Some(msg) = reader.recv().await {
+//!                     // Never blocks: a peer over its outbound cap is closed with 1008.
+//!                     room.lock().unwrap().retain(|w| w.send(msg.clone()).is_ok());
+//!                 }
+//!             })),
+//!             _ => Reply::Http(HttpResponse::html("<h1>hello</h1>")),
+//!         }
+//!     }
+//! };
+//! let server = Server::bind("127.0.0.1:9001", Config::default()).await?;
+//! server.serve(handler).await?;
+//! # Ok::<(), std::io::Error>(())
+//! # });
+//!
+//! // A client:
+//! # async_std::task::block_on(async {
+//! let mut ws = ws_server::connect("ws://127.0.0.1:9001/echo").await?;
+//! ws.send(Message::Text("hi".into())).await?;
+//! assert_eq!(ws.recv().await, Some(Message::Text("hi".into())));
+//! ws.close(ws_server::CloseCode::NORMAL, "bye").await?;
+//! # Ok::<(), ws_server::Error>(())
+//! # });
+//! ```
+//!
+//! What it does not do: TLS (`wss://`; bring a TLS stream to [`serve_connection`] or
+//! [`client_handshake`]), HTTP keep-alive or chunked request bodies (one request per
+//! connection, `Connection: close`).
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
