@@ -10,6 +10,9 @@ use std::task::{Context, Poll};
 
 /// Chunks up to this size take appended writes; larger payloads get their own chunk.
 const COALESCE: usize = 64 << 10;
+/// Emptied chunks kept for reuse (each at most 2 x COALESCE): bounds what an idle connection
+/// keeps after a burst.
+const MAX_SPARE: usize = 1;
 /// At most this many chunks are handed to one vectored write.
 const MAX_SLICES: usize = 16;
 
@@ -136,7 +139,7 @@ impl Outbox {
             n -= left;
             self.front_pos = 0;
             if let Some((v, small)) = self.chunks.pop_front() {
-                if small && v.capacity() <= 2 * COALESCE && self.spare.len() < 2 {
+                if small && v.capacity() <= 2 * COALESCE && self.spare.len() < MAX_SPARE {
                     self.spare.push(v);
                 }
             }
@@ -149,7 +152,7 @@ impl Outbox {
         }
         if self.bytes == 0 {
             while let Some((v, small)) = self.chunks.pop_front() {
-                if small && v.capacity() <= 2 * COALESCE && self.spare.len() < 2 {
+                if small && v.capacity() <= 2 * COALESCE && self.spare.len() < MAX_SPARE {
                     self.spare.push(v);
                 }
             }

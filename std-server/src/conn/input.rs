@@ -156,7 +156,7 @@ fn echo_assembled(
     if assembly.len() <= copy_limit || role == Role::Client {
         echo(core, out, role, kind, assembly);
         assembly.clear();
-        if assembly.capacity() > (256 << 10).max(copy_limit) {
+        if assembly.capacity() > 2 * copy_limit {
             *assembly = Vec::new();
         }
     } else if send_header(core, out, kind, assembly.len(), [0; 4]).is_ok() {
