@@ -186,6 +186,21 @@ pub fn client_request(flags: u8) -> ClientRequest<'static> {
     }
 }
 
+/// The extension names in a `Sec-WebSocket-Extensions` value (empty elements skipped).
+fn extension_names(value: &str) -> Vec<String> {
+    value
+        .split(',')
+        .map(|e| {
+            e.split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase()
+        })
+        .filter(|name| !name.is_empty())
+        .collect()
+}
+
 /// A validated response, owned.
 #[derive(Debug, PartialEq, Eq)]
 struct ResponseView {
@@ -270,10 +285,17 @@ pub fn handshake_response(data: &[u8]) {
                     "not offered: {p:?}"
                 );
             }
-            if view.extensions.is_some() {
+            // Every extension named in the chosen value was offered (an empty value names none:
+            // RFC 6455 §4.1 fails only a response that "indicates the use of an extension").
+            let offered = request.extensions.map_or(Vec::new(), extension_names);
+            for name in view
+                .extensions
+                .as_deref()
+                .map_or(Vec::new(), extension_names)
+            {
                 assert!(
-                    request.extensions.is_some(),
-                    "extension accepted without an offer"
+                    offered.contains(&name),
+                    "extension {name:?} accepted, offered {offered:?}"
                 );
             }
         }
