@@ -83,6 +83,12 @@ pub(crate) async fn handle(
         }
     };
     let (method, path) = (request.method.clone(), request.path.clone());
+    let extension_offers: Vec<String> = request
+        .headers
+        .iter()
+        .filter(|(name, _)| name.eq_ignore_ascii_case("sec-websocket-extensions"))
+        .map(|(_, value)| value.clone())
+        .collect();
     let offered: Vec<String> = request
         .subprotocols()
         .iter()
@@ -113,7 +119,13 @@ pub(crate) async fn handle(
                     return;
                 }
             }
-            let Some(response) = accept_response(&key, &up) else {
+            let deflate = config
+                .deflate
+                .policy
+                .negotiate(extension_offers.iter().map(String::as_str));
+            let mut ext_buf = [0u8; ws_core::deflate::MAX_HEADER_VALUE_LEN];
+            let extensions = deflate.and_then(|d| d.write_response(&mut ext_buf).ok());
+            let Some(response) = accept_response(&key, &up, extensions) else {
                 log::error!("conn={id} invalid upgrade response header from the application");
                 respond(&mut io, &HttpResponse::text(500, "Internal Server Error")).await;
                 return;
@@ -130,8 +142,11 @@ pub(crate) async fn handle(
                 "conn={id} peer={peer} handshake accepted path={path} subprotocol={:?}",
                 up.subprotocol
             );
-            let ws =
+            let mut ws =
                 WebSocket::from_parts(io, Role::Server, &config, &leftover, id, up.subprotocol);
+            if let Some(d) = deflate {
+                ws.enable_deflate(d.params, &config.deflate);
+            }
             let shared = ws.shared();
             state.register(id, &shared);
             (up.on_open)(ws).await;
@@ -195,7 +210,7 @@ async fn read_body(
 }
 
 /// The 101 response for `key` and the application's choices, or `None` if a header is invalid.
-fn accept_response(key: &str, up: &Upgrade) -> Option<Vec<u8>> {
+fn accept_response(key: &str, up: &Upgrade, extensions: Option<&str>) -> Option<Vec<u8>> {
     let extra: Vec<(&str, &str)> = up
         .extra_headers
         .iter()
@@ -203,10 +218,10 @@ fn accept_response(key: &str, up: &Upgrade) -> Option<Vec<u8>> {
         .collect();
     let accept = Accept {
         subprotocol: up.subprotocol.as_deref(),
-        extensions: None,
+        extensions,
         extra_headers: &extra,
     };
-    let room = 512
+    let room = 640
         + extra
             .iter()
             .map(|(k, v)| k.len() + v.len() + 4)

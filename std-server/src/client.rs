@@ -95,16 +95,18 @@ pub async fn client_handshake<S: Stream + 'static>(
         .iter()
         .map(|(k, v)| (k.as_str(), v.as_str()))
         .collect();
+    let mut offer_buf = [0u8; ws_core::deflate::MAX_HEADER_VALUE_LEN];
+    let offer = config.deflate.offer;
     let request = ClientRequest {
         host,
         path,
         origin: cfg.origin.as_deref(),
         subprotocols: &protocols,
-        extensions: None,
+        extensions: offer.and_then(|o| o.write(&mut offer_buf).ok()),
         extra_headers: &extra,
     };
     let nonce: [u8; 16] = rand::random();
-    let room = 512
+    let room = 640
         + host.len()
         + path.len()
         + protocols.iter().map(|p| p.len() + 2).sum::<usize>()
@@ -139,19 +141,54 @@ pub async fn client_handshake<S: Stream + 'static>(
             Ok(Status::Partial) => continue,
             Ok(Status::Complete((resp, head_len))) => {
                 let subprotocol = resp.subprotocol.map(str::to_owned);
+                let deflate = match offer {
+                    Some(offer) => accept_deflate(&offer, resp.headers)?,
+                    None => None,
+                };
                 let leftover = buf.get(head_len..len).unwrap_or_default();
                 let id = crate::conn::next_id();
                 log::debug!("conn={id} client connected to {host}{path}");
-                return Ok(WebSocket::from_parts(
+                let mut ws = WebSocket::from_parts(
                     Box::new(stream),
                     Role::Client,
                     config,
                     leftover,
                     id,
                     subprotocol,
-                ));
+                );
+                if let Some(params) = deflate {
+                    ws.enable_deflate(params, &config.deflate);
+                }
+                return Ok(ws);
             }
             Err(e) => return Err(Error::Handshake(e)),
+        }
+    }
+}
+
+/// The permessage-deflate parameters the server's answer agrees to (`None` if it declined), or
+/// the handshake error for an answer we did not allow (RFC 7692 §5.1: the client fails).
+fn accept_deflate(
+    offer: &ws_core::deflate::ClientOffer,
+    headers: &[Header<'_>],
+) -> Result<Option<ws_core::deflate::PerMessageDeflate>, Error> {
+    let mut values = headers
+        .iter()
+        .filter(|h| h.name.eq_ignore_ascii_case("sec-websocket-extensions"))
+        .map(|h| h.value);
+    let Some(value) = values.next() else {
+        return Ok(None);
+    };
+    if values.next().is_some() {
+        return Err(Error::Handshake(
+            ws_core::HandshakeError::UnexpectedExtension,
+        ));
+    }
+    match offer.accept(value) {
+        Ok(params) => Ok(Some(params)),
+        Err(e) => {
+            log::info!("server's extension answer {value:?} refused: {e}");
+            Err(Error::Handshake(e.into()))
         }
     }
 }

@@ -4,6 +4,8 @@ use std::time::Duration;
 use ws_core::limits::HeadLimits;
 use ws_core::Limits;
 
+use crate::deflate::DeflateConfig;
+
 /// Limits, timeouts and buffer sizes for a server (and the connections it accepts).
 #[derive(Clone, Debug)]
 pub struct Config {
@@ -31,6 +33,10 @@ pub struct Config {
     /// Size of each connection's read buffer (default 32 KiB). Echoed messages that fit in it are
     /// answered straight from it, without allocating.
     pub read_buffer: usize,
+    /// permessage-deflate (RFC 7692): what a server agrees to and what a client offers. Default:
+    /// on, without context takeover either way (no codec memory between messages; see
+    /// [`crate::deflate`]); [`DeflateConfig::DISABLED`] turns it off.
+    pub deflate: DeflateConfig,
 }
 
 impl Default for Config {
@@ -46,6 +52,7 @@ impl Default for Config {
             max_connections: 10_000,
             max_request_body: 64 << 10,
             read_buffer: 32 << 10,
+            deflate: DeflateConfig::DEFAULT,
         }
     }
 }

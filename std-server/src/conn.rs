@@ -10,6 +10,7 @@ mod input;
 mod timers;
 
 use crate::config::Config;
+use crate::deflate::{glue, DeflateConfig, Session};
 use crate::message::Message;
 use crate::outbox::Outbox;
 use crate::shared::{Item, Shared};
@@ -22,6 +23,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 use ws_core::connection::MIN_OUTPUT;
+use ws_core::deflate::PerMessageDeflate;
 use ws_core::frame::{apply_mask, MAX_HEADER_LEN};
 use ws_core::{CloseCode, Connection, Limits, MessageKind, Role, SendError, State};
 
@@ -96,6 +98,8 @@ pub(crate) struct Conn {
     bytes_in: u64,
     bytes_out: u64,
     pub(crate) subprotocol: Option<String>,
+    /// permessage-deflate state, once negotiated.
+    deflate: Option<Box<Session>>,
 }
 
 impl Conn {
@@ -142,12 +146,24 @@ impl Conn {
             bytes_in: leftover.len() as u64,
             bytes_out: 0,
             subprotocol,
+            deflate: None,
         }
     }
 
     /// The connection id.
     pub(crate) fn id(&self) -> u64 {
         self.shared.id
+    }
+
+    /// Activates permessage-deflate with the agreed parameters (right after the handshake).
+    pub(crate) fn enable_deflate(&mut self, params: PerMessageDeflate, config: &DeflateConfig) {
+        self.core.set_deflate(true);
+        self.deflate = Some(Box::new(Session::new(params, self.role, config)));
+    }
+
+    /// The agreed permessage-deflate parameters, if the extension is active.
+    pub(crate) fn deflate_params(&self) -> Option<PerMessageDeflate> {
+        self.deflate.as_ref().map(|d| d.params())
     }
 
     /// Why the connection closed (or is closing), if known.
@@ -186,9 +202,20 @@ impl Conn {
     fn send_owned(&mut self, kind: MessageKind, mut payload: Vec<u8>) -> Result<(), SendError> {
         let mask = self.mask();
         let Self {
-            core, out, role, ..
+            core,
+            out,
+            role,
+            deflate,
+            ..
         } = self;
-        send_header(core, out, kind, payload.len(), mask)?;
+        let compressed = match glue::compress(deflate.as_deref_mut(), &payload) {
+            Some(z) => {
+                payload = z;
+                true
+            }
+            None => false,
+        };
+        send_header(core, out, kind, payload.len(), mask, compressed)?;
         if *role == Role::Client {
             apply_mask(&mut payload, mask, 0);
         }
@@ -487,16 +514,21 @@ impl Drop for Conn {
     }
 }
 
-/// Writes a data frame header for a whole message of `len` bytes.
+/// Writes a data frame header for a whole message of `len` bytes (RSV1 if `compressed`).
 fn send_header(
     core: &mut Connection,
     out: &mut Outbox,
     kind: MessageKind,
     len: usize,
     mask: [u8; 4],
+    compressed: bool,
 ) -> Result<(), SendError> {
     out.write_with(MAX_HEADER_LEN, |o| {
-        split(core.send_data_header(kind, len as u64, true, mask, o))
+        split(if compressed {
+            core.send_compressed_data_header(kind, len as u64, true, mask, o)
+        } else {
+            core.send_data_header(kind, len as u64, true, mask, o)
+        })
     })
 }
 

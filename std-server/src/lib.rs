@@ -12,6 +12,7 @@
 //!   [`Reader`] and a cloneable [`Writer`]. See [`WebSocket`] for progress and cancel safety.
 //! - [`connect`]: the client role (random masks and nonce, Accept checked by ws-core).
 //! - [`serve_connection`]: the server's request handling over any stream (TLS, your listener).
+//! - [`deflate`]: permessage-deflate (RFC 7692), negotiated by default ([`Config::deflate`]).
 //!
 //! A server that echoes on `/echo`, broadcasts on `/chat` and serves a page elsewhere:
 //!

@@ -68,6 +68,20 @@ impl WebSocket {
         }
     }
 
+    /// Activates permessage-deflate (after a handshake that agreed on it).
+    pub(crate) fn enable_deflate(
+        &mut self,
+        params: ws_core::deflate::PerMessageDeflate,
+        config: &crate::deflate::DeflateConfig,
+    ) {
+        self.conn.enable_deflate(params, config);
+    }
+
+    /// The agreed permessage-deflate (RFC 7692) parameters, if the extension is active.
+    pub fn deflate(&self) -> Option<ws_core::deflate::PerMessageDeflate> {
+        self.conn.deflate_params()
+    }
+
     pub(crate) fn shared(&self) -> Arc<Shared> {
         self.conn.shared.clone()
     }

@@ -2,7 +2,8 @@
 //! binary frames that fit the read buffer are awaited so they can be echoed in place; text goes
 //! to the core as it arrives so invalid UTF-8 fails fast.
 
-use super::{send_header, Conn, Mode};
+use super::{send_header, split, Conn, Mode};
+use crate::deflate::{glue, Session};
 use crate::message::Message;
 use crate::outbox::Outbox;
 use ws_core::connection::MIN_OUTPUT;
@@ -46,6 +47,7 @@ impl Conn {
                 }
             }
             let (now, mask) = (self.now_ms(), self.mask());
+            let message_limit = self.limits.max_message_size;
             let copy_limit = self.rbuf_max.max(16 << 10);
             let Self {
                 core,
@@ -61,6 +63,7 @@ impl Conn {
                 track,
                 role,
                 shared,
+                deflate,
                 ..
             } = self;
             let input = rbuf.get_mut(*rstart..*rend)?;
@@ -78,15 +81,51 @@ impl Conn {
                 continue;
             };
             match event {
+                Event::Data { kind, payload, end } if core.message_compressed() => {
+                    if *failed {
+                        continue;
+                    }
+                    *assembling = !end;
+                    let session = deflate.as_deref_mut();
+                    match glue::inflate_chunk(session, kind, payload, end, assembly, message_limit)
+                    {
+                        Err((code, why)) => {
+                            log::info!("conn={} {why} -> close {}", shared.id, code.0);
+                            assembly.clear();
+                            *assembling = false;
+                            let _ = out.write_with(MIN_OUTPUT, |o| {
+                                split(core.send_close(Some(code), why, now, mask, o))
+                            });
+                            *track = false;
+                            *failed = true;
+                            if close_info.is_none() {
+                                *close_info = Some((code, why.to_owned()));
+                            }
+                        }
+                        Ok(()) if !end => {}
+                        Ok(()) => match mode {
+                            Mode::Echo => {
+                                let session = deflate.as_deref_mut();
+                                echo_assembled(
+                                    core, out, *role, session, kind, assembly, copy_limit,
+                                );
+                            }
+                            Mode::Messages => {
+                                return Some(to_message(kind, std::mem::take(assembly)));
+                            }
+                        },
+                    }
+                }
                 Event::Data { kind, payload, end } => match mode {
                     Mode::Echo if !*assembling && end => {
-                        echo(core, out, *role, kind, payload);
+                        echo(core, out, *role, deflate.as_deref_mut(), kind, payload);
                     }
                     Mode::Echo => {
                         assembly.extend_from_slice(payload);
                         *assembling = !end;
                         if end {
-                            echo_assembled(core, out, *role, kind, assembly, copy_limit);
+                            let session = deflate.as_deref_mut();
+                            echo_assembled(core, out, *role, session, kind, assembly, copy_limit);
                         }
                     }
                     Mode::Messages => {
@@ -123,13 +162,30 @@ impl Conn {
     }
 }
 
-/// Echoes one whole message straight from the read buffer.
-fn echo(core: &mut Connection, out: &mut Outbox, role: Role, kind: MessageKind, payload: &[u8]) {
+/// Echoes one whole message straight from the read buffer (compressed when the extension is
+/// active and the message is worth it).
+fn echo(
+    core: &mut Connection,
+    out: &mut Outbox,
+    role: Role,
+    deflate: Option<&mut Session>,
+    kind: MessageKind,
+    payload: &[u8],
+) {
     let mask = match role {
         Role::Client => rand::random(),
         Role::Server => [0; 4],
     };
-    if send_header(core, out, kind, payload.len(), mask).is_err() {
+    if let Some(mut z) = glue::compress(deflate, payload) {
+        if send_header(core, out, kind, z.len(), mask, true).is_ok() {
+            if role == Role::Client {
+                apply_mask(&mut z, mask, 0);
+            }
+            out.push_owned(z);
+        }
+        return;
+    }
+    if send_header(core, out, kind, payload.len(), mask, false).is_err() {
         return;
     }
     match role {
@@ -149,17 +205,18 @@ fn echo_assembled(
     core: &mut Connection,
     out: &mut Outbox,
     role: Role,
+    deflate: Option<&mut Session>,
     kind: MessageKind,
     assembly: &mut Vec<u8>,
     copy_limit: usize,
 ) {
-    if assembly.len() <= copy_limit || role == Role::Client {
-        echo(core, out, role, kind, assembly);
+    if deflate.is_some() || assembly.len() <= copy_limit || role == Role::Client {
+        echo(core, out, role, deflate, kind, assembly);
         assembly.clear();
         if assembly.capacity() > 2 * copy_limit {
             *assembly = Vec::new();
         }
-    } else if send_header(core, out, kind, assembly.len(), [0; 4]).is_ok() {
+    } else if send_header(core, out, kind, assembly.len(), [0; 4], false).is_ok() {
         out.push_owned(std::mem::take(assembly));
     } else {
         *assembly = Vec::new();

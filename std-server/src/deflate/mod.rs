@@ -21,6 +21,7 @@
 
 mod decoder;
 mod encoder;
+pub(crate) mod glue;
 
 pub use decoder::{Decoder, InflateError, STEP};
 pub use encoder::{CompressError, Encoder};
