@@ -38,17 +38,27 @@ fn conformance(args: &Args) -> Result<bool, String> {
     if !args.report_only {
         ws_conformance::process::kill_children_on_signal()?;
         let tools = Tools::locate(args.server_bin.clone(), args.wstest.clone())?;
-        if args.roles.server() {
-            times.push((
-                "server role (fuzzingclient)",
-                run::server_role(&tools, &out, &args.cases)?,
-            ));
+        // The roles are independent (own ports, own output directories): run them side by side.
+        let (server, client) = std::thread::scope(|scope| {
+            let server = args
+                .roles
+                .server()
+                .then(|| scope.spawn(|| run::server_role(&tools, &out, &args.cases)));
+            let client = args
+                .roles
+                .client()
+                .then(|| run::client_role(&tools, &out, &args.cases));
+            let server = server.map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err("server role panicked".into()))
+            });
+            (server, client)
+        });
+        if let Some(took) = server {
+            times.push(("server role (fuzzingclient)", took?));
         }
-        if args.roles.client() {
-            times.push((
-                "client role (fuzzingserver)",
-                run::client_role(&tools, &out, &args.cases)?,
-            ));
+        if let Some(took) = client {
+            times.push(("client role (fuzzingserver)", took?));
         }
     }
 
