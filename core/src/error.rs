@@ -158,7 +158,8 @@ pub enum HandshakeError {
     AcceptMismatch,
     /// Client side: the server chose a subprotocol we did not offer.
     UnexpectedSubprotocol,
-    /// Client side: the server chose an extension we did not offer.
+    /// Client side: the server chose an extension we did not offer, or its
+    /// `Sec-WebSocket-Extensions` answer is not the extension list grammar.
     UnexpectedExtension,
 }
 

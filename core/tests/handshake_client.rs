@@ -363,6 +363,50 @@ fn response_rules_table() {
             Err(E::UnexpectedExtension),
         ),
         (
+            // Found by the handshake_response fuzz target: the unclosed quote swallowed the rest
+            // of the list, so a plain comma split saw ":" while the list scan saw one element.
+            "extension answer with an unclosed quote",
+            &OFFER,
+            response(
+                line,
+                &[
+                    UPGRADE,
+                    CONNECTION,
+                    ACCEPT,
+                    "Sec-WebSocket-Extensions: permessage-deflate; x;de\",:,,U",
+                ],
+            ),
+            Err(E::UnexpectedExtension),
+        ),
+        (
+            "extension answer name is not a token",
+            &OFFER,
+            response(
+                line,
+                &[
+                    UPGRADE,
+                    CONNECTION,
+                    ACCEPT,
+                    "Sec-WebSocket-Extensions: permessage-deflate, @x",
+                ],
+            ),
+            Err(E::UnexpectedExtension),
+        ),
+        (
+            "extension answer with a quoted comma",
+            &OFFER,
+            response(
+                line,
+                &[
+                    UPGRADE,
+                    CONNECTION,
+                    ACCEPT,
+                    "Sec-WebSocket-Extensions: permessage-deflate; x=\"a,b\"",
+                ],
+            ),
+            Ok((None, s("permessage-deflate; x=\"a,b\""))),
+        ),
+        (
             "control byte in value",
             &none,
             response(line, &[UPGRADE, CONNECTION, ACCEPT, "Server: a\x01"]),

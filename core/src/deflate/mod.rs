@@ -23,7 +23,7 @@
 mod client;
 mod codec;
 mod lexer;
-mod parse;
+pub(crate) mod parse;
 mod server;
 mod write;
 

@@ -6,10 +6,11 @@ use nom::character::complete::char;
 use nom::{IResult, Parser};
 
 use super::head::{self, is_header_value, is_token, Scanner};
-use super::list::{self, List};
+use super::list;
 use super::response::valid_extra;
 use super::write::Out;
 use super::{AcceptKey, Header, Status, WriteError};
+use crate::deflate::parse::{Element, Elements, ParamError};
 use crate::error::HandshakeError;
 use crate::limits::HeadLimits;
 
@@ -193,12 +194,18 @@ fn validate<'a, 'h>(
         (Some(p), None) if request.subprotocols.contains(&p) => Some(p),
         _ => return Err(HandshakeError::UnexpectedSubprotocol),
     };
+    // The answer is read with the strict extension grammar (RFC 6455 §9.1): an element that is not
+    // `token *( ";" param )` (e.g. an unclosed quote that swallows the rest) fails the handshake
+    // like an extension we did not offer.
     let offered = |name: &str| {
-        List::new(request.extensions.unwrap_or(""))
-            .any(|offer| list::split_params(offer).0.eq_ignore_ascii_case(name))
+        Elements::new(request.extensions.unwrap_or(""))
+            .any(|offer| !offer.name.is_empty() && offer.name.eq_ignore_ascii_case(name))
     };
-    if !list::elements(headers, "sec-websocket-extensions")
-        .all(|e| offered(list::split_params(e).0))
+    let well_formed_and_offered =
+        |e: Element<'_>| !matches!(e.params, Err(ParamError::Malformed)) && offered(e.name);
+    if !list::values(headers, "sec-websocket-extensions")
+        .flat_map(Elements::new)
+        .all(well_formed_and_offered)
     {
         return Err(HandshakeError::UnexpectedExtension);
     }

@@ -188,16 +188,43 @@ pub fn client_request(flags: u8) -> ClientRequest<'static> {
 
 /// The extension names in a `Sec-WebSocket-Extensions` value (empty elements skipped).
 fn extension_names(value: &str) -> Vec<String> {
-    value
-        .split(',')
+    // Split on the commas outside quoted strings (RFC 7230 §3.2.6); a name is what comes before
+    // the first `;` of an element.
+    let mut elements = vec![String::new()];
+    let (mut quoted, mut escaped) = (false, false);
+    for c in value.chars() {
+        match c {
+            _ if escaped => escaped = false,
+            '\\' if quoted => escaped = true,
+            '"' => quoted = !quoted,
+            ',' if !quoted => {
+                elements.push(String::new());
+                continue;
+            }
+            _ => {}
+        }
+        if let Some(last) = elements.last_mut() {
+            last.push(c);
+        }
+    }
+    assert!(!quoted, "accepted an unclosed quoted string: {value:?}");
+    elements
+        .iter()
         .map(|e| {
             e.split(';')
                 .next()
                 .unwrap_or("")
-                .trim()
+                .trim_matches([' ', '\t'])
                 .to_ascii_lowercase()
         })
         .filter(|name| !name.is_empty())
+        .inspect(|name| {
+            assert!(
+                name.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)),
+                "accepted an extension name that is not a token: {name:?}"
+            )
+        })
         .collect()
 }
 
