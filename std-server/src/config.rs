@@ -30,8 +30,10 @@ pub struct Config {
     /// Largest accepted HTTP request body (`Content-Length`, e.g. a POST form); past it, 413.
     /// Default 64 KiB.
     pub max_request_body: usize,
-    /// Size of each connection's read buffer (default 32 KiB). Echoed messages that fit in it are
-    /// answered straight from it, without allocating.
+    /// Size of the read buffer (default 256 KiB). One buffer per executor thread is lent to the
+    /// connection that is reading; a connection keeps only the bytes it has not processed yet (a
+    /// partial frame), so an idle connection holds no read buffer. Echoed messages that fit in it
+    /// are answered straight from it, without allocating.
     pub read_buffer: usize,
     /// permessage-deflate (RFC 7692): what a server agrees to and what a client offers. Default:
     /// on, without context takeover either way (no codec memory between messages; see
@@ -51,7 +53,7 @@ impl Default for Config {
             max_outbound_bytes: 1 << 20,
             max_connections: 10_000,
             max_request_body: 64 << 10,
-            read_buffer: 32 << 10,
+            read_buffer: 256 << 10,
             deflate: DeflateConfig::DEFAULT,
         }
     }

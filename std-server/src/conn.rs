@@ -7,6 +7,7 @@
 //! read leave in one vectored write); read more; run the timers.
 
 mod input;
+mod read_buffer;
 mod timers;
 
 use crate::config::Config;
@@ -16,6 +17,7 @@ use crate::outbox::Outbox;
 use crate::shared::{Item, Shared};
 use async_io::Timer;
 use futures_io::{AsyncRead, AsyncWrite};
+use read_buffer::ReadBuffer;
 use std::io;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -44,9 +46,6 @@ enum Read {
 /// How long one poll may keep reading, processing and writing before yielding to other tasks.
 const YIELD_AFTER: Duration = Duration::from_micros(500);
 
-/// The read buffer of a new connection; it grows to `Config::read_buffer` once a read fills it.
-const INITIAL_READ_BUFFER: usize = 1024;
-
 /// The close code reported when the transport ended without a close frame (never sent).
 pub(crate) const ABNORMAL: CloseCode = CloseCode(1006);
 
@@ -71,11 +70,8 @@ pub(crate) struct Conn {
     core: Connection,
     role: Role,
     limits: Limits,
-    /// The read buffer: starts small (idle connections stay cheap), grows to `rbuf_max`.
-    rbuf: Vec<u8>,
-    rbuf_max: usize,
-    rstart: usize,
-    rend: usize,
+    /// Unprocessed input; the thread's shared read buffer while reading (see [`ReadBuffer`]).
+    input: ReadBuffer,
     /// Bytes of the current frame the core has not consumed yet (0: at a frame boundary).
     frame_left: u64,
     /// Whether `frame_left` is tracked (given up once the peer sends an unparsable header).
@@ -112,22 +108,13 @@ impl Conn {
         id: u64,
         subprotocol: Option<String>,
     ) -> Self {
-        let rbuf_max = config.read_buffer.max(1024);
-        let size = rbuf_max.min(INITIAL_READ_BUFFER).max(leftover.len());
-        let mut rbuf = vec![0u8; size];
-        if let Some(dst) = rbuf.get_mut(..leftover.len()) {
-            dst.copy_from_slice(leftover);
-        }
         let close_timeout = config.close_timeout;
         Self {
             io: Some(io),
             core: Connection::new(role, config.limits, config.timers(), 0),
             role,
             limits: config.limits,
-            rbuf,
-            rbuf_max,
-            rstart: 0,
-            rend: leftover.len(),
+            input: ReadBuffer::new(leftover, config.read_buffer),
             frame_left: 0,
             track: true,
             out: Outbox::default(),
@@ -291,6 +278,19 @@ impl Conn {
     /// Drives the connection; `Ready(Some)` for a complete message (Messages mode),
     /// `Ready(None)` once the transport is closed.
     pub(crate) fn poll_next(&mut self, cx: &mut Context<'_>, mode: Mode) -> Poll<Option<Message>> {
+        let (r, busy) = self.drive(cx, mode);
+        // A connection that returns a message or yields with input left is polled again at once:
+        // it keeps the shared buffer (handing the rest back would copy it each time). One that
+        // waits for the transport gives it back.
+        if !busy || self.input.len() == 0 {
+            self.input.settle();
+        }
+        r
+    }
+
+    /// One poll of [`Conn::poll_next`], reading into the shared buffer; also whether the
+    /// connection will be polled again at once (a message returned, or a yield).
+    fn drive(&mut self, cx: &mut Context<'_>, mode: Mode) -> (Poll<Option<Message>>, bool) {
         // A peer that keeps the socket busy must not hold the executor thread: once a poll has
         // run for YIELD_AFTER, yield (wake ourselves and return Pending) so other tasks run.
         // Time rather than a count of rounds: a yield costs a reschedule (tens of microseconds
@@ -300,16 +300,16 @@ impl Conn {
         let (mut read_blocked, mut write_blocked) = (false, false);
         loop {
             if self.done {
-                return Poll::Ready(None);
+                return (Poll::Ready(None), false);
             }
             if started.elapsed() >= YIELD_AFTER {
                 cx.waker().wake_by_ref();
-                return Poll::Pending;
+                return (Poll::Pending, true);
             }
             self.drain_queue(cx);
             if let Some(m) = self.process_input(mode) {
                 let _ = self.poll_write(cx);
-                return Poll::Ready(Some(m));
+                return (Poll::Ready(Some(m)), true);
             }
             // A transport that said Pending has our waker: do not ask it again in this poll (each
             // ask costs a syscall and, with async-io, an epoll_ctl).
@@ -349,7 +349,7 @@ impl Conn {
             }
             progress |= self.poll_timers(cx);
             if !progress {
-                return Poll::Pending;
+                return (Poll::Pending, false);
             }
         }
     }
@@ -387,19 +387,12 @@ impl Conn {
         Poll::Ready(Ok(()))
     }
 
-    /// Reads more input; returns whether anything happened.
+    /// Reads more input into the thread's shared buffer; returns whether anything happened.
     fn poll_read(&mut self, cx: &mut Context<'_>) -> Read {
-        if self.rstart == self.rend {
-            self.rstart = 0;
-            self.rend = 0;
-        } else if self.rend == self.rbuf.len() && self.rstart > 0 {
-            self.rbuf.copy_within(self.rstart..self.rend, 0);
-            self.rend -= self.rstart;
-            self.rstart = 0;
-        }
-        let (Some(io), Some(buf)) = (self.io.as_mut(), self.rbuf.get_mut(self.rend..)) else {
+        let Some(io) = self.io.as_mut() else {
             return Read::NotAttempted;
         };
+        let buf = self.input.lend();
         if buf.is_empty() {
             return Read::NotAttempted;
         }
@@ -410,12 +403,8 @@ impl Conn {
                 Read::Progress
             }
             Poll::Ready(Ok(n)) => {
-                let filled = n == buf.len();
-                self.rend += n;
+                self.input.end += n;
                 self.bytes_in += n as u64;
-                if filled && self.rbuf.len() < self.rbuf_max {
-                    self.rbuf.resize(self.rbuf_max, 0);
-                }
                 Read::Progress
             }
             Poll::Ready(Err(e)) if e.kind() == io::ErrorKind::Interrupted => Read::Progress,
@@ -491,6 +480,7 @@ impl Conn {
         }
         self.done = true;
         self.io = None;
+        self.input.clear();
         self.out.clear();
         self.shared.outbox.store(0, Ordering::Relaxed);
         self.shared.lock().closed = true;

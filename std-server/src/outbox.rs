@@ -1,8 +1,9 @@
 //! The outbound byte queue of one connection: coalesced small writes, large payloads kept as
-//! their own buffers (no copy), written with vectored writes, buffers recycled (no allocation in
-//! the steady state of an echo loop).
+//! their own buffers (no copy), written with vectored writes, buffers recycled through a pool per
+//! thread (no allocation in the steady state of an echo loop, and an empty outbox holds nothing).
 
 use futures_io::AsyncWrite;
+use std::cell::Cell;
 use std::collections::VecDeque;
 use std::io::{self, IoSlice};
 use std::pin::Pin;
@@ -10,9 +11,9 @@ use std::task::{Context, Poll};
 
 /// Chunks up to this size take appended writes; larger payloads get their own chunk.
 const COALESCE: usize = 64 << 10;
-/// Emptied chunks kept for reuse (each at most 2 x COALESCE): bounds what an idle connection
-/// keeps after a burst.
-const MAX_SPARE: usize = 1;
+/// Emptied chunks kept for reuse per thread (each at most 2 x COALESCE), shared by the
+/// connections polled on that thread: an idle connection keeps none after a burst.
+const MAX_SPARE: usize = 16;
 /// At most this many chunks are handed to one vectored write.
 const MAX_SLICES: usize = 16;
 
@@ -25,8 +26,36 @@ pub(crate) struct Outbox {
     front_pos: usize,
     /// Total bytes not yet written.
     bytes: usize,
-    /// Emptied small chunks kept for reuse.
-    spare: Vec<Vec<u8>>,
+}
+
+thread_local! {
+    /// This thread's emptied small chunks, kept for reuse.
+    static SPARE: Cell<Vec<Vec<u8>>> = const { Cell::new(Vec::new()) };
+}
+
+/// An empty chunk from this thread's spares (or a new one).
+fn spare_chunk() -> Vec<u8> {
+    SPARE.with(|cell| {
+        let mut spare = cell.take();
+        let chunk = spare.pop();
+        cell.set(spare);
+        chunk.unwrap_or_default()
+    })
+}
+
+/// Keeps an emptied chunk for reuse if it is small and the thread's spares are not full.
+fn recycle(mut chunk: Vec<u8>, small: bool) {
+    if !small || chunk.capacity() > 2 * COALESCE {
+        return;
+    }
+    SPARE.with(|cell| {
+        let mut spare = cell.take();
+        if spare.len() < MAX_SPARE {
+            chunk.clear();
+            spare.push(chunk);
+        }
+        cell.set(spare);
+    });
 }
 
 impl Outbox {
@@ -44,8 +73,7 @@ impl Outbox {
     fn tail(&mut self, room: usize) -> &mut Vec<u8> {
         let fits = matches!(self.chunks.back(), Some((v, true)) if v.len() + room <= COALESCE.max(v.capacity()));
         if !fits {
-            let mut v = self.spare.pop().unwrap_or_default();
-            v.clear();
+            let mut v = spare_chunk();
             v.reserve(room.max(4096));
             self.chunks.push_back((v, room <= COALESCE));
         }
@@ -139,9 +167,7 @@ impl Outbox {
             n -= left;
             self.front_pos = 0;
             if let Some((v, small)) = self.chunks.pop_front() {
-                if small && v.capacity() <= 2 * COALESCE && self.spare.len() < MAX_SPARE {
-                    self.spare.push(v);
-                }
+                recycle(v, small);
             }
         }
         // Drop leading empty chunks so `front_pos` stays meaningful.
@@ -152,9 +178,7 @@ impl Outbox {
         }
         if self.bytes == 0 {
             while let Some((v, small)) = self.chunks.pop_front() {
-                if small && v.capacity() <= 2 * COALESCE && self.spare.len() < MAX_SPARE {
-                    self.spare.push(v);
-                }
+                recycle(v, small);
             }
             self.front_pos = 0;
         }

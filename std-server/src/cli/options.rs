@@ -47,8 +47,8 @@ pub struct ServerOptions {
     /// Most concurrent connections; past it, new requests get 503.
     #[arg(long, default_value_t = 10_000)]
     pub max_connections: usize,
-    /// Per-connection read buffer in bytes (echoed messages that fit are answered without allocating).
-    #[arg(long, default_value_t = 32 << 10)]
+    /// Read buffer in bytes, one per executor thread, lent to the connection that reads (idle connections hold none; echoed messages that fit are answered without allocating).
+    #[arg(long, default_value_t = 256 << 10)]
     pub read_buffer: usize,
 }
 

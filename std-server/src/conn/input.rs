@@ -18,7 +18,7 @@ impl Conn {
             if self.out.bytes() >= self.shared.cap || self.core.state() == State::Closed {
                 return None;
             }
-            let avail = self.rend - self.rstart;
+            let avail = self.input.len();
             if avail == 0 {
                 return None;
             }
@@ -26,19 +26,15 @@ impl Conn {
                 self.track = false;
             }
             if self.track && self.frame_left == 0 {
-                let input = self.rbuf.get(self.rstart..self.rend).unwrap_or_default();
-                match FrameHeader::parse(input, self.role) {
+                match FrameHeader::parse(self.input.pending(), self.role) {
                     Ok(None) => return None,
                     Ok(Some((h, hl))) => {
                         let total = hl as u64 + h.payload_len;
-                        let fits = total <= self.rbuf_max as u64
+                        let fits = total <= self.input.size() as u64
                             && h.payload_len <= self.limits.max_frame_payload;
                         // Whole binary frames are awaited (echoed in place); text goes to the
                         // core as it arrives so invalid UTF-8 fails fast (RFC 6455 §8.1, Autobahn 6.4.3).
                         if fits && (avail as u64) < total && h.opcode == OpCode::Binary {
-                            if total > self.rbuf.len() as u64 {
-                                self.rbuf.resize(self.rbuf_max, 0);
-                            }
                             return None;
                         }
                         self.frame_left = total;
@@ -48,12 +44,10 @@ impl Conn {
             }
             let (now, mask) = (self.now_ms(), self.mask());
             let message_limit = self.limits.max_message_size;
-            let copy_limit = self.rbuf_max.max(16 << 10);
+            let copy_limit = self.input.size().max(16 << 10);
             let Self {
                 core,
-                rbuf,
-                rstart,
-                rend,
+                input,
                 out,
                 assembly,
                 assembling,
@@ -66,13 +60,13 @@ impl Conn {
                 deflate,
                 ..
             } = self;
-            let input = rbuf.get_mut(*rstart..*rend)?;
-            let rec = out.write_with(MIN_OUTPUT, |o| match core.receive(input, o, now, mask) {
+            let bytes = input.buf.get_mut(input.start..input.end)?;
+            let rec = out.write_with(MIN_OUTPUT, |o| match core.receive(bytes, o, now, mask) {
                 Ok(r) => (r.written, Some(r)),
                 Err(_) => (0, None),
             });
             let rec = rec?;
-            *rstart += rec.consumed;
+            input.start += rec.consumed;
             *frame_left = frame_left.saturating_sub(rec.consumed as u64);
             let Some(event) = rec.event else {
                 if rec.consumed == 0 {
