@@ -3,7 +3,7 @@
 
 use crate::config::Config;
 use crate::conn::Stream;
-use crate::http::{encode_response, Handler, HttpResponse, Reply, Request, Upgrade};
+use crate::http::{encode_response, Handler, HttpResponse, OnOpen, Reply, Request, Upgrade};
 use crate::io_util::{close_until, read_until, write_all_until};
 use crate::server::ServerState;
 use crate::websocket::WebSocket;
@@ -12,6 +12,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use ws_core::handshake::{self, Accept, Header, RequestParser, Status};
 use ws_core::{HandshakeError, Role};
+
+/// The first size of the request head buffer.
+const INITIAL_HEAD_BUFFER: usize = 2048;
 
 /// Time allowed for writing a refusal or a plain HTTP response.
 const RESPONSE_TIMEOUT: Duration = Duration::from_secs(5);
@@ -25,36 +28,63 @@ struct Parsed {
 }
 
 /// Serves one connection from accept to close.
+///
+/// The handshake runs in an allocation of its own (head buffer, parsed request, the handler's
+/// future), freed before the WebSocket phase: a connection that then sits idle keeps only the
+/// connection state and the application's future.
 pub(crate) async fn handle(
-    mut io: Box<dyn Stream>,
+    io: Box<dyn Stream>,
     peer: SocketAddr,
     id: u64,
     config: Arc<Config>,
     handler: Arc<dyn Handler>,
     state: Arc<ServerState>,
 ) {
+    let Some((ws, on_open)) = Box::pin(handshake(io, peer, id, config, handler)).await else {
+        return;
+    };
+    state.register(id, &ws.shared());
+    on_open(ws).await;
+    state.unregister(id);
+}
+
+/// Reads the request, asks the application and answers it: the upgraded connection and the
+/// application's callback, or `None` once a plain HTTP answer or a refusal is sent.
+async fn handshake(
+    mut io: Box<dyn Stream>,
+    peer: SocketAddr,
+    id: u64,
+    config: Arc<Config>,
+    handler: Arc<dyn Handler>,
+) -> Option<(WebSocket, OnOpen)> {
     let deadline = Instant::now() + config.handshake_timeout;
-    let mut buf = vec![0u8; config.head.max_head_bytes + 4096];
+    // The head buffer starts small (a browser's upgrade request is under 1 KiB) and doubles up to
+    // the head limit (plus room for frames sent right behind the head).
+    let max_buf = config.head.max_head_bytes + 4096;
+    let mut buf = vec![0u8; INITIAL_HEAD_BUFFER.min(max_buf)];
     let mut len = 0;
     let mut parser = RequestParser::new(config.head);
     let parsed = loop {
+        if len == buf.len() && buf.len() < max_buf {
+            buf.resize((buf.len() * 2).min(max_buf), 0);
+        }
         let Some(free) = buf.get_mut(len..).filter(|f| !f.is_empty()) else {
             refuse(&mut io, id, peer, HandshakeError::HeadTooLarge).await;
-            return;
+            return None;
         };
         match read_until(&mut io, free, deadline).await {
             Ok(0) => {
                 log::debug!("conn={id} peer={peer} closed before completing the request head");
-                return;
+                return None;
             }
             Ok(n) => len += n,
             Err(e) if e.kind() == std::io::ErrorKind::TimedOut => {
                 log::info!("conn={id} peer={peer} handshake refused: timeout (dropped)");
-                return;
+                return None;
             }
             Err(e) => {
                 log::debug!("conn={id} peer={peer} read error during handshake: {e}");
-                return;
+                return None;
             }
         }
         let mut headers: Vec<Header<'_>> = vec![Header::EMPTY; config.head.max_headers];
@@ -63,7 +93,7 @@ pub(crate) async fn handle(
             Ok(Status::Complete((req, head_len))) => break to_parsed(&req, head_len, peer),
             Err(e) => {
                 refuse(&mut io, id, peer, e).await;
-                return;
+                return None;
             }
         }
     };
@@ -79,7 +109,7 @@ pub(crate) async fn handle(
         Err(status) => {
             log::info!("conn={id} peer={peer} request refused: body ({status})");
             respond(&mut io, &HttpResponse::text(status, reason_text(status))).await;
-            return;
+            return None;
         }
     };
     let (method, path) = (request.method.clone(), request.path.clone());
@@ -101,13 +131,14 @@ pub(crate) async fn handle(
                 resp.status
             );
             respond(&mut io, &resp).await;
+            None
         }
         Reply::Upgrade(up) => {
             let key = match upgrade {
                 Ok(key) => key,
                 Err(e) => {
                     refuse(&mut io, id, peer, e).await;
-                    return;
+                    return None;
                 }
             };
             if let Some(p) = &up.subprotocol {
@@ -116,7 +147,7 @@ pub(crate) async fn handle(
                         "conn={id} application chose subprotocol {p:?} the client did not offer"
                     );
                     respond(&mut io, &HttpResponse::text(500, "Internal Server Error")).await;
-                    return;
+                    return None;
                 }
             }
             let deflate = config
@@ -128,7 +159,7 @@ pub(crate) async fn handle(
             let Some(response) = accept_response(&key, &up, extensions) else {
                 log::error!("conn={id} invalid upgrade response header from the application");
                 respond(&mut io, &HttpResponse::text(500, "Internal Server Error")).await;
-                return;
+                return None;
             };
             let write_deadline = Instant::now() + RESPONSE_TIMEOUT;
             if write_all_until(&mut io, &response, write_deadline)
@@ -136,7 +167,7 @@ pub(crate) async fn handle(
                 .is_err()
             {
                 log::debug!("conn={id} peer={peer} gone before the 101 was written");
-                return;
+                return None;
             }
             log::info!(
                 "conn={id} peer={peer} handshake accepted path={path} subprotocol={:?}",
@@ -147,10 +178,7 @@ pub(crate) async fn handle(
             if let Some(d) = deflate {
                 ws.enable_deflate(d.params, &config.deflate);
             }
-            let shared = ws.shared();
-            state.register(id, &shared);
-            (up.on_open)(ws).await;
-            state.unregister(id);
+            Some((ws, up.on_open))
         }
     }
 }

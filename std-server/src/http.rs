@@ -149,7 +149,7 @@ impl std::fmt::Debug for Reply {
 }
 
 /// The type of an upgrade callback.
-type OnOpen = Box<dyn FnOnce(WebSocket) -> BoxFuture<'static, ()> + Send>;
+pub(crate) type OnOpen = Box<dyn FnOnce(WebSocket) -> BoxFuture<'static, ()> + Send>;
 
 /// An accepted upgrade: the chosen subprotocol, extra response headers and the code to run.
 pub struct Upgrade {

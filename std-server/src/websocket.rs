@@ -27,7 +27,9 @@ use ws_core::{CloseCode, Role, SendError};
 /// Dropping a `WebSocket` (or its [`Reader`]) drops the transport without a close handshake:
 /// call [`WebSocket::close`] first for a clean close.
 pub struct WebSocket {
-    conn: Conn,
+    /// Boxed so that moving a `WebSocket` (into a task, a callback, a split) moves a pointer and
+    /// futures that hold one stay small (an idle connection's memory is mostly its futures).
+    conn: Box<Conn>,
 }
 
 impl std::fmt::Debug for WebSocket {
@@ -64,7 +66,7 @@ impl WebSocket {
         subprotocol: Option<String>,
     ) -> Self {
         Self {
-            conn: Conn::new(io, role, config, leftover, id, subprotocol),
+            conn: Box::new(Conn::new(io, role, config, leftover, id, subprotocol)),
         }
     }
 
