@@ -17,7 +17,9 @@ pub struct Config {
     pub handshake_timeout: Duration,
     /// Send a ping after this long without receiving anything (default 30 s).
     pub idle_ping: Duration,
-    /// Close with 1011 when no pong arrives this long after the ping (default 30 s).
+    /// Close with 1011 when no pong arrives this long after the ping (default 30 s), and drop
+    /// the transport as soon as that close is written (the close timeout is not waited: a peer
+    /// that does not answer pings will not answer a close either).
     pub pong_timeout: Duration,
     /// Drop the transport when the peer does not answer our close within this (default 5 s);
     /// also the grace period of a graceful shutdown.

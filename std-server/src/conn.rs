@@ -90,6 +90,9 @@ pub(crate) struct Conn {
     failed: bool,
     /// Our write side is shut down (FIN sent).
     write_shut: bool,
+    /// The peer stopped answering pings: drop the transport as soon as our close is written
+    /// instead of waiting the close timeout for an answer that will not come.
+    drop_when_flushed: bool,
     done: bool,
     bytes_in: u64,
     bytes_out: u64,
@@ -129,6 +132,7 @@ impl Conn {
             close_info: None,
             failed: false,
             write_shut: false,
+            drop_when_flushed: false,
             done: false,
             bytes_in: leftover.len() as u64,
             bytes_out: 0,
@@ -328,6 +332,10 @@ impl Conn {
                     }
                 }
             };
+            if self.drop_when_flushed && self.out.is_empty() {
+                self.finish();
+                continue;
+            }
             if self.core.state() == State::Closed {
                 if self.transport_deadline.is_none() {
                     self.transport_deadline = Some(Instant::now() + self.close_timeout);

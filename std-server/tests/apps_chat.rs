@@ -231,8 +231,6 @@ fn a_member_that_does_not_answer_pings_is_removed() {
     let config = Config {
         idle_ping: Duration::from_millis(200),
         pong_timeout: Duration::from_millis(300),
-        // After the missed pong the server sends 1011 and waits this long for the peer's close.
-        close_timeout: Duration::from_millis(300),
         ..Config::default()
     };
     let server = AppServer::start(AppConfig::new(dir.path()), config);

@@ -112,6 +112,24 @@ fn idle_connection_is_pinged_and_closed_1011_without_pong() {
 }
 
 #[test]
+fn unanswered_ping_drops_the_transport_right_after_the_1011() {
+    // With a long close timeout: the server must not wait for the close of a peer that stopped
+    // answering pings.
+    let config = Config {
+        idle_ping: Duration::from_millis(200),
+        pong_timeout: Duration::from_millis(200),
+        close_timeout: Duration::from_secs(30),
+        ..short_timeouts()
+    };
+    let server = start(config);
+    let mut s = raw(server.addr);
+    let (b0, _) = read_frame(&mut s);
+    assert_eq!(b0, 0x89, "expected a ping");
+    assert_eq!(read_close(&mut s), Some(1011));
+    assert_closed_within(&mut s, Duration::from_secs(1));
+}
+
+#[test]
 fn answered_pings_keep_the_connection_open() {
     let config = Config {
         idle_ping: Duration::from_millis(150),

@@ -70,6 +70,10 @@ impl Conn {
             Ok(Timeout::PongOverdue(_)) => {
                 log::info!("conn={} no pong in time: closing 1011", self.id());
                 self.set_close_info(CloseCode::INTERNAL_ERROR, "pong timeout");
+                // A peer that does not answer pings is gone (or behind a half-open connection):
+                // waiting the close timeout for its close would keep a ghost that broadcasts
+                // still count as a member.
+                self.drop_when_flushed = true;
             }
             Ok(Timeout::DropTransport) => {
                 log::info!(
