@@ -407,6 +407,15 @@ fn response_rules_table() {
             Ok((None, s("permessage-deflate; x=\"a,b\""))),
         ),
         (
+            "empty extension answer names none",
+            &OFFER,
+            response(
+                line,
+                &[UPGRADE, CONNECTION, ACCEPT, "Sec-WebSocket-Extensions: "],
+            ),
+            Ok((None, None)),
+        ),
+        (
             "control byte in value",
             &none,
             response(line, &[UPGRADE, CONNECTION, ACCEPT, "Server: a\x01"]),

@@ -172,10 +172,15 @@ fn accept_deflate(
     offer: &ws_core::deflate::ClientOffer,
     headers: &[Header<'_>],
 ) -> Result<Option<ws_core::deflate::PerMessageDeflate>, Error> {
+    // A header without elements (an empty value) names no extension.
     let mut values = headers
         .iter()
         .filter(|h| h.name.eq_ignore_ascii_case("sec-websocket-extensions"))
-        .map(|h| h.value);
+        .map(|h| h.value)
+        .filter(|v| {
+            v.split(',')
+                .any(|e| !e.trim_matches([' ', '\t']).is_empty())
+        });
     let Some(value) = values.next() else {
         return Ok(None);
     };
@@ -204,6 +209,21 @@ fn timeout_or_io(e: std::io::Error) -> Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_empty_extension_answer_declines_and_a_malformed_one_fails() {
+        let offer = ws_core::deflate::ClientOffer::default();
+        let header = |value| {
+            [Header {
+                name: "Sec-WebSocket-Extensions",
+                value,
+            }]
+        };
+        assert_eq!(accept_deflate(&offer, &header("")).ok(), Some(None));
+        assert_eq!(accept_deflate(&offer, &header(" , ")).ok(), Some(None));
+        assert!(accept_deflate(&offer, &header("permessage-deflate")).is_ok_and(|p| p.is_some()));
+        assert!(accept_deflate(&offer, &header("permessage-deflate; x")).is_err());
+    }
 
     #[test]
     fn parses_urls() {

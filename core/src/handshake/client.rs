@@ -211,7 +211,9 @@ fn validate<'a, 'h>(
     }
     Ok(Response {
         subprotocol,
-        extensions: list::values(headers, "sec-websocket-extensions").next(),
+        // A value without elements (e.g. an empty header) names no extension.
+        extensions: list::values(headers, "sec-websocket-extensions")
+            .find(|v| Elements::new(v).next().is_some()),
         headers,
     })
 }
