@@ -7,6 +7,7 @@ use crate::http::{encode_response, Handler, HttpResponse, OnOpen, Reply, Request
 use crate::io_util::{close_until, read_until, write_all_until};
 use crate::server::ServerState;
 use crate::websocket::WebSocket;
+use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -31,21 +32,25 @@ struct Parsed {
 ///
 /// The handshake runs in an allocation of its own (head buffer, parsed request, the handler's
 /// future), freed before the WebSocket phase: a connection that then sits idle keeps only the
-/// connection state and the application's future.
-pub(crate) async fn handle(
+/// connection state and the application's future. (Not an `async fn`: that would keep its
+/// arguments in the returned future for the connection's whole life.)
+pub(crate) fn handle(
     io: Box<dyn Stream>,
     peer: SocketAddr,
     id: u64,
     config: Arc<Config>,
     handler: Arc<dyn Handler>,
     state: Arc<ServerState>,
-) {
-    let Some((ws, on_open)) = Box::pin(handshake(io, peer, id, config, handler)).await else {
-        return;
-    };
-    state.register(id, &ws.shared());
-    on_open(ws).await;
-    state.unregister(id);
+) -> impl Future<Output = ()> + Send {
+    let handshake = Box::pin(handshake(io, peer, id, config, handler));
+    async move {
+        let Some((ws, on_open)) = handshake.await else {
+            return;
+        };
+        state.register(id, &ws.shared());
+        on_open(ws).await;
+        state.unregister(id);
+    }
 }
 
 /// Reads the request, asks the application and answers it: the upgraded connection and the
