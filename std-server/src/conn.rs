@@ -521,13 +521,14 @@ fn send_header(
     mask: [u8; 4],
     compressed: bool,
 ) -> Result<(), SendError> {
-    out.write_with(MAX_HEADER_LEN, |o| {
-        split(if compressed {
-            core.send_compressed_data_header(kind, len as u64, true, mask, o)
-        } else {
-            core.send_data_header(kind, len as u64, true, mask, o)
-        })
-    })
+    let mut header = [0u8; MAX_HEADER_LEN];
+    let n = if compressed {
+        core.send_compressed_data_header(kind, len as u64, true, mask, &mut header)
+    } else {
+        core.send_data_header(kind, len as u64, true, mask, &mut header)
+    }?;
+    out.extend(header.get(..n).unwrap_or_default());
+    Ok(())
 }
 
 /// Adapts a "bytes written" result to [`Outbox::write_with`].
