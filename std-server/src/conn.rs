@@ -76,6 +76,8 @@ pub(crate) struct Conn {
     frame_left: u64,
     /// Whether `frame_left` is tracked (given up once the peer sends an unparsable header).
     track: bool,
+    /// Whether the current frame is echoed as it arrives.
+    passthrough: input::Passthrough,
     out: Outbox,
     pub(crate) shared: Arc<Shared>,
     assembly: Vec<u8>,
@@ -120,6 +122,7 @@ impl Conn {
             input: ReadBuffer::new(leftover, config.read_buffer),
             frame_left: 0,
             track: true,
+            passthrough: input::Passthrough::Off,
             out: Outbox::default(),
             shared: Arc::new(Shared::new(id, config.max_outbound_bytes.max(1))),
             assembly: Vec::new(),
@@ -311,7 +314,7 @@ impl Conn {
                 return (Poll::Pending, true);
             }
             self.drain_queue(cx);
-            if let Some(m) = self.process_input(mode) {
+            if let Some(m) = self.process_input(mode, cx) {
                 let _ = self.poll_write(cx);
                 return (Poll::Ready(Some(m)), true);
             }
@@ -347,7 +350,7 @@ impl Conn {
                 if self.failed && self.out.is_empty() && !self.write_shut {
                     progress |= self.poll_shutdown_write(cx);
                 }
-                if self.out.bytes() < self.shared.cap && !read_blocked {
+                if !self.reading_paused() && !read_blocked {
                     match self.poll_read(cx) {
                         Read::Progress => progress = true,
                         Read::Blocked => read_blocked = true,
@@ -360,6 +363,14 @@ impl Conn {
                 return (Poll::Pending, false);
             }
         }
+    }
+
+    /// Whether input waits for the outbox to drain below its cap (backpressure). Not while a
+    /// frame is passed through: the peer may be writing the whole frame before it reads (a
+    /// blocking client does), so the rest of the frame is taken and queued, as much memory as
+    /// assembling it would take (bounded by the frame size limit).
+    fn reading_paused(&self) -> bool {
+        self.out.bytes() >= self.shared.cap && self.passthrough == input::Passthrough::Off
     }
 
     /// Writes the outbox without blocking.

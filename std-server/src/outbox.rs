@@ -152,6 +152,43 @@ impl Outbox {
         Poll::Ready(Ok(total))
     }
 
+    /// One vectored write of everything queued followed by `tail` (bytes the caller has not
+    /// queued), without blocking: `(bytes written in all, bytes of tail written)`. Nothing is
+    /// written when the queue has too many chunks, or when the transport is not ready (the
+    /// waker is then registered) or failed (the next [`Outbox::poll_write`] sees the error again).
+    pub(crate) fn write_through<W: AsyncWrite + Unpin + ?Sized>(
+        &mut self,
+        io: &mut W,
+        cx: &mut Context<'_>,
+        tail: &[u8],
+    ) -> (usize, usize) {
+        if self.chunks.len() >= MAX_SLICES {
+            return (0, 0);
+        }
+        let mut slices = [IoSlice::new(&[]); MAX_SLICES];
+        let mut count = 0;
+        for (i, (chunk, _)) in self.chunks.iter().enumerate() {
+            let start = if i == 0 { self.front_pos } else { 0 };
+            if let (Some(slot), Some(bytes)) = (slices.get_mut(i), chunk.get(start..)) {
+                *slot = IoSlice::new(bytes);
+                count = i + 1;
+            }
+        }
+        if let Some(slot) = slices.get_mut(count) {
+            *slot = IoSlice::new(tail);
+            count += 1;
+        }
+        let slices = slices.get(..count).unwrap_or_default();
+        match Pin::new(&mut *io).poll_write_vectored(cx, slices) {
+            Poll::Ready(Ok(n)) => {
+                let queued = n.min(self.bytes);
+                self.advance(queued);
+                (n, n - queued)
+            }
+            _ => (0, 0),
+        }
+    }
+
     /// Marks `n` bytes as written, recycling emptied small chunks.
     fn advance(&mut self, mut n: usize) {
         self.bytes -= n.min(self.bytes);
@@ -293,6 +330,26 @@ mod tests {
         expected.extend(b"tail");
         assert_eq!(sink.data, expected);
         assert_eq!(out.bytes(), 0);
+    }
+
+    #[test]
+    fn write_through_sends_the_queue_then_the_tail_and_reports_the_tail_part() {
+        let mut out = Outbox::default();
+        out.extend(b"head");
+        let mut sink = Sink {
+            data: Vec::new(),
+            max: 7,
+            calls: Vec::new(),
+        };
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        assert_eq!(out.write_through(&mut sink, &mut cx, b"payload"), (7, 3));
+        assert_eq!(sink.data, b"headpay");
+        assert_eq!(sink.calls, vec![2]);
+        assert!(out.is_empty());
+        // A short write inside the queue writes none of the tail.
+        out.extend(b"0123456789");
+        assert_eq!(out.write_through(&mut sink, &mut cx, b"tail"), (7, 0));
+        assert_eq!(out.bytes(), 3);
     }
 
     #[test]

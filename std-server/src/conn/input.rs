@@ -2,10 +2,11 @@
 //! binary frames that fit the read buffer are awaited so they can be echoed in place; text goes
 //! to the core as it arrives so invalid UTF-8 fails fast.
 
-use super::{send_header, split, Conn, Mode};
+use super::{send_header, split, Conn, Mode, Stream};
 use crate::deflate::{glue, Session};
 use crate::message::Message;
 use crate::outbox::Outbox;
+use std::task::Context;
 use ws_core::connection::MIN_OUTPUT;
 use ws_core::frame::{apply_mask, FrameHeader};
 use ws_core::{CloseCode, Connection, Event, MessageKind, OpCode, Role, State};
@@ -13,7 +14,7 @@ use ws_core::{CloseCode, Connection, Event, MessageKind, OpCode, Role, State};
 impl Conn {
     /// Processes buffered input until it needs more bytes, a message completes (Messages mode),
     /// or the outbox reaches its cap.
-    pub(super) fn process_input(&mut self, mode: Mode) -> Option<Message> {
+    pub(super) fn process_input(&mut self, mode: Mode, cx: &mut Context<'_>) -> Option<Message> {
         // One clock read per call, not per frame (the core's timers count milliseconds; with
         // small messages a read per frame was 6% of the server's CPU).
         let now = self.now_ms();
@@ -22,7 +23,7 @@ impl Conn {
         // memset and a truncate per frame.
         let mut replies = [0u8; MIN_OUTPUT];
         loop {
-            if self.out.bytes() >= self.shared.cap || self.core.state() == State::Closed {
+            if self.reading_paused() || self.core.state() == State::Closed {
                 return None;
             }
             let avail = self.input.len();
@@ -45,6 +46,24 @@ impl Conn {
                             return None;
                         }
                         self.frame_left = total;
+                        // A whole binary message too large for the read buffer is echoed as it
+                        // arrives (header first, then each chunk) instead of being assembled:
+                        // binary payload cannot turn invalid half-way, so nothing sent has to be
+                        // taken back.
+                        self.passthrough = if mode == Mode::Echo
+                            && self.role == Role::Server
+                            && self.deflate.is_none()
+                            && !self.assembling
+                            && !fits
+                            && h.opcode == OpCode::Binary
+                            && h.fin
+                            && h.payload_len <= self.limits.max_frame_payload
+                            && h.payload_len <= self.limits.max_message_size
+                        {
+                            Passthrough::Header(h.payload_len)
+                        } else {
+                            Passthrough::Off
+                        };
                     }
                     Err(_) => self.track = false,
                 }
@@ -65,8 +84,16 @@ impl Conn {
                 role,
                 shared,
                 deflate,
+                io,
+                bytes_out,
+                passthrough,
                 ..
             } = self;
+            let mut direct = Direct {
+                io: io.as_mut(),
+                cx: &mut *cx,
+                bytes_out,
+            };
             let bytes = input.buf.get_mut(input.start..input.end)?;
             let rec = core.receive(bytes, &mut replies, now, mask).ok()?;
             if let Some(reply) = replies.get(..rec.written).filter(|r| !r.is_empty()) {
@@ -117,6 +144,16 @@ impl Conn {
                     }
                 }
                 Event::Data { kind, payload, end } => match mode {
+                    Mode::Echo if *passthrough != Passthrough::Off => {
+                        if let Passthrough::Header(len) = *passthrough {
+                            let _ = send_header(core, out, kind, len as usize, [0; 4], false);
+                            *passthrough = Passthrough::Body;
+                        }
+                        direct.send(out, payload);
+                        if end {
+                            *passthrough = Passthrough::Off;
+                        }
+                    }
                     Mode::Echo if !*assembling && end => {
                         echo(core, out, *role, deflate.as_deref_mut(), kind, payload);
                     }
@@ -145,6 +182,7 @@ impl Conn {
                     }
                 }
                 Event::Failed(e) => {
+                    *passthrough = Passthrough::Off;
                     log::info!(
                         "conn={} protocol error {:?} -> close {}",
                         shared.id,
@@ -221,6 +259,42 @@ fn echo_assembled(
     } else {
         *assembly = Vec::new();
     }
+}
+
+/// The transport, for writing a passed-through frame's chunks without copying them into the
+/// outbox first. (Only there: for whole frames that fit the read buffer, one vectored write per
+/// read beats one write per message; measured on scenario c, write-through cost 9%.)
+pub(super) struct Direct<'a, 'b> {
+    pub(super) io: Option<&'a mut Box<dyn Stream>>,
+    pub(super) cx: &'a mut Context<'b>,
+    pub(super) bytes_out: &'a mut u64,
+}
+
+impl Direct<'_, '_> {
+    /// Sends `payload` after what the outbox holds: written through as far as the transport
+    /// takes it without blocking; the rest is copied to the outbox.
+    fn send(&mut self, out: &mut Outbox, payload: &[u8]) {
+        let mut done = 0;
+        if !payload.is_empty() {
+            if let Some(io) = self.io.as_mut() {
+                let (written, of_payload) = out.write_through(io, self.cx, payload);
+                *self.bytes_out += written as u64;
+                done = of_payload;
+            }
+        }
+        out.extend(payload.get(done..).unwrap_or_default());
+    }
+}
+
+/// Whether the current frame is echoed as it arrives (see [`Conn::process_input`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Passthrough {
+    /// No: frames are echoed whole or assembled.
+    Off,
+    /// Yes, and the echo's header (for this payload length) is not written yet.
+    Header(u64),
+    /// Yes, header written: each chunk goes out as it comes.
+    Body,
 }
 
 /// A message from reassembled bytes (text already validated by ws-core).
