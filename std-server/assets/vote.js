@@ -32,16 +32,29 @@ ws.addEventListener("close", (e) => {
     ? "Your session ended (" + e.reason + "). Please log in again."
     : "Disconnected (" + e.code + "). Reload the page to reconnect.";
 });
+function setCount(id, count) {
+  const el = $("count-" + id);
+  if (el) el.textContent = String(count);
+}
+
+function markMine(candidate) {
+  document.querySelectorAll("#candidates li").forEach((li) => {
+    li.classList.toggle("mine", li.dataset.id === String(candidate));
+  });
+}
+
 ws.addEventListener("message", (e) => {
   let m;
   try { m = JSON.parse(e.data); } catch (_) { return; }
-  if (m.type === "vote") {
-    const el = $("count-" + m.user);
-    if (el) el.textContent = String(m.count);
+  if (m.type === "counts") {
+    // Sent once when the socket opens: the counts as of then (votes cast between the page's
+    // render and now included); "vote" messages follow for every later change.
+    m.counts.forEach((c) => setCount(c.user, c.count));
+    markMine(m.voted);
+  } else if (m.type === "vote") {
+    setCount(m.user, m.count);
   } else if (m.type === "voted") {
-    document.querySelectorAll("#candidates li").forEach((li) => {
-      li.classList.toggle("mine", li.dataset.id === String(m.candidate));
-    });
+    markMine(m.candidate);
   } else if (m.type === "notify") {
     alertBox(String(m.msg));
   } else if (m.type === "error") {

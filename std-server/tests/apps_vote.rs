@@ -12,9 +12,19 @@ use std::time::Duration;
 use ws_server::apps::AppConfig;
 use ws_server::Config;
 
+/// A voting socket, after its opening `counts` snapshot (which also proves it is registered
+/// for broadcasts).
 fn vote_socket(s: &AppServer, cookie: &str) -> Ws {
+    vote_socket_and_counts(s, cookie).0
+}
+
+/// A voting socket and its opening `counts` snapshot.
+fn vote_socket_and_counts(s: &AppServer, cookie: &str) -> (Ws, Value) {
     let origin = s.base();
-    ws_connect(s.addr, "/vote/ws", Some(cookie), Some(&origin)).expect("vote upgrade")
+    let mut ws = ws_connect(s.addr, "/vote/ws", Some(cookie), Some(&origin)).expect("vote upgrade");
+    let counts = next_json(&mut ws);
+    assert_eq!(counts["type"], "counts", "first message: {counts}");
+    (ws, counts)
 }
 
 /// Sends a vote and reads until the voter's own `voted` (or `error`) reply.
@@ -85,6 +95,25 @@ fn upgrade_is_refused_without_session_or_from_a_foreign_origin() {
     let ok = ws_connect(s.addr, "/vote/ws", Some(&cookie), Some(&own));
     assert!(ok.is_ok());
     drop(ok);
+    s.stop();
+}
+
+#[test]
+fn a_new_socket_starts_with_the_counts_and_its_own_vote() {
+    let dir = TempDir::new("vote-snapshot");
+    let s = AppServer::start_default(dir.path());
+    let (ca, cb) = (login(s.addr, "ann"), login(s.addr, "bob"));
+    let (mut a, first) = vote_socket_and_counts(&s, &ca);
+    let zero = json!([{"user":1,"count":0},{"user":2,"count":0},{"user":3,"count":0}]);
+    assert_eq!(first, json!({"type":"counts","counts":zero,"voted":null}));
+    assert_eq!(vote(&mut a, "2")["type"], "voted");
+    // A page that opens after the vote sees it in its snapshot, not as a broadcast it missed.
+    let (b, counts) = vote_socket_and_counts(&s, &cb);
+    let one = json!([{"user":1,"count":0},{"user":2,"count":1},{"user":3,"count":0}]);
+    assert_eq!(counts, json!({"type":"counts","counts":one,"voted":null}));
+    let (a2, counts) = vote_socket_and_counts(&s, &ca);
+    assert_eq!(counts["voted"], 2);
+    drop((a, b, a2));
     s.stop();
 }
 

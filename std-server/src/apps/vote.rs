@@ -242,13 +242,12 @@ impl VoteApp {
     async fn run(self: Arc<Self>, ws: WebSocket, s: Session) {
         let (mut reader, writer) = ws.split();
         let id = writer.id();
-        self.sockets().insert(
-            id,
-            Socket {
-                sid: s.sid.clone(),
-                writer: writer.clone(),
-            },
-        );
+        let app = self.clone();
+        let (sid, user, w) = (s.sid.clone(), s.user.clone(), writer.clone());
+        if let Err(e) = blocking::unblock(move || app.register(id, sid, &user, w)).await {
+            log::error!("vote: reading counts for a new socket failed: {e}");
+            writer.close(CloseCode::INTERNAL_ERROR, "counts unavailable");
+        }
         let left_ms = u64::try_from(s.expires_ms.saturating_sub(now_ms())).unwrap_or(0);
         let mut expiry = Some(Timer::at(Instant::now() + Duration::from_millis(left_ms)));
         let mut limiter = RateLimiter::new(self.config.rate_per_second, Instant::now());
@@ -299,6 +298,29 @@ impl VoteApp {
                 let _ = writer.send(err_msg("vote not stored, try again"));
             }
         }
+    }
+
+    /// Adds a socket to the broadcast set and sends it the current counts (and the user's own
+    /// vote) as one `counts` message, under the sockets lock: every vote is either in that
+    /// snapshot or broadcast after it, so a page never misses one cast between its render and its
+    /// socket's registration.
+    fn register(
+        &self,
+        id: u64,
+        sid: String,
+        user: &str,
+        writer: Writer,
+    ) -> Result<(), rusqlite::Error> {
+        let mut sockets = self.sockets();
+        let counts = self.store.vote_counts()?;
+        let mine = self.store.vote_of(user)?;
+        let counts: Vec<_> = (1i64..=self.config.candidates.len() as i64)
+            .map(|c| json!({ "user": c, "count": counts.get(&c).copied().unwrap_or(0) }))
+            .collect();
+        let snapshot = json!({ "type": "counts", "counts": counts, "voted": mine });
+        let _ = writer.send(Message::Text(snapshot.to_string()));
+        sockets.insert(id, Socket { sid, writer });
+        Ok(())
     }
 
     /// Commits the vote, then broadcasts the changed counts, under the sockets lock (so pages see
