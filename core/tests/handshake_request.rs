@@ -418,6 +418,7 @@ fn subprotocols_and_extensions_lists() {
         "sec-websocket-protocol: ,v2.json ,",
         "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits, x-foo",
         "Sec-WebSocket-Extensions: x-q; p=\"a,b\\\"c,d\"; z, x-last",
+        "Sec-WebSocket-Extensions: @bad, two words; p, \"q\"",
     ]);
     parse(&bytes, |r, _| {
         let protocols: Vec<_> = r.subprotocols().collect();

@@ -181,12 +181,15 @@ impl<'a> Request<'a, '_> {
     pub fn subprotocols(&self) -> impl Iterator<Item = &'a str> + '_ {
         list::elements(self.headers, "sec-websocket-protocol")
     }
-    /// The offered extensions, in order, from every `Sec-WebSocket-Extensions` header.
+    /// The offered extensions, in order, from every `Sec-WebSocket-Extensions` header; elements
+    /// whose name is not a token (RFC 6455 §9.1) are skipped.
     pub fn extensions(&self) -> impl Iterator<Item = Extension<'a>> + '_ {
-        list::elements(self.headers, "sec-websocket-extensions").map(|e| {
-            let (name, params) = list::split_params(e);
-            Extension { name, params }
-        })
+        list::elements(self.headers, "sec-websocket-extensions")
+            .map(|e| {
+                let (name, params) = list::split_params(e);
+                Extension { name, params }
+            })
+            .filter(|e| super::head::is_token(e.name))
     }
     /// Validates this request as a WebSocket upgrade (§4.2.1), with the exact error for each rule,
     /// checked in this order: method GET (405), HTTP/1.1 or later, exactly one non-empty Host,
