@@ -3,7 +3,9 @@
 //! - `GET /login` (form), `POST /login` (`name=...`): a signed session cookie, then 303 to `/vote`.
 //! - `GET /vote`: the candidates with their counts, rendered on the server; needs a session.
 //! - `GET /vote/ws`: refused before any 101 with 403 for a foreign `Origin` and 401 without a live
-//!   session. Client → server: a candidate id as text. Server → clients:
+//!   session. Client → server: a candidate id as text. Server → clients: first
+//!   `{"type":"counts","counts":[{"user":id,"count":n},...],"voted":id|null}` (the counts when the
+//!   socket joined the broadcast set, so nothing cast after the page's render is missed), then
 //!   `{"type":"vote","user":<candidate id>,"count":n}` for each changed candidate (to every page),
 //!   `{"type":"voted","candidate":id}` (to the voter), `{"type":"error","error"}` (to the voter),
 //!   `{"type":"notify","msg"}` (to every page).
