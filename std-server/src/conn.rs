@@ -285,18 +285,20 @@ impl Conn {
     /// Drives the connection; `Ready(Some)` for a complete message (Messages mode),
     /// `Ready(None)` once the transport is closed.
     pub(crate) fn poll_next(&mut self, cx: &mut Context<'_>, mode: Mode) -> Poll<Option<Message>> {
-        let (r, busy) = self.drive(cx, mode);
-        // A connection that returns a message or yields with input left is polled again at once:
-        // it keeps the shared buffer (handing the rest back would copy it each time). One that
-        // waits for the transport gives it back.
-        if !busy || self.input.len() == 0 {
+        let (r, yielded) = self.drive(cx, mode);
+        // A connection that yields with input left is polled again at once: it keeps the shared
+        // buffer. Otherwise the buffer goes back and what is left of the input is copied once
+        // into a buffer of its own (also when a message is returned: the application may await
+        // other things before it asks for the next one, and the following messages are then
+        // taken from that copy without touching the shared buffer).
+        if !yielded || self.input.len() == 0 {
             self.input.settle();
         }
         r
     }
 
-    /// One poll of [`Conn::poll_next`], reading into the shared buffer; also whether the
-    /// connection will be polled again at once (a message returned, or a yield).
+    /// One poll of [`Conn::poll_next`], reading into the shared buffer; also whether it ended
+    /// by yielding to other tasks.
     fn drive(&mut self, cx: &mut Context<'_>, mode: Mode) -> (Poll<Option<Message>>, bool) {
         // A peer that keeps the socket busy must not hold the executor thread: once a poll has
         // run for YIELD_AFTER, yield (wake ourselves and return Pending) so other tasks run.
@@ -316,7 +318,7 @@ impl Conn {
             self.drain_queue(cx);
             if let Some(m) = self.process_input(mode, cx) {
                 let _ = self.poll_write(cx);
-                return (Poll::Ready(Some(m)), true);
+                return (Poll::Ready(Some(m)), false);
             }
             // A transport that said Pending has our waker: do not ask it again in this poll (each
             // ask costs a syscall and, with async-io, an epoll_ctl).

@@ -5,9 +5,9 @@
 //! gives it back when its poll ends ([`ReadBuffer::settle`]). What the poll left unprocessed (a
 //! partial frame, or input held back while the outbox is at its cap) is copied into an
 //! exact-size buffer of the connection's own, so memory held per connection is the bytes it has
-//! received and not yet processed, never a whole buffer. A connection that returns a message
-//! with more input behind it keeps the large buffer until the next poll (returning it would copy
-//! the rest once per message).
+//! received and not yet processed, never a whole buffer. That copy happens once per read: later
+//! messages are processed from it in place, and the large buffer is lent again only to read.
+//! A connection that yields to other tasks mid-input keeps the large buffer until its next poll.
 
 use std::cell::Cell;
 
@@ -132,6 +132,21 @@ mod tests {
         r.settle();
         assert_eq!(r.buf.capacity(), 0);
         assert_eq!(SPARE.take().len(), 4096);
+    }
+
+    #[test]
+    fn settling_again_without_reading_copies_nothing() {
+        let mut r = ReadBuffer::new(&[], 4096);
+        let space = r.lend();
+        space[..6].copy_from_slice(b"abcdef");
+        r.end += 6;
+        r.settle();
+        let own = r.buf.as_ptr();
+        // Messages taken from the own buffer between reads: no copy, no allocation.
+        r.start += 2;
+        r.settle();
+        assert_eq!(r.buf.as_ptr(), own);
+        assert_eq!(r.pending(), b"cdef");
     }
 
     #[test]
