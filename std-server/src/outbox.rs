@@ -128,14 +128,7 @@ impl Outbox {
         let mut total = 0;
         while !self.is_empty() {
             let mut slices = [IoSlice::new(&[]); MAX_SLICES];
-            let mut count = 0;
-            for (i, (chunk, _)) in self.chunks.iter().take(MAX_SLICES).enumerate() {
-                let start = if i == 0 { self.front_pos } else { 0 };
-                if let (Some(slot), Some(bytes)) = (slices.get_mut(i), chunk.get(start..)) {
-                    *slot = IoSlice::new(bytes);
-                    count = i + 1;
-                }
-            }
+            let count = self.fill_slices(&mut slices);
             let slices = slices.get(..count).unwrap_or_default();
             match Pin::new(&mut *io).poll_write_vectored(cx, slices) {
                 Poll::Ready(Ok(0)) => return Poll::Ready(Err(io::ErrorKind::WriteZero.into())),
@@ -166,14 +159,7 @@ impl Outbox {
             return (0, 0);
         }
         let mut slices = [IoSlice::new(&[]); MAX_SLICES];
-        let mut count = 0;
-        for (i, (chunk, _)) in self.chunks.iter().enumerate() {
-            let start = if i == 0 { self.front_pos } else { 0 };
-            if let (Some(slot), Some(bytes)) = (slices.get_mut(i), chunk.get(start..)) {
-                *slot = IoSlice::new(bytes);
-                count = i + 1;
-            }
-        }
+        let mut count = self.fill_slices(&mut slices);
         if let Some(slot) = slices.get_mut(count) {
             *slot = IoSlice::new(tail);
             count += 1;
@@ -187,6 +173,19 @@ impl Outbox {
             }
             _ => (0, 0),
         }
+    }
+
+    /// Puts the unwritten bytes of the first chunks into `slices`; returns how many it filled.
+    fn fill_slices<'a>(&'a self, slices: &mut [IoSlice<'a>; MAX_SLICES]) -> usize {
+        let mut count = 0;
+        for (i, ((chunk, _), slot)) in self.chunks.iter().zip(slices.iter_mut()).enumerate() {
+            let start = if i == 0 { self.front_pos } else { 0 };
+            if let Some(bytes) = chunk.get(start..) {
+                *slot = IoSlice::new(bytes);
+                count = i + 1;
+            }
+        }
+        count
     }
 
     /// Marks `n` bytes as written, recycling emptied small chunks.
@@ -350,6 +349,28 @@ mod tests {
         out.extend(b"0123456789");
         assert_eq!(out.write_through(&mut sink, &mut cx, b"tail"), (7, 0));
         assert_eq!(out.bytes(), 3);
+        // A transport that is not ready takes nothing and the queue is kept.
+        assert_eq!(out.write_through(&mut Blocked, &mut cx, b"tail"), (0, 0));
+        assert_eq!(out.bytes(), 3);
+    }
+
+    /// A transport that is never ready.
+    struct Blocked;
+
+    impl AsyncWrite for Blocked {
+        fn poll_write(
+            self: Pin<&mut Self>,
+            _cx: &mut Context<'_>,
+            _buf: &[u8],
+        ) -> Poll<io::Result<usize>> {
+            Poll::Pending
+        }
+        fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+            Poll::Pending
+        }
+        fn poll_close(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+            Poll::Pending
+        }
     }
 
     #[test]

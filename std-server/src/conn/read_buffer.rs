@@ -98,13 +98,12 @@ impl ReadBuffer {
         SPARE.set(if spare.len() >= big.len() { spare } else { big });
     }
 
-    /// Frees everything (the connection is done).
+    /// Drops the unprocessed bytes (the connection is done); a lent buffer goes back to the
+    /// thread without copying them.
     pub(crate) fn clear(&mut self) {
+        (self.start, self.end) = (0, 0);
         self.settle();
-        *self = Self {
-            size: self.size,
-            ..Self::default()
-        };
+        self.buf = Vec::new();
     }
 }
 
@@ -147,6 +146,21 @@ mod tests {
         r.settle();
         assert_eq!(r.buf.as_ptr(), own);
         assert_eq!(r.pending(), b"cdef");
+    }
+
+    #[test]
+    fn clearing_a_lent_buffer_returns_it_and_keeps_nothing() {
+        let mut r = ReadBuffer::new(&[], 2048);
+        let _ = SPARE.take();
+        let _ = r.lend();
+        r.end = 100;
+        r.clear();
+        assert_eq!((r.buf.capacity(), r.len()), (0, 0));
+        assert_eq!(SPARE.take().len(), 2048);
+        // An own buffer holding a partial frame is freed too.
+        let mut r = ReadBuffer::new(b"\x82\x7e", 2048);
+        r.clear();
+        assert_eq!((r.buf.capacity(), r.len()), (0, 0));
     }
 
     #[test]
