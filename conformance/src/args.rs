@@ -2,41 +2,21 @@
 
 use std::path::PathBuf;
 
+use crate::role::Role;
+
 /// Usage text.
 pub const USAGE: &str = "\
 usage: ws-conformance [options]
-  --update-expected     rewrite the expected-results file from this run (full runs only)
+  --update-expected     rewrite the expected results of the roles run (all cases only)
   --expected FILE       expected results [conformance/expected.json]
   --out DIR             where reports go [target/autobahn]
   --server-bin PATH     the ws-server binary [next to this binary]
   --wstest PATH         wstest [$AUTOBAHN_HOME/venv/bin/wstest, AUTOBAHN_HOME=~/.cache/ws-autobahn]
-  --role ROLE           server, client or both [both]
+  --role LIST           comma-separated roles: server (default engine), server-loop
+                        (--engine loop), client; or all [all]
   --cases LIST          comma-separated case patterns, e.g. 1.*,6.4.* [*] (a partial run)
   --report-only         do not run anything: read the reports already in --out
 ";
-
-/// Which side of the connection we test.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Roles {
-    /// The echo server, tested by the fuzzingclient.
-    Server,
-    /// Our client, tested by the fuzzingserver.
-    Client,
-    /// Both.
-    Both,
-}
-
-impl Roles {
-    /// True when the server role runs.
-    pub fn server(self) -> bool {
-        self != Roles::Client
-    }
-
-    /// True when the client role runs.
-    pub fn client(self) -> bool {
-        self != Roles::Server
-    }
-}
 
 /// Parsed options.
 #[derive(Debug, Clone)]
@@ -51,8 +31,8 @@ pub struct Args {
     pub server_bin: Option<PathBuf>,
     /// wstest, if given.
     pub wstest: Option<PathBuf>,
-    /// Roles to run.
-    pub roles: Roles,
+    /// Roles to run, each once, in [`Role::ALL`] order.
+    pub roles: Vec<Role>,
     /// Case patterns.
     pub cases: Vec<String>,
     /// Only read existing reports.
@@ -60,9 +40,19 @@ pub struct Args {
 }
 
 impl Args {
-    /// True when the run covers fewer than all cases of both roles.
+    /// True when the run covers fewer than all cases of all roles.
     pub fn is_partial(&self) -> bool {
-        self.roles != Roles::Both || self.cases != ["*"]
+        self.roles != Role::ALL || self.cases != ["*"]
+    }
+
+    /// True when every case runs (of the roles that run).
+    pub fn all_cases(&self) -> bool {
+        self.cases == ["*"]
+    }
+
+    /// True when `role` is part of the run.
+    pub fn runs(&self, role: Role) -> bool {
+        self.roles.contains(&role)
     }
 
     /// Parses the arguments (without the program name).
@@ -73,7 +63,7 @@ impl Args {
             out: PathBuf::from("target/autobahn"),
             server_bin: None,
             wstest: None,
-            roles: Roles::Both,
+            roles: Role::ALL.to_vec(),
             cases: vec!["*".to_owned()],
             report_only: false,
         };
@@ -95,14 +85,7 @@ impl Args {
                         .map(str::to_owned)
                         .collect()
                 }
-                "--role" => {
-                    parsed.roles = match value(&arg)?.as_str() {
-                        "server" => Roles::Server,
-                        "client" => Roles::Client,
-                        "both" => Roles::Both,
-                        other => return Err(format!("--role: unknown role {other:?}")),
-                    }
-                }
+                "--role" => parsed.roles = parse_roles(&value(&arg)?)?,
                 "-h" | "--help" => return Err(USAGE.to_owned()),
                 other => return Err(format!("unknown argument {other:?}\n{USAGE}")),
             }
@@ -110,9 +93,27 @@ impl Args {
         if parsed.cases.is_empty() {
             return Err("--cases: no case pattern".to_owned());
         }
-        if parsed.update_expected && parsed.is_partial() {
-            return Err("--update-expected needs a full run (both roles, all cases)".to_owned());
+        if parsed.update_expected && !parsed.all_cases() {
+            return Err("--update-expected needs every case of the roles it rewrites".to_owned());
         }
         Ok(parsed)
     }
+}
+
+/// Parses `--role`'s list: role names or `all`, in any order; the result is in [`Role::ALL`] order.
+fn parse_roles(list: &str) -> Result<Vec<Role>, String> {
+    let mut roles = Vec::new();
+    for name in list.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+        match name {
+            "all" => roles.extend(Role::ALL),
+            _ => roles
+                .push(Role::parse(name).ok_or_else(|| format!("--role: unknown role {name:?}"))?),
+        }
+    }
+    roles.sort();
+    roles.dedup();
+    if roles.is_empty() {
+        return Err("--role: no role".to_owned());
+    }
+    Ok(roles)
 }

@@ -42,6 +42,12 @@ pub fn from_results(roles: &[(&str, &[CaseResult])]) -> Expected {
         .collect()
 }
 
+/// `old` with every role of `new` replaced by `new`'s cases (roles `new` lacks are kept as they were).
+pub fn merge(mut old: Expected, new: Expected) -> Expected {
+    old.extend(new);
+    old
+}
+
 /// Writes the expected-results file text (stable: numeric case order, one case per line).
 pub fn render_expected(expected: &Expected) -> String {
     let mut out = String::from("{\n");

@@ -1,9 +1,10 @@
 //! Runs the Autobahn|Testsuite against ws-server in both roles and summarises the report.
 //!
-//! The binary (`ws-conformance`, run by `scripts/conformance`) starts the reference echo server and
-//! `wstest -m fuzzingclient` against it (server role), then `wstest -m fuzzingserver` and our echo
-//! client against that (client role); it prints a table per section, keeps the HTML reports under
-//! `target/autobahn/`, and fails on any FAILED case or any case worse than `conformance/expected.json`.
+//! The binary (`ws-conformance`, run by `scripts/conformance`) starts the reference echo server on
+//! each engine with `wstest -m fuzzingclient` against it (roles `server` and `server-loop`), and
+//! `wstest -m fuzzingserver` with our echo client against that (role `client`), all side by side; it
+//! prints a table per section and role, keeps the HTML reports under `target/autobahn/<role>/`, and
+//! fails on any FAILED case or any case worse than `conformance/expected.json`.
 //!
 //! This crate does not install Autobahn (`scripts/install-autobahn` does) and does not run it in
 //! Docker; every connection is on 127.0.0.1.
@@ -12,6 +13,7 @@ pub mod args;
 pub mod expected;
 pub mod process;
 pub mod report;
+pub mod role;
 pub mod run;
 pub mod spec;
 pub mod summary;

@@ -7,12 +7,8 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use crate::process::{free_port, Child};
+use crate::role::Role;
 use crate::{spec, testee};
-
-/// The agent name of the server role in the reports.
-pub const SERVER_AGENT: &str = "ws-server";
-/// The agent name of the client role in the reports.
-pub const CLIENT_AGENT: &str = "ws-client";
 
 /// Upper bound for a whole fuzzingclient run (CI must stay well inside its 90 minutes).
 const FUZZINGCLIENT_LIMIT: Duration = Duration::from_secs(30 * 60);
@@ -23,7 +19,7 @@ const CASE_LIMIT: Duration = Duration::from_secs(120);
 
 /// Where the tools are.
 pub struct Tools {
-    /// The ws-server binary (run as `ws-server echo --addr 127.0.0.1:PORT`).
+    /// The ws-server binary (run as `ws-server echo --addr 127.0.0.1:PORT [--engine loop]`).
     pub server_bin: PathBuf,
     /// Autobahn's wstest.
     pub wstest: PathBuf,
@@ -73,55 +69,65 @@ fn write(path: &Path, text: &str) -> Result<(), String> {
     fs::write(path, text).map_err(|e| format!("{}: {e}", path.display()))
 }
 
-/// Server role: our echo server on a free port, `wstest -m fuzzingclient` against it; reports in
-/// `out/server`. Returns the wall time.
-pub fn server_role(tools: &Tools, out: &Path, cases: &[String]) -> Result<Duration, String> {
-    let dir = out.join("server");
+/// A server role (`role.is_server()`): our echo server on the role's engine and a free port,
+/// `wstest -m fuzzingclient` against it; reports in `out/<role>`, logs and spec in `out` named after
+/// the role. Returns the wall time.
+pub fn server_role(
+    tools: &Tools,
+    out: &Path,
+    role: Role,
+    cases: &[String],
+) -> Result<Duration, String> {
+    let dir = out.join(role.name());
     fresh_dir(&dir)?;
-    let (mut server, addr) = start_server(tools, out)?;
+    let (mut server, addr) = start_server(tools, out, role)?;
 
-    let spec_path = out.join("fuzzingclient.json");
+    let spec_path = out.join(format!("fuzzingclient-{role}.json"));
     let url = format!("ws://{addr}");
     write(
         &spec_path,
-        &spec::fuzzingclient(&dir.to_string_lossy(), SERVER_AGENT, &url, cases),
+        &spec::fuzzingclient(&dir.to_string_lossy(), role.agent(), &url, cases),
     )?;
-    eprintln!("conformance: server role: wstest -m fuzzingclient against {url}");
+    eprintln!("conformance: {role} role: wstest -m fuzzingclient against {url}");
     let started = Instant::now();
     let mut wstest = Child::spawn(
-        "wstest fuzzingclient",
+        &format!("wstest fuzzingclient ({role})"),
         Command::new(&tools.wstest)
             .args(["-m", "fuzzingclient", "-s"])
             .arg(&spec_path),
-        &out.join("fuzzingclient.log"),
+        &out.join(format!("fuzzingclient-{role}.log")),
     )?;
     let status = wstest.wait_timeout(FUZZINGCLIENT_LIMIT)?;
     let took = started.elapsed();
     if !status.success() {
         return Err(format!(
-            "wstest fuzzingclient: {status}; log tail:\n{}",
+            "wstest fuzzingclient ({role}): {status}; log tail:\n{}",
             wstest.log_tail(2000)
         ));
     }
     if let Some(status) = server.try_wait()? {
         return Err(format!(
-            "ws-server exited during the run ({status}); log tail:\n{}",
+            "{} exited during the run ({status}); log tail:\n{}",
+            role.agent(),
             server.log_tail(2000)
         ));
     }
     Ok(took)
 }
 
-/// Starts `ws-server echo` on a free port; retries with another port if someone took it meanwhile.
-fn start_server(tools: &Tools, out: &Path) -> Result<(Child, String), String> {
+/// Starts `ws-server echo` with the role's engine on a free port; retries with another port if
+/// someone took it meanwhile.
+fn start_server(tools: &Tools, out: &Path, role: Role) -> Result<(Child, String), String> {
     let mut attempt = 1;
     loop {
         let port = free_port()?;
         let addr = format!("127.0.0.1:{port}");
         let mut server = Child::spawn(
-            "ws-server echo",
-            Command::new(&tools.server_bin).args(["echo", "--addr", &addr]),
-            &out.join("ws-server.log"),
+            &format!("ws-server echo ({role})"),
+            Command::new(&tools.server_bin)
+                .args(["echo", "--addr", &addr])
+                .args(role.engine_args()),
+            &out.join(format!("{}.log", role.agent())),
         )?;
         match server.wait_listening(port, Duration::from_secs(10)) {
             Ok(()) => return Ok((server, addr)),
@@ -137,7 +143,7 @@ fn start_server(tools: &Tools, out: &Path) -> Result<(Child, String), String> {
 /// Client role: `wstest -m fuzzingserver` on a free port, our echo client against it; reports in
 /// `out/client`. Returns the wall time.
 pub fn client_role(tools: &Tools, out: &Path, cases: &[String]) -> Result<Duration, String> {
-    let dir = out.join("client");
+    let dir = out.join(Role::Client.name());
     fresh_dir(&dir)?;
     let port = free_port()?;
     let url = format!("ws://127.0.0.1:{port}");
@@ -156,7 +162,7 @@ pub fn client_role(tools: &Tools, out: &Path, cases: &[String]) -> Result<Durati
     wstest.wait_listening(port, Duration::from_secs(60))?;
     eprintln!("conformance: client role: our client against wstest -m fuzzingserver at {url}");
     let started = Instant::now();
-    let run = testee::run(&url, CLIENT_AGENT, CASE_LIMIT, CLIENT_LIMIT)?;
+    let run = testee::run(&url, Role::Client.agent(), CASE_LIMIT, CLIENT_LIMIT)?;
     let took = started.elapsed();
     for case in &run.timed_out {
         eprintln!(

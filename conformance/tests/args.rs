@@ -1,17 +1,22 @@
 //! Command-line parsing.
 
-use ws_conformance::args::{Args, Roles};
+use ws_conformance::args::Args;
+use ws_conformance::role::Role;
 
 fn parse(a: &[&str]) -> Result<Args, String> {
     Args::parse(a.iter().map(|s| s.to_string()))
 }
 
 #[test]
-fn defaults_are_a_full_run_of_both_roles() {
+fn defaults_are_a_full_run_of_every_role() {
     let a = parse(&[]).unwrap();
     assert_eq!(
-        (a.roles, a.cases.clone(), a.is_partial()),
-        (Roles::Both, vec!["*".to_owned()], false)
+        (a.roles.clone(), a.cases.clone(), a.is_partial()),
+        (
+            vec![Role::Server, Role::ServerLoop, Role::Client],
+            vec!["*".to_owned()],
+            false
+        )
     );
     assert_eq!(a.out, std::path::PathBuf::from("target/autobahn"));
     assert_eq!(
@@ -24,14 +29,28 @@ fn defaults_are_a_full_run_of_both_roles() {
 fn cases_and_role_make_a_partial_run_which_cannot_update_the_file() {
     let a = parse(&["--cases", "1.*, 6.4.*", "--role", "client"]).unwrap();
     assert_eq!(a.cases, ["1.*", "6.4.*"]);
-    assert!(a.is_partial() && a.roles.client() && !a.roles.server());
+    assert!(a.is_partial() && a.runs(Role::Client) && !a.runs(Role::Server));
     assert!(parse(&["--cases", "1.*", "--update-expected"]).is_err());
+    // Rewriting the expected results of some roles only is fine; of some cases it is not.
+    assert!(parse(&["--role", "server-loop", "--update-expected"]).is_ok());
     assert!(parse(&["--update-expected"]).unwrap().update_expected);
+}
+
+#[test]
+fn roles_are_a_list_kept_in_run_order_without_repeats() {
+    let a = parse(&["--role", "client,server-loop,client"]).unwrap();
+    assert_eq!(a.roles, [Role::ServerLoop, Role::Client]);
+    assert!(a.is_partial());
+    let a = parse(&["--role", "server-loop, all"]).unwrap();
+    assert_eq!(a.roles, Role::ALL);
+    assert!(!a.is_partial());
 }
 
 #[test]
 fn bad_arguments_are_errors() {
     assert!(parse(&["--role", "peer"]).is_err());
+    assert!(parse(&["--role", "both"]).is_err());
+    assert!(parse(&["--role", ","]).is_err());
     assert!(parse(&["--out"]).is_err());
     assert!(parse(&["--frobnicate"]).is_err());
     assert!(parse(&["--cases", ","]).is_err());

@@ -1,7 +1,7 @@
 //! The expected-results file and the regression comparison, from literal JSON.
 
 use ws_conformance::expected::{
-    compare, describe, from_results, parse_expected, render_expected, Verdict,
+    compare, describe, from_results, merge, parse_expected, render_expected, Verdict,
 };
 use ws_conformance::report::{parse_index, Behavior, CaseId};
 
@@ -135,4 +135,45 @@ fn rendering_round_trips_in_numeric_order_one_case_per_line() {
 fn an_unknown_behavior_in_the_file_is_an_error() {
     let e = parse_expected(r#"{"server": {"1.1.1": "PASS"}}"#).unwrap_err();
     assert!(e.contains("PASS"), "{e}");
+}
+
+#[test]
+fn a_declined_deflate_case_is_unimplemented_if_it_closes_cleanly_and_failed_if_not() {
+    // What wstest reports when the server answers the permessage-deflate offer without the
+    // extension (measured against a server that declines it): UNIMPLEMENTED, close OK.
+    let expected = r#"{"server-loop": {"12.1.1": "UNIMPLEMENTED", "13.7.18": "UNIMPLEMENTED"}}"#;
+    let mut v = Verdict::default();
+    let results = run(r#"{"a": {
+      "12.1.1": {"behavior": "UNIMPLEMENTED", "behaviorClose": "OK"},
+      "13.7.18": {"behavior": "UNIMPLEMENTED", "behaviorClose": "UNCLEAN"}}}"#);
+    compare(
+        &parse_expected(expected).unwrap(),
+        "server-loop",
+        &results,
+        false,
+        &mut v,
+    );
+    let failed: Vec<String> = v.failed.iter().map(describe).collect();
+    assert_eq!(
+        failed,
+        ["server-loop 13.7.18: expected UNIMPLEMENTED, got FAILED"]
+    );
+    assert!(v.regressions.is_empty() && v.improvements.is_empty() && v.is_failure());
+}
+
+#[test]
+fn merging_replaces_the_roles_run_and_keeps_the_others() {
+    let old = parse_expected(EXPECTED).unwrap();
+    let results = run(r#"{"a": {"12.1.1": {"behavior": "UNIMPLEMENTED", "behaviorClose": "OK"}}}"#);
+    let merged = merge(old.clone(), from_results(&[("server-loop", &results)]));
+    assert_eq!(merged["server"], old["server"]);
+    assert_eq!(merged["client"], old["client"]);
+    assert_eq!(merged["server-loop"].len(), 1);
+    let results = run(r#"{"a": {"1.1.1": {"behavior": "NON-STRICT", "behaviorClose": "OK"}}}"#);
+    let merged = merge(merged, from_results(&[("client", &results)]));
+    assert_eq!(
+        merged["client"][&CaseId::parse("1.1.1").unwrap()],
+        Behavior::NonStrict
+    );
+    assert_eq!(merged["server"], old["server"]);
 }

@@ -1,0 +1,25 @@
+//! The roles: names, agents and engine arguments.
+
+use ws_conformance::role::Role;
+
+#[test]
+fn each_role_has_its_own_name_and_agent_and_names_parse_back() {
+    for role in Role::ALL {
+        assert_eq!(Role::parse(role.name()), Some(role));
+        let others = Role::ALL.into_iter().filter(|r| *r != role);
+        for other in others {
+            assert_ne!(role.agent(), other.agent());
+            assert_ne!(role.name(), other.name());
+        }
+    }
+    assert_eq!(Role::parse("server-tasks"), None);
+}
+
+#[test]
+fn only_the_loop_role_selects_an_engine_and_expects_no_deflate() {
+    assert_eq!(Role::ServerLoop.engine_args(), ["--engine", "loop"]);
+    assert!(Role::Server.engine_args().is_empty());
+    assert!(Role::ServerLoop.deflate_note().is_some());
+    assert!(Role::Server.deflate_note().is_none() && Role::Client.deflate_note().is_none());
+    assert!(Role::Server.is_server() && Role::ServerLoop.is_server() && !Role::Client.is_server());
+}
