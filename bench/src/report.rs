@@ -6,7 +6,7 @@ use std::fmt::Write;
 /// One run of one scenario against one server.
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
 pub struct Record {
-    /// Server label (e.g. `ws-server`, `fastwebsockets`, `tokio-tungstenite`).
+    /// Server label (`ws-server`, `ws-server-loop`, `fastwebsockets`, `tokio-tungstenite`).
     pub server: String,
     /// Scenario name (`b`, `c`, `d`, `rtt`, `idle`, or `custom`).
     pub scenario: String,
@@ -40,8 +40,9 @@ pub struct Record {
     pub handshake_s: Option<f64>,
 }
 
-/// The server labels in table order: ours first, then the peers.
-pub const OURS: &str = "ws-server";
+/// Our servers, in column order: `ws-server echo` on its default engine (a task per connection),
+/// then on `--engine loop` (one thread, one epoll).
+pub const OURS: [&str; 2] = ["ws-server", "ws-server-loop"];
 /// The peers, in column order.
 pub const PEERS: [&str; 2] = ["fastwebsockets", "tokio-tungstenite"];
 
@@ -135,8 +136,9 @@ pub fn median(mut v: Vec<f64>) -> Option<f64> {
     }
 }
 
-/// The markdown table: one row per scenario and metric, a column per server, then ours/peer.
-/// A server measured several times in a scenario shows the median of its runs.
+/// The markdown table: one row per scenario and metric, a column per server (ours, then the
+/// peers), then each of ours over each peer. A server measured several times in a scenario shows
+/// the median of its runs; a server not measured shows `-`.
 pub fn markdown(recs: &[Record]) -> String {
     let value = |server: &str, scen: &str, get: fn(&Record) -> Option<f64>| {
         let runs = recs
@@ -144,43 +146,43 @@ pub fn markdown(recs: &[Record]) -> String {
             .filter(|r| r.server == server && r.scenario == scen);
         median(runs.filter_map(get).collect())
     };
-    let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "| scenario | metric | {OURS} | {} | {} | ours/{} | ours/{} |",
-        PEERS[0], PEERS[1], PEERS[0], PEERS[1]
-    );
-    let _ = writeln!(out, "|---|---|---:|---:|---:|---:|---:|");
+    let servers: Vec<&str> = OURS.into_iter().chain(PEERS).collect();
+    let pairs: Vec<(usize, usize)> = (0..OURS.len())
+        .flat_map(|o| (0..PEERS.len()).map(move |p| (o, OURS.len() + p)))
+        .collect();
+    let mut out = String::from("| scenario | metric |");
+    for s in &servers {
+        let _ = write!(out, " {s} |");
+    }
+    for (o, p) in &pairs {
+        let _ = write!(out, " {}/{} |", servers[*o], servers[*p]);
+    }
+    out.push_str("\n|---|---|");
+    out.push_str(&"---:|".repeat(servers.len() + pairs.len()));
+    out.push('\n');
     for scen in ["b", "c", "d", "rtt", "idle"] {
         if !recs.iter().any(|r| r.scenario == scen) {
             continue;
         }
         for m in METRICS.iter().filter(|m| m.scenarios.contains(&scen)) {
-            let vals: Vec<Option<f64>> = std::iter::once(OURS)
-                .chain(PEERS)
-                .map(|s| value(s, scen, m.get))
-                .collect();
-            let cell = |v: Option<f64>| v.map_or("-".to_string(), fmt_val);
-            let ratio = |p: Option<f64>| match (vals[0], p, m.higher_is_better) {
-                (Some(a), Some(b), Some(_)) if b > 0.0 => format!("{:.2}", a / b),
-                _ => "-".to_string(),
-            };
+            let vals: Vec<Option<f64>> = servers.iter().map(|s| value(s, scen, m.get)).collect();
             let arrow = match m.higher_is_better {
                 Some(true) => " ↑",
                 Some(false) => " ↓",
                 None => "",
             };
-            let _ = writeln!(
-                out,
-                "| {} | {}{arrow} | {} | {} | {} | {} | {} |",
-                describe(scen, recs),
-                m.name,
-                cell(vals[0]),
-                cell(vals[1]),
-                cell(vals[2]),
-                ratio(vals[1]),
-                ratio(vals[2]),
-            );
+            let _ = write!(out, "| {} | {}{arrow} |", describe(scen, recs), m.name);
+            for v in &vals {
+                let _ = write!(out, " {} |", v.map_or("-".to_string(), fmt_val));
+            }
+            for (o, p) in &pairs {
+                let ratio = match (vals[*o], vals[*p], m.higher_is_better) {
+                    (Some(a), Some(b), Some(_)) if b > 0.0 => format!("{:.2}", a / b),
+                    _ => "-".to_string(),
+                };
+                let _ = write!(out, " {ratio} |");
+            }
+            out.push('\n');
         }
     }
     out
@@ -198,7 +200,7 @@ mod tests {
     }
 
     #[test]
-    fn table_has_ratios_against_each_peer() {
+    fn table_has_ratios_of_each_of_ours_against_each_peer() {
         let rec = |server: &str, v: f64| Record {
             server: server.into(),
             scenario: "b".into(),
@@ -208,23 +210,42 @@ mod tests {
             msgs_per_s: v,
             ..Record::default()
         };
-        let t = markdown(&[rec(OURS, 300.0), rec(PEERS[0], 100.0), rec(PEERS[1], 150.0)]);
+        let all = [
+            rec(OURS[0], 300.0),
+            rec(OURS[1], 600.0),
+            rec(PEERS[0], 100.0),
+            rec(PEERS[1], 150.0),
+        ];
+        let t = markdown(&all);
+        let header = t.lines().next().unwrap();
+        assert_eq!(
+            header,
+            "| scenario | metric | ws-server | ws-server-loop | fastwebsockets | tokio-tungstenite \
+             | ws-server/fastwebsockets | ws-server/tokio-tungstenite \
+             | ws-server-loop/fastwebsockets | ws-server-loop/tokio-tungstenite |"
+        );
         let line = t.lines().find(|l| l.contains("msgs/s")).unwrap();
         assert!(
-            line.contains("| 300.0 | 100.0 | 150.0 | 3.00 | 2.00 |"),
+            line.contains("| 300.0 | 600.0 | 100.0 | 150.0 | 3.00 | 2.00 | 6.00 | 4.00 |"),
             "{line}"
         );
         assert!(t.contains("b: 100 x 16 B, 16 in flight"));
+        // Every row has as many cells as the header.
+        let cells = |l: &str| l.matches('|').count();
+        assert!(t.lines().all(|l| cells(l) == cells(header)), "{t}");
         // Repeated runs: the median per server.
         let t = markdown(&[
-            rec(OURS, 300.0),
-            rec(OURS, 100.0),
-            rec(OURS, 900.0),
+            rec(OURS[0], 300.0),
+            rec(OURS[0], 100.0),
+            rec(OURS[0], 900.0),
             rec(PEERS[0], 100.0),
         ]);
-        assert!(t.contains("| 300.0 | 100.0 | - | 3.00 | - |"), "{t}");
+        assert!(
+            t.contains("| 300.0 | - | 100.0 | - | 3.00 | - | - | - |"),
+            "{t}"
+        );
         // A missing server shows as "-" rather than a made-up number.
-        let t = markdown(&[rec(OURS, 300.0)]);
-        assert!(t.contains("| 300.0 | - | - | - | - |"), "{t}");
+        let t = markdown(&[rec(OURS[1], 300.0)]);
+        assert!(t.contains("| - | 300.0 | - | - | - | - | - | - |"), "{t}");
     }
 }
