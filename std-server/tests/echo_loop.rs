@@ -1,0 +1,899 @@
+//! The event-loop echo engine (`ws_server::evloop::EchoLoop`) over real loopback TCP, held to
+//! the task server's rules (tests/echo.rs, close_rules.rs, timeouts.rs, server_http.rs,
+//! memory.rs, fairness.rs): tungstenite as the client where it fits, raw sockets with exact
+//! masked bytes for violations. Timers are short; time is only bounded from above.
+//!
+//! `WS_TEST_ENGINE=tasks cargo test -p ws-server --test echo_loop` runs the same tests against
+//! the task server (the control; see tests/common/loop_engine.rs).
+
+mod common;
+#[path = "common/loop_engine.rs"]
+mod loop_engine;
+
+use common::{
+    assert_closed_within, close_frame, frame, frame_raw, raw, read_close, read_frame, read_head,
+    rss, tcp, upgrade_request,
+};
+use loop_engine::{control_run, exclusive, start, start_tasks, start_unguarded};
+use std::io::{ErrorKind, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::time::{Duration, Instant};
+use tungstenite::Message as T;
+use ws_server::Config;
+
+const MIB: usize = 1 << 20;
+
+/// A tungstenite client on `path`.
+fn client_at(addr: SocketAddr, path: &str) -> tungstenite::WebSocket<TcpStream> {
+    let (ws, resp) =
+        tungstenite::client(format!("ws://{addr}{path}"), tcp(addr)).expect("handshake");
+    assert_eq!(resp.status(), 101);
+    ws
+}
+
+/// A fresh client gets its message echoed: the engine survived whatever came before.
+fn assert_echo_works(addr: SocketAddr) {
+    let mut ws = client_at(addr, "/");
+    ws.send(T::text("still alive")).unwrap();
+    assert_eq!(ws.read().unwrap(), T::text("still alive"));
+    ws.close(None).unwrap();
+    while ws.read().is_ok() {}
+}
+
+/// Reads until the peer closes (EOF or reset) and returns the bytes; panics after 5 s.
+fn read_all(s: &mut TcpStream) -> Vec<u8> {
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let mut out = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        match s.read(&mut buf) {
+            Ok(0) => return out,
+            Ok(n) => out.extend_from_slice(&buf[..n]),
+            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => panic!(
+                "the server did not close within 5 s; got {:?}",
+                String::from_utf8_lossy(&out)
+            ),
+            Err(_) => return out,
+        }
+    }
+}
+
+/// Sends `request` on a fresh connection; the whole response, once the server has closed.
+fn http(addr: SocketAddr, request: &[u8]) -> String {
+    let mut s = tcp(addr);
+    s.write_all(request).unwrap();
+    String::from_utf8_lossy(&read_all(&mut s)).into_owned()
+}
+
+/// The header of a masked client frame declaring `len` (> 125) payload bytes, in the shortest
+/// length encoding; the payload is not included.
+fn header_only(b0: u8, len: u64) -> Vec<u8> {
+    let mut h = vec![b0];
+    match u16::try_from(len) {
+        Ok(short) => {
+            h.push(0x80 | 126);
+            h.extend_from_slice(&short.to_be_bytes());
+        }
+        Err(_) => {
+            h.push(0x80 | 127);
+            h.extend_from_slice(&len.to_be_bytes());
+        }
+    }
+    h.extend_from_slice(&[1, 2, 3, 4]);
+    h
+}
+
+/// Sends `bytes` on a fresh upgraded connection; expects a close with `expected`, then TCP
+/// closed by the server without our answer (the default 5 s close timeout is not waited).
+fn expect_close(addr: SocketAddr, bytes: &[u8], expected: Option<u16>, what: &str) {
+    let mut s = raw(addr);
+    s.write_all(bytes).unwrap();
+    assert_eq!(read_close(&mut s), expected, "{what}");
+    assert_closed_within(&mut s, Duration::from_secs(3));
+}
+
+// ---- messages ----
+
+#[test]
+fn echoes_text_and_binary_of_every_length_class() {
+    let server = start(Config::default());
+    let mut ws = client_at(server.addr, "/");
+    for len in [0usize, 1, 125, 126, 65535, 65536, 256 << 10, MIB, 5 * MIB] {
+        let bin: Vec<u8> = (0..len).map(|i| (i * 31 % 251) as u8).collect();
+        ws.send(T::binary(bin.clone())).unwrap();
+        assert_eq!(ws.read().unwrap(), T::binary(bin), "binary of {len} bytes");
+        let text: String = (0..len).map(|i| (b'a' + (i % 26) as u8) as char).collect();
+        ws.send(T::text(text.clone())).unwrap();
+        assert_eq!(ws.read().unwrap(), T::text(text), "text of {len} bytes");
+    }
+    // 5 MiB of 1- to 4-byte code points: read-buffer boundaries fall inside characters.
+    let mixed = "héllo wörld ✓ 🚀 ".repeat(5 * MIB / 22);
+    ws.send(T::text(mixed.clone())).unwrap();
+    assert_eq!(ws.read().unwrap(), T::text(mixed));
+    ws.close(Some(tungstenite::protocol::CloseFrame {
+        code: 1000.into(),
+        reason: "done".into(),
+    }))
+    .unwrap();
+    loop {
+        match ws.read() {
+            Ok(T::Close(Some(f))) => assert_eq!(u16::from(f.code), 1000),
+            Ok(other) => panic!("after our close: {other:?}"),
+            Err(tungstenite::Error::ConnectionClosed) => break,
+            Err(e) => panic!("{e}"),
+        }
+    }
+}
+
+#[test]
+fn blocking_client_writing_a_16_mib_frame_before_reading_gets_the_whole_echo() {
+    let server = start(Config::default());
+    let mut s = raw(server.addr);
+    let big: Vec<u8> = (0..16 * MIB).map(|i| (i % 253) as u8).collect();
+    // One blocking write of the whole frame (16 MiB = the default frame limit), then the read.
+    if let Err(e) = s.write_all(&frame(true, 2, &big)) {
+        panic!("the server stopped reading the 16 MiB frame (deadlock): {e}");
+    }
+    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    let (b0, p) = read_frame(&mut s);
+    assert_eq!(b0, 0x82);
+    assert!(p == big, "echo of {} bytes differs", p.len());
+    s.write_all(&close_frame(1000, b"")).unwrap();
+    assert_eq!(read_close(&mut s), Some(1000));
+    assert_closed_within(&mut s, Duration::from_secs(3));
+}
+
+#[test]
+fn fragmented_messages_are_echoed_as_one_frame() {
+    let server = start(Config::default());
+    let mut s = raw(server.addr);
+    let mut bytes = frame(false, 1, b"Hel");
+    bytes.extend(frame(true, 9, b"are you there"));
+    bytes.extend(frame(false, 0, b"lo, "));
+    bytes.extend(frame(true, 0, b"world"));
+    s.write_all(&bytes).unwrap();
+    assert_eq!(read_frame(&mut s), (0x8a, b"are you there".to_vec()));
+    assert_eq!(read_frame(&mut s), (0x81, b"Hello, world".to_vec()));
+    // 1 MiB binary in 4 fragments, larger than the read buffer.
+    let big: Vec<u8> = (0..MIB as u32).map(|i| (i * 7) as u8).collect();
+    let mut bytes = Vec::new();
+    for (i, chunk) in big.chunks(MIB / 4).enumerate() {
+        bytes.extend(frame(i == 3, if i == 0 { 2 } else { 0 }, chunk));
+    }
+    s.write_all(&bytes).unwrap();
+    assert_eq!(read_frame(&mut s), (0x82, big));
+    // 1.5 MiB of 3-byte characters cut every 100 001 bytes: fragments split code points.
+    let text = "✓".repeat(MIB / 2).into_bytes();
+    let chunks: Vec<&[u8]> = text.chunks(100_001).collect();
+    let mut bytes = Vec::new();
+    for (i, chunk) in chunks.iter().enumerate() {
+        let op = if i == 0 { 1 } else { 0 };
+        bytes.extend(frame(i + 1 == chunks.len(), op, chunk));
+    }
+    s.write_all(&bytes).unwrap();
+    assert_eq!(read_frame(&mut s), (0x81, text));
+}
+
+#[test]
+fn unsolicited_pong_is_ignored_and_ping_payload_echoed() {
+    let server = start(Config::default());
+    let mut s = raw(server.addr);
+    let mut bytes = frame(true, 0xA, b"unsolicited");
+    bytes.extend(frame(true, 9, &[0xffu8; 125]));
+    bytes.extend(frame(true, 9, b""));
+    bytes.extend(frame(true, 1, b"after"));
+    s.write_all(&bytes).unwrap();
+    assert_eq!(read_frame(&mut s), (0x8a, vec![0xff; 125]));
+    assert_eq!(read_frame(&mut s), (0x8a, vec![]));
+    assert_eq!(read_frame(&mut s), (0x81, b"after".to_vec()));
+}
+
+#[test]
+fn handshake_and_frames_sent_one_byte_per_write() {
+    let server = start(Config::default());
+    let mut s = tcp(server.addr);
+    for b in upgrade_request("/one/byte").as_bytes() {
+        s.write_all(&[*b]).unwrap();
+    }
+    let head = read_head(&mut s);
+    assert!(head.starts_with("HTTP/1.1 101"), "{head}");
+    let mut bytes = frame(true, 1, b"trickled");
+    bytes.extend(frame(true, 2, &[7u8; 300]));
+    for b in &bytes {
+        s.write_all(&[*b]).unwrap();
+    }
+    assert_eq!(read_frame(&mut s), (0x81, b"trickled".to_vec()));
+    assert_eq!(read_frame(&mut s), (0x82, vec![7u8; 300]));
+    s.write_all(&close_frame(1000, b"")).unwrap();
+    assert_eq!(read_close(&mut s), Some(1000));
+    assert_closed_within(&mut s, Duration::from_secs(3));
+}
+
+#[test]
+fn thousand_pipelined_frames_in_one_write_are_answered_in_order() {
+    let server = start(Config::default());
+    let mut s = tcp(server.addr);
+    // The upgrade request and 1000 frames in one write: bytes after the head are kept.
+    let mut bytes = upgrade_request("/").into_bytes();
+    for i in 0..1000u32 {
+        bytes.extend(frame(true, 1, format!("message {i}").as_bytes()));
+    }
+    s.write_all(&bytes).unwrap();
+    assert!(read_head(&mut s).starts_with("HTTP/1.1 101"));
+    for i in 0..1000u32 {
+        let want = format!("message {i}").into_bytes();
+        assert_eq!(read_frame(&mut s), (0x81, want));
+    }
+    assert_echo_works(server.addr);
+}
+
+#[test]
+fn thousand_concurrent_connections_each_get_their_echo() {
+    let server = start(Config::default());
+    let mut conns: Vec<TcpStream> = (0..1000)
+        .map(|i| {
+            let mut s = tcp(server.addr);
+            s.write_all(upgrade_request(&format!("/c/{i}")).as_bytes())
+                .unwrap();
+            s
+        })
+        .collect();
+    for (i, s) in conns.iter_mut().enumerate() {
+        let head = read_head(s);
+        assert!(head.starts_with("HTTP/1.1 101"), "connection {i}: {head}");
+    }
+    // Every connection is open at once; each sends, then each reads its own echo.
+    for (i, s) in conns.iter_mut().enumerate() {
+        s.write_all(&frame(true, 1, format!("conn {i}").as_bytes()))
+            .unwrap();
+    }
+    for (i, s) in conns.iter_mut().enumerate() {
+        assert_eq!(read_frame(s), (0x81, format!("conn {i}").into_bytes()));
+    }
+    for s in &mut conns {
+        s.write_all(&close_frame(1000, b"")).unwrap();
+    }
+    for s in &mut conns {
+        assert_eq!(read_close(s), Some(1000));
+    }
+}
+
+// ---- handshake ----
+
+#[test]
+fn any_path_is_upgraded_and_deflate_and_subprotocols_are_declined() {
+    let server = start(Config::default());
+    let request = upgrade_request("/any/path?x=1").replace(
+        "Sec-WebSocket-Version: 13\r\n",
+        "Sec-WebSocket-Version: 13\r\n\
+         Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n\
+         Sec-WebSocket-Protocol: chat, superchat\r\n",
+    );
+    let mut s = tcp(server.addr);
+    s.write_all(request.as_bytes()).unwrap();
+    let head = read_head(&mut s);
+    assert!(head.starts_with("HTTP/1.1 101"), "{head}");
+    assert!(head.contains("s3pPLMBiTxaQ9kYGzzhZRbK+xOo="), "{head}");
+    let lower = head.to_ascii_lowercase();
+    assert!(!lower.contains("sec-websocket-extensions"), "{head}");
+    assert!(!lower.contains("sec-websocket-protocol"), "{head}");
+    s.write_all(&frame(true, 1, b"plain")).unwrap();
+    assert_eq!(read_frame(&mut s), (0x81, b"plain".to_vec()));
+    // Declined means declined: a compressed (RSV1) frame is a protocol error.
+    s.write_all(&frame_raw(0xC1, b"x")).unwrap();
+    assert_eq!(read_close(&mut s), Some(1002));
+    assert_closed_within(&mut s, Duration::from_secs(3));
+    let mut ws = client_at(server.addr, "/deep/path/to/anything");
+    ws.send(T::binary(vec![1, 2, 3])).unwrap();
+    assert_eq!(ws.read().unwrap(), T::binary(vec![1, 2, 3]));
+}
+
+#[test]
+fn invalid_handshakes_get_the_same_error_responses_as_the_task_server() {
+    let mut config = Config::default();
+    config.head.max_head_bytes = 1024;
+    let server = start(config.clone());
+    let reference = start_tasks(config);
+    let up = upgrade_request("/");
+    let many: String = (0..70).map(|i| format!("X-H{i}: v\r\n")).collect();
+    let cases: Vec<(&str, String, &str, Option<&str>)> = vec![
+        (
+            "plain GET",
+            "GET / HTTP/1.1\r\nHost: localhost\r\n\r\n".into(),
+            "HTTP/1.1 400",
+            Some("Missing Upgrade"),
+        ),
+        (
+            "POST upgrade",
+            up.replace("GET", "POST"),
+            "HTTP/1.1 405",
+            Some("Allow: GET"),
+        ),
+        (
+            "version 8",
+            up.replace("Version: 13", "Version: 8"),
+            "HTTP/1.1 426",
+            Some("Sec-WebSocket-Version: 13"),
+        ),
+        (
+            "no version",
+            up.replace("Sec-WebSocket-Version: 13\r\n", ""),
+            "HTTP/1.1 426",
+            Some("Sec-WebSocket-Version: 13"),
+        ),
+        (
+            "no key",
+            up.replace("Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n", ""),
+            "HTTP/1.1 400",
+            None,
+        ),
+        (
+            "head over max_head_bytes",
+            up.replace(
+                "\r\n\r\n",
+                &format!("\r\nX-Big: {}\r\n\r\n", "a".repeat(2000)),
+            ),
+            "HTTP/1.1 431",
+            None,
+        ),
+        (
+            "70 headers",
+            up.replace("\r\n\r\n", &format!("\r\n{many}\r\n")),
+            "HTTP/1.1 431",
+            None,
+        ),
+        (
+            "HTTP/1.0",
+            up.replace("HTTP/1.1", "HTTP/1.0"),
+            "HTTP/1.1 400",
+            None,
+        ),
+        ("garbage", "GARBAGE\r\n\r\n".into(), "HTTP/1.1 400", None),
+    ];
+    for (what, request, status, header) in cases {
+        let got = http(server.addr, request.as_bytes());
+        assert!(got.starts_with(status), "{what}: {got:?}");
+        if let Some(h) = header {
+            assert!(got.contains(h), "{what}: {got:?}");
+        }
+        let want = http(reference.addr, request.as_bytes());
+        assert_eq!(got, want, "{what}: the engines answer differently");
+    }
+    assert_echo_works(server.addr);
+}
+
+#[test]
+fn connections_past_the_limit_get_503() {
+    let config = Config {
+        max_connections: 2,
+        ..Config::default()
+    };
+    let server = start(config);
+    let mut a = client_at(server.addr, "/");
+    let mut b = client_at(server.addr, "/");
+    let r = http(server.addr, upgrade_request("/").as_bytes());
+    assert!(r.starts_with("HTTP/1.1 503"), "{r}");
+    a.close(None).unwrap();
+    while a.read().is_ok() {}
+    // The slot is freed once the server has closed a's socket: retry for a bounded time.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let mut s = tcp(server.addr);
+        s.write_all(upgrade_request("/").as_bytes()).unwrap();
+        let head = read_head(&mut s);
+        if head.starts_with("HTTP/1.1 101") {
+            s.write_all(&frame(true, 1, b"third")).unwrap();
+            assert_eq!(read_frame(&mut s), (0x81, b"third".to_vec()));
+            break;
+        }
+        assert!(head.starts_with("HTTP/1.1 503"), "{head}");
+        assert!(Instant::now() < deadline, "a's slot was never freed");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    b.send(T::text("b")).unwrap();
+    assert_eq!(b.read().unwrap(), T::text("b"));
+}
+
+// ---- protocol violations and the close handshake ----
+
+#[test]
+fn protocol_violations_get_their_close_code_then_tcp_close() {
+    let mut config = Config::default();
+    config.limits.max_frame_payload = 64 << 10;
+    config.limits.max_message_size = 256 << 10;
+    let server = start(config);
+    let bad_utf8 = [
+        0xce, 0xba, 0xe1, 0xbd, 0xb9, 0xcf, 0x83, 0xce, 0xbc, 0xce, 0xb5, 0xed, 0xa0, 0x80,
+    ];
+    let mut over_frame = header_only(0x82, (64 << 10) + 1);
+    over_frame.extend_from_slice(b"some payload");
+    let cases: Vec<(&str, Vec<u8>, u16)> = vec![
+        ("unmasked client frame", vec![0x81, 0x02, b'h', b'i'], 1002),
+        ("RSV1 without extension", frame_raw(0xC1, b"x"), 1002),
+        ("RSV2", frame_raw(0xA1, b"x"), 1002),
+        ("RSV3", frame_raw(0x91, b"x"), 1002),
+        ("reserved opcode 3", frame(true, 3, b""), 1002),
+        ("reserved opcode 0xB", frame(true, 0xB, b""), 1002),
+        ("reserved opcode 0xF", frame(true, 0xF, b"x"), 1002),
+        ("fragmented ping", frame(false, 9, b"p"), 1002),
+        ("ping of 126 bytes", frame(true, 9, &[0u8; 126]), 1002),
+        ("pong of 126 bytes", frame(true, 0xA, &[0u8; 126]), 1002),
+        ("close of 126 bytes", close_frame(1000, &[b'r'; 124]), 1002),
+        ("continuation without start", frame(true, 0, b"x"), 1002),
+        (
+            "text while a fragmented message is open",
+            [frame(false, 1, b"a"), frame(true, 1, b"b")].concat(),
+            1002,
+        ),
+        ("invalid UTF-8 text", frame(true, 1, &bad_utf8), 1007),
+        (
+            "invalid UTF-8 across fragments",
+            [frame(false, 1, &[0xce]), frame(true, 0, &[0x41])].concat(),
+            1007,
+        ),
+        ("truncated code point", frame(true, 1, &[0xe2, 0x82]), 1007),
+        (
+            "non-minimal 16-bit length",
+            vec![0x82, 0x80 | 126, 0, 5, 1, 2, 3, 4, 0, 0, 0, 0, 0],
+            1002,
+        ),
+        ("frame over max_frame_payload", over_frame, 1009),
+        ("declared 1 GiB", header_only(0x81, 1 << 30), 1009),
+        (
+            "message over max_message_size across fragments",
+            [
+                frame(false, 2, &[0u8; 60 << 10]),
+                frame(false, 0, &[0u8; 60 << 10]),
+                frame(false, 0, &[0u8; 60 << 10]),
+                frame(false, 0, &[0u8; 60 << 10]),
+                header_only(0x80, 60 << 10),
+            ]
+            .concat(),
+            1009,
+        ),
+    ];
+    for (what, bytes, code) in cases {
+        expect_close(server.addr, &bytes, Some(code), what);
+    }
+    assert_echo_works(server.addr);
+}
+
+#[test]
+fn valid_close_codes_are_echoed() {
+    let server = start(Config::default());
+    for code in [
+        1000u16, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 3000, 3999, 4000, 4999,
+    ] {
+        let what = format!("code {code}");
+        expect_close(server.addr, &close_frame(code, b"bye"), Some(code), &what);
+    }
+    expect_close(server.addr, &frame(true, 8, b""), None, "empty close");
+    let long = close_frame(1000, &[b'r'; 123]);
+    expect_close(server.addr, &long, Some(1000), "123-byte reason");
+}
+
+#[test]
+fn invalid_close_codes_get_1002_and_bad_reasons_1007() {
+    let server = start(Config::default());
+    for code in [
+        0u16, 999, 1004, 1005, 1006, 1015, 1016, 1100, 2000, 2999, 5000, 65535,
+    ] {
+        let what = format!("code {code}");
+        expect_close(server.addr, &close_frame(code, b""), Some(1002), &what);
+    }
+    let one_byte = frame(true, 8, &[0x03]);
+    expect_close(server.addr, &one_byte, Some(1002), "1-byte close payload");
+    let bad_reason = close_frame(1000, &[0xce, 0xba, 0xff]);
+    expect_close(server.addr, &bad_reason, Some(1007), "bad UTF-8 reason");
+    assert_echo_works(server.addr);
+}
+
+#[test]
+fn invalid_utf8_fails_fast_before_the_message_ends() {
+    let server = start(Config::default());
+    let mut s = raw(server.addr);
+    // The first fragment is already invalid; the message never finishes.
+    s.write_all(&frame(false, 1, &[b'o', b'k', 0xff])).unwrap();
+    assert_eq!(read_close(&mut s), Some(1007));
+    assert_closed_within(&mut s, Duration::from_secs(3));
+    assert_echo_works(server.addr);
+}
+
+#[test]
+fn client_close_1000_is_echoed_then_eof_without_waiting() {
+    // A long close timeout: the server must not wait for anything after echoing the close.
+    let config = Config {
+        close_timeout: Duration::from_secs(30),
+        ..Config::default()
+    };
+    let server = start(config);
+    let mut s = raw(server.addr);
+    let mut bytes = close_frame(1000, b"bye");
+    bytes.extend(frame(true, 1, b"too late"));
+    s.write_all(&bytes).unwrap();
+    // Exactly the echoed close (code, no reason) and nothing else, then EOF.
+    assert_eq!(read_all(&mut s), vec![0x88, 0x02, 0x03, 0xe8]);
+    assert_echo_works(server.addr);
+}
+
+// ---- timers ----
+
+fn timer_config() -> Config {
+    Config {
+        handshake_timeout: Duration::from_millis(200),
+        close_timeout: Duration::from_millis(200),
+        ..Config::default()
+    }
+}
+
+#[test]
+fn silent_and_incomplete_handshakes_are_dropped_after_the_handshake_timeout() {
+    let server = start(timer_config());
+    let mut silent = tcp(server.addr);
+    let mut half = tcp(server.addr);
+    let request = upgrade_request("/");
+    half.write_all(&request.as_bytes()[..request.len() / 2])
+        .unwrap();
+    assert_closed_within(&mut silent, Duration::from_secs(5));
+    // EOF with nothing (or at most an error response): never a 101.
+    let rest = read_all(&mut half);
+    assert!(!rest.starts_with(b"HTTP/1.1 101"), "{rest:?}");
+    assert_echo_works(server.addr);
+}
+
+#[test]
+fn trickling_client_is_dropped_after_the_handshake_timeout() {
+    let server = start(timer_config());
+    let mut s = tcp(server.addr);
+    let start_at = Instant::now();
+    let mut dropped = false;
+    // 50 ms per byte: the request would take about 8 s to arrive.
+    for b in upgrade_request("/").as_bytes() {
+        if s.write_all(&[*b]).is_err() {
+            dropped = true;
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+        if start_at.elapsed() > Duration::from_secs(5) {
+            break;
+        }
+    }
+    if !dropped {
+        assert_closed_within(&mut s, Duration::from_millis(100));
+    }
+    assert_echo_works(server.addr);
+}
+
+#[test]
+fn answered_pings_keep_an_idle_connection_open() {
+    let config = Config {
+        idle_ping: Duration::from_millis(150),
+        pong_timeout: Duration::from_millis(300),
+        ..timer_config()
+    };
+    let server = start(config);
+    let mut s = raw(server.addr);
+    for _ in 0..3 {
+        let (b0, p) = read_frame(&mut s);
+        assert_eq!(b0, 0x89, "expected a ping");
+        s.write_all(&frame(true, 0xA, &p)).unwrap();
+    }
+    s.write_all(&frame(true, 1, b"still here")).unwrap();
+    let (b0, p) = loop {
+        let f = read_frame(&mut s);
+        if f.0 != 0x89 {
+            break f;
+        }
+        s.write_all(&frame(true, 0xA, &f.1)).unwrap();
+    };
+    assert_eq!((b0, p.as_slice()), (0x81, &b"still here"[..]));
+}
+
+#[test]
+fn unanswered_ping_gets_1011_and_tcp_dropped_without_the_close_timeout() {
+    let config = Config {
+        idle_ping: Duration::from_millis(200),
+        pong_timeout: Duration::from_millis(200),
+        close_timeout: Duration::from_secs(30),
+        ..timer_config()
+    };
+    let server = start(config);
+    let mut s = raw(server.addr);
+    let (b0, _) = read_frame(&mut s);
+    assert_eq!(b0, 0x89, "expected a ping");
+    assert_eq!(read_close(&mut s), Some(1011));
+    assert_closed_within(&mut s, Duration::from_secs(5));
+    assert_echo_works(server.addr);
+}
+
+// ---- backpressure and fairness ----
+
+#[test]
+fn flooding_client_that_never_reads_is_paused_and_memory_stays_bounded() {
+    let _only_me = exclusive();
+    let server = start_unguarded(Config::default());
+    assert_echo_works(server.addr);
+    let before = rss();
+    let mut peak = before;
+    let mut s = raw(server.addr);
+    s.set_nonblocking(true).unwrap();
+    let msg = frame(true, 2, &[0x55u8; 64 << 10]);
+    let ping = frame(true, 9, b"ping flood");
+    let (mut msgs, mut pings) = (0usize, 0usize);
+    // The frame being written and how much of it went out.
+    let mut current: (Vec<u8>, usize) = (Vec::new(), 0);
+    let mut sent = 0usize;
+    let mut last_progress = Instant::now();
+    // Echoes and pongs pile up on the server: it must stop reading instead of buffering them.
+    for round in 0usize.. {
+        if sent >= 512 * MIB || last_progress.elapsed() > Duration::from_millis(500) {
+            break;
+        }
+        if current.1 == current.0.len() {
+            let data = sent % (4 * MIB) < 2 * MIB;
+            if data {
+                msgs += 1;
+            } else {
+                pings += 1;
+            }
+            current = (if data { msg.clone() } else { ping.clone() }, 0);
+        }
+        match s.write(&current.0[current.1..]) {
+            Ok(n) => {
+                current.1 += n;
+                sent += n;
+                last_progress = Instant::now();
+            }
+            Err(e) if e.kind() == ErrorKind::WouldBlock => {
+                std::thread::sleep(Duration::from_millis(1));
+            }
+            Err(e) => panic!("write: {e}"),
+        }
+        if round % 256 == 0 {
+            peak = peak.max(rss());
+        }
+    }
+    if current.1 == 0 && !current.0.is_empty() {
+        // Not started: not counted.
+        if current.0 == msg {
+            msgs -= 1;
+        } else {
+            pings -= 1;
+        }
+        current.0.clear();
+    }
+    std::thread::sleep(Duration::from_millis(200));
+    peak = peak.max(rss());
+    let grew = peak.saturating_sub(before);
+    eprintln!(
+        "flood: {} MiB sent before the server stopped reading; RSS grew {} KiB",
+        sent / MIB,
+        grew / 1024
+    );
+    assert!(
+        sent < 256 * MIB,
+        "the server kept reading a client that never reads"
+    );
+    assert!(grew < 16 * MIB, "RSS grew by {} KiB", grew / 1024);
+    // Others are still served while the flooder is paused.
+    assert_echo_works(server.addr);
+    // Once the flooder reads, everything it sent is answered, in order.
+    s.set_nonblocking(false).unwrap();
+    let mut reader = s.try_clone().unwrap();
+    let count = std::thread::spawn(move || {
+        reader
+            .set_read_timeout(Some(Duration::from_secs(20)))
+            .unwrap();
+        let (mut m, mut p) = (0usize, 0usize);
+        loop {
+            match read_frame(&mut reader) {
+                (0x82, body) => {
+                    assert_eq!(body.len(), 64 << 10);
+                    m += 1;
+                }
+                (0x8a, body) => {
+                    assert_eq!(body, b"ping flood");
+                    p += 1;
+                }
+                (0x81, body) => {
+                    assert_eq!(body, b"done");
+                    return (m, p);
+                }
+                (b0, _) => panic!("unexpected frame {b0:#x}"),
+            }
+        }
+    });
+    s.write_all(&current.0[current.1..]).unwrap();
+    s.write_all(&frame(true, 1, b"done")).unwrap();
+    let (echoed, pongs) = count.join().unwrap();
+    assert_eq!(echoed, msgs, "binary messages echoed after the pause");
+    // RFC 6455 §5.5.3 lets a pong answer only the latest of several pings.
+    assert!(
+        (1..=pings).contains(&pongs),
+        "{pongs} pongs for {pings} pings"
+    );
+}
+
+#[test]
+fn flooding_peer_does_not_starve_others_on_the_one_thread() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    let server = start(Config::default());
+    let addr = server.addr;
+    let stop = Arc::new(AtomicBool::new(false));
+    let mut flood = raw(addr);
+    let mut flood_reader = flood.try_clone().unwrap();
+    let stop_r = stop.clone();
+    let reader = std::thread::spawn(move || {
+        let mut buf = vec![0u8; 1 << 16];
+        let mut total = 0usize;
+        while !stop_r.load(Ordering::Relaxed) {
+            match flood_reader.read(&mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => total += n,
+            }
+        }
+        total
+    });
+    let pings: Vec<u8> = (0..2000).flat_map(|_| frame(true, 9, b"flood")).collect();
+    let stop_w = stop.clone();
+    let writer = std::thread::spawn(move || {
+        let t = Instant::now();
+        while !stop_w.load(Ordering::Relaxed) && t.elapsed() < Duration::from_secs(20) {
+            if flood.write_all(&pings).is_err() {
+                break;
+            }
+        }
+    });
+    std::thread::sleep(Duration::from_millis(200));
+    let t = Instant::now();
+    // The slowest client: (handshake + echo, handshake alone).
+    let mut worst = (Duration::ZERO, Duration::ZERO);
+    for i in 0..20 {
+        let t0 = Instant::now();
+        let mut ws = client_at(addr, "/");
+        let handshake = t0.elapsed();
+        ws.send(T::text(format!("hello {i}"))).unwrap();
+        assert_eq!(ws.read().unwrap(), T::text(format!("hello {i}")));
+        worst = worst.max((t0.elapsed(), handshake));
+    }
+    let took = t.elapsed();
+    stop.store(true, Ordering::Relaxed);
+    writer.join().unwrap();
+    let pongs = reader.join().unwrap();
+    eprintln!(
+        "20 echo clients served in {took:?} (slowest: {:?}, of which handshake {:?}) while \
+         the flooder got {} KiB of pongs",
+        worst.0,
+        worst.1,
+        pongs / 1024
+    );
+    assert!(pongs > 0, "the flooder was not served at all");
+    assert!(
+        took < Duration::from_secs(10),
+        "echo clients starved: {took:?}"
+    );
+}
+
+// ---- graceful shutdown ----
+
+#[test]
+fn graceful_shutdown_sends_1001_to_every_client_and_run_returns_ok() {
+    let server = start(timer_config());
+    let addr = server.addr;
+    let mut a = client_at(addr, "/");
+    let mut b = client_at(addr, "/b");
+    // c never answers the close: the shutdown still ends after the close timeout.
+    let mut c = raw(addr);
+    a.send(T::text("x")).unwrap();
+    assert_eq!(a.read().unwrap(), T::text("x"));
+    server.trigger_stop();
+    for ws in [&mut a, &mut b] {
+        match ws.read().unwrap() {
+            T::Close(Some(f)) => assert_eq!(u16::from(f.code), 1001),
+            other => panic!("expected 1001, got {other:?}"),
+        }
+        while ws.read().is_ok() {}
+    }
+    assert_eq!(read_close(&mut c), Some(1001));
+    assert_closed_within(&mut c, Duration::from_secs(5));
+    server.stop(Duration::from_secs(5)).expect("run() result");
+    // Nothing is served any more.
+    if let Ok(mut s) = TcpStream::connect(addr) {
+        s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        let _ = s.write_all(upgrade_request("/").as_bytes());
+        let mut buf = [0u8; 16];
+        assert!(matches!(s.read(&mut buf), Ok(0) | Err(_)));
+    }
+}
+
+#[test]
+fn stop_before_run_and_with_no_connections_returns_promptly() {
+    fn shareable<S: Clone + Send + Sync + 'static>(_: &S) {}
+    if control_run() {
+        return; // EchoLoop's own API.
+    }
+    let lp = ws_server::evloop::EchoLoop::bind("127.0.0.1:0", Config::default()).unwrap();
+    let stopper = lp.stopper();
+    shareable(&stopper);
+    stopper.clone().stop();
+    let th = std::thread::spawn(move || lp.run());
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !th.is_finished() {
+        assert!(
+            Instant::now() < deadline,
+            "run() ignored a stop made before it"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    th.join().unwrap().unwrap();
+    // Stopped from another thread while idle; a second stop is harmless.
+    let server = start(Config::default());
+    assert_echo_works(server.addr);
+    server.trigger_stop();
+    server.stop(Duration::from_secs(5)).unwrap();
+    assert!(ws_server::evloop::EchoLoop::bind("not an address", Config::default()).is_err());
+}
+
+// ---- the command line ----
+
+/// Kills the child (our own, by its handle) if the test ends early.
+struct Child(std::process::Child);
+
+impl Drop for Child {
+    fn drop(&mut self) {
+        if matches!(self.0.try_wait(), Ok(None)) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+}
+
+#[test]
+fn cli_echo_engine_loop_serves_and_stops_gracefully_on_sigterm() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .unwrap()
+        .port();
+    let addr: SocketAddr = ([127, 0, 0, 1], port).into();
+    let engine = if control_run() { "tasks" } else { "loop" };
+    let mut child = Child(
+        std::process::Command::new(env!("CARGO_BIN_EXE_ws-server"))
+            .args(["echo", "--engine", engine, "--addr", &addr.to_string()])
+            .args(["--close-timeout", "500ms", "--log-level", "warn"])
+            .stdin(std::process::Stdio::null())
+            .spawn()
+            .expect("spawn ws-server echo"),
+    );
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while TcpStream::connect(addr).is_err() {
+        assert!(matches!(child.0.try_wait(), Ok(None)), "ws-server exited");
+        assert!(Instant::now() < deadline, "ws-server did not start");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let mut ws = client_at(addr, "/");
+    ws.send(T::text("from the cli")).unwrap();
+    assert_eq!(ws.read().unwrap(), T::text("from the cli"));
+    let killed = std::process::Command::new("kill")
+        .args(["-TERM", &child.0.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    match ws.read().unwrap() {
+        T::Close(Some(f)) => assert_eq!(u16::from(f.code), 1001),
+        other => panic!("expected 1001, got {other:?}"),
+    }
+    while ws.read().is_ok() {}
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let status = loop {
+        if let Some(status) = child.0.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "ws-server did not exit after SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert!(status.success(), "exit status {status}");
+}
