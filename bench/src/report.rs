@@ -125,6 +125,16 @@ fn fmt_val(v: f64) -> String {
     }
 }
 
+/// A ratio with two decimals, or two significant digits below 0.1 (`0.0019`, not `0.00`).
+fn fmt_ratio(r: f64) -> String {
+    let decimals = if r > 0.0 && r < 0.1 {
+        (1.0 - r.log10().floor()).min(6.0) as usize
+    } else {
+        2
+    };
+    format!("{r:.decimals$}")
+}
+
 /// The median of the values present (the mean of the middle two for an even count).
 pub fn median(mut v: Vec<f64>) -> Option<f64> {
     v.sort_by(f64::total_cmp);
@@ -177,7 +187,7 @@ pub fn markdown(recs: &[Record]) -> String {
             }
             for (o, p) in &pairs {
                 let ratio = match (vals[*o], vals[*p], m.higher_is_better) {
-                    (Some(a), Some(b), Some(_)) if b > 0.0 => format!("{:.2}", a / b),
+                    (Some(a), Some(b), Some(_)) if b > 0.0 => fmt_ratio(a / b),
                     _ => "-".to_string(),
                 };
                 let _ = write!(out, " {ratio} |");
@@ -191,6 +201,15 @@ pub fn markdown(recs: &[Record]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn small_ratios_keep_two_significant_digits() {
+        assert_eq!(fmt_ratio(12.384), "12.38");
+        assert_eq!(fmt_ratio(0.25), "0.25");
+        assert_eq!(fmt_ratio(0.0019), "0.0019");
+        assert_eq!(fmt_ratio(0.05), "0.050");
+        assert_eq!(fmt_ratio(0.0), "0.00");
+    }
 
     #[test]
     fn median_of_odd_even_and_empty() {
