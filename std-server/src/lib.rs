@@ -68,6 +68,7 @@ mod conn;
 pub mod deflate;
 mod echo;
 mod error;
+pub mod evloop;
 mod http;
 mod io_util;
 mod message;

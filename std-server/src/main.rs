@@ -5,7 +5,7 @@
 
 mod cli;
 
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 use cli::options::ServerOptions;
 use std::process::ExitCode;
 
@@ -23,9 +23,29 @@ struct Cli {
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Echo every text and binary message back (the server Autobahn and the benchmarks run against).
-    Echo(ServerOptions),
+    Echo(EchoArgs),
     /// Serve the demo apps: echo page, chat room, live voting (http://127.0.0.1:8000 by default).
     Serve(ws_server::apps::cli::ServeArgs),
+}
+
+/// The echo command's flags.
+#[derive(Args, Debug)]
+struct EchoArgs {
+    /// Which server runs the echo: `tasks` (the async server, one task per connection) or `loop`
+    /// (the event-loop engine: one thread, no task per connection; declines permessage-deflate).
+    #[arg(long, value_enum, default_value_t = Engine::Tasks)]
+    engine: Engine,
+    #[command(flatten)]
+    server: ServerOptions,
+}
+
+/// The echo server's engine.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum Engine {
+    /// `ws_server::Server` with `echo_handler` on async-std.
+    Tasks,
+    /// `ws_server::evloop::EchoLoop`.
+    Loop,
 }
 
 fn parse_level(s: &str) -> Result<log::LevelFilter, String> {
@@ -35,17 +55,10 @@ fn parse_level(s: &str) -> Result<log::LevelFilter, String> {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     cli::logger::init(cli.log_level);
-    let result = async_std::task::block_on(async {
-        match cli.command {
-            Command::Echo(opts) => run(opts, ws_server::echo_handler()).await,
-            Command::Serve(args) => {
-                ws_server::apps::cli::serve(&args, |h| {
-                    async_std::task::spawn(cli::signals::shutdown_on_signal(h));
-                })
-                .await
-            }
-        }
-    });
+    let result = match cli.command {
+        Command::Echo(echo) if echo.engine == Engine::Loop => run_loop(&echo.server),
+        command => async_std::task::block_on(run_async(command)),
+    };
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -55,9 +68,35 @@ fn main() -> ExitCode {
     }
 }
 
+/// Runs a command on async-std.
+async fn run_async(command: Command) -> std::io::Result<()> {
+    match command {
+        Command::Echo(echo) => run(echo.server, ws_server::echo_handler()).await,
+        Command::Serve(args) => {
+            ws_server::apps::cli::serve(&args, |h| {
+                async_std::task::spawn(cli::signals::on_signal(move || h.shutdown()));
+            })
+            .await
+        }
+    }
+}
+
+/// Serves the echo on the event-loop engine; the signal handlers run on a thread of their own.
+fn run_loop(opts: &ServerOptions) -> std::io::Result<()> {
+    let server = ws_server::evloop::EchoLoop::bind(&opts.addr, opts.config())?;
+    let stopper = server.stopper();
+    std::thread::Builder::new()
+        .name("signals".into())
+        .spawn(move || {
+            async_io::block_on(cli::signals::on_signal(move || stopper.stop()));
+        })?;
+    server.run()
+}
+
 /// Binds, installs the signal handlers and serves `handler` until a graceful shutdown.
 async fn run<H: ws_server::Handler>(opts: ServerOptions, handler: H) -> std::io::Result<()> {
     let server = ws_server::Server::bind(&opts.addr, opts.config()).await?;
-    async_std::task::spawn(cli::signals::shutdown_on_signal(server.shutdown_handle()));
+    let handle = server.shutdown_handle();
+    async_std::task::spawn(cli::signals::on_signal(move || handle.shutdown()));
     server.serve(handler).await
 }

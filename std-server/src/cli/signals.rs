@@ -3,10 +3,8 @@
 
 use async_signal::{Signal, Signals};
 use futures_util::StreamExt;
-use ws_server::ShutdownHandle;
-
-/// Waits for SIGINT or SIGTERM, then triggers `handle`; a second signal exits at once.
-pub async fn shutdown_on_signal(handle: ShutdownHandle) {
+/// Waits for SIGINT or SIGTERM, then calls `shutdown`; a second signal exits at once.
+pub async fn on_signal(shutdown: impl FnOnce()) {
     let mut signals = match Signals::new([Signal::Int, Signal::Term]) {
         Ok(s) => s,
         Err(e) => {
@@ -16,7 +14,7 @@ pub async fn shutdown_on_signal(handle: ShutdownHandle) {
     };
     if let Some(Ok(sig)) = signals.next().await {
         log::info!("{sig:?}: graceful shutdown (1001 to every client)");
-        handle.shutdown();
+        shutdown();
     }
     if let Some(Ok(sig)) = signals.next().await {
         log::warn!("{sig:?} again: exiting now");

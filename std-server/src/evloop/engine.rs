@@ -1,0 +1,264 @@
+//! The loop: accept, dispatch readiness events to connections, run due timers, shut down.
+
+use super::alarm::Alarm;
+use super::peer::{Outcome, Peer, NEVER};
+use super::scratch::Scratch;
+use crate::config::Config;
+use mio::net::TcpListener;
+use mio::{Events, Interest, Poll, Token, Waker};
+use slab::Slab;
+use std::io;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// The listening socket's token (connections use their slab index).
+const LISTENER: Token = Token(usize::MAX - 1);
+/// The token of the waker that [`super::Stopper`] rings.
+const WAKER: Token = Token(usize::MAX - 2);
+/// The token of the alarm (the timerfd for deadlines).
+const ALARM: Token = Token(usize::MAX - 3);
+/// Connections past the limit beyond which a new one is dropped without a 503.
+const REFUSAL_SLACK: usize = 1024;
+
+/// One event loop and everything it owns.
+pub(super) struct Engine {
+    poll: Poll,
+    listener: Option<TcpListener>,
+    pub(super) waker: Arc<Waker>,
+    pub(super) stop_flag: Arc<AtomicBool>,
+    pub(super) local_addr: SocketAddr,
+    config: Config,
+    peers: Slab<Box<Peer>>,
+    epoch: Instant,
+    /// No connection has a deadline before this (ms); the sweep finds the exact ones.
+    next_due: u64,
+    /// Rings at `next_due` (or the end of the shutdown grace period).
+    alarm: Alarm,
+    /// Connections that stopped reading to let others run.
+    again: Vec<usize>,
+    /// Shutting down: when to give up waiting for the closes (ms).
+    grace_until: Option<u64>,
+}
+
+impl Engine {
+    /// Binds `addr` and sets up the poller.
+    pub(super) fn bind(addr: SocketAddr, config: Config) -> io::Result<Self> {
+        let poll = Poll::new()?;
+        let mut listener = TcpListener::bind(addr)?;
+        poll.registry()
+            .register(&mut listener, LISTENER, Interest::READABLE)?;
+        let waker = Arc::new(Waker::new(poll.registry(), WAKER)?);
+        let local_addr = listener.local_addr()?;
+        let alarm = Alarm::new(poll.registry(), ALARM)?;
+        Ok(Self {
+            poll,
+            listener: Some(listener),
+            waker,
+            stop_flag: Arc::new(AtomicBool::new(false)),
+            local_addr,
+            config,
+            peers: Slab::new(),
+            epoch: Instant::now(),
+            next_due: NEVER,
+            alarm,
+            again: Vec::new(),
+            grace_until: None,
+        })
+    }
+
+    fn now_ms(&self) -> u64 {
+        u64::try_from(self.epoch.elapsed().as_millis()).unwrap_or(NEVER)
+    }
+
+    /// Serves until a graceful shutdown completes.
+    pub(super) fn run(mut self) -> io::Result<()> {
+        let mut events = Events::with_capacity(256);
+        let mut scratch = Scratch::new(&self.config);
+        log::info!("event-loop echo server listening on {}", self.local_addr);
+        loop {
+            // Deadlines wake the loop through the alarm: no timeout, unless someone is waiting
+            // for another turn.
+            let timeout = (!self.again.is_empty()).then_some(Duration::ZERO);
+            match self.poll.poll(&mut events, timeout) {
+                Ok(()) => {}
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            }
+            let now = self.now_ms();
+            for event in events.iter() {
+                match event.token() {
+                    LISTENER => self.accept(now, &mut scratch),
+                    WAKER => {}
+                    ALARM => self.alarm.rang(),
+                    Token(key) => {
+                        let readable =
+                            event.is_readable() || event.is_read_closed() || event.is_error();
+                        self.serve(key, readable, now, &mut scratch);
+                    }
+                }
+            }
+            for key in std::mem::take(&mut self.again) {
+                self.serve(key, false, now, &mut scratch);
+            }
+            if self.stop_flag.load(Ordering::SeqCst) && self.grace_until.is_none() {
+                self.begin_shutdown(now, &mut scratch);
+            }
+            if now >= self.next_due {
+                self.sweep(now, &mut scratch);
+                let at = self.next_due.min(self.grace_until.unwrap_or(NEVER));
+                self.alarm.set(at, now)?;
+            }
+            if let Some(until) = self.grace_until {
+                if self.peers.is_empty() || now >= until {
+                    log::info!(
+                        "event loop stopped ({} connection(s) dropped at the end of the grace period)",
+                        self.peers.len()
+                    );
+                    return Ok(());
+                }
+            }
+        }
+    }
+
+    /// Accepts every pending connection.
+    fn accept(&mut self, now: u64, scratch: &mut Scratch) {
+        loop {
+            let Some(listener) = self.listener.as_ref() else {
+                return;
+            };
+            let (sock, peer_addr) = match listener.accept() {
+                Ok(pair) => pair,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    // Out of descriptors, mostly: the pending ones wait in the backlog.
+                    log::warn!("accept failed: {e}");
+                    return;
+                }
+            };
+            let count = self.peers.len();
+            if count >= self.config.max_connections.saturating_add(REFUSAL_SLACK) {
+                log::warn!("peer={peer_addr} dropped: far past the connection limit");
+                continue;
+            }
+            let id = crate::conn::next_id();
+            let busy = count >= self.config.max_connections;
+            if let Err(e) = sock.set_nodelay(true) {
+                log::debug!("conn={id} TCP_NODELAY: {e}");
+            }
+            let peer = if busy {
+                log::warn!("conn={id} peer={peer_addr} refused: connection limit (503)");
+                Peer::busy(sock, id, now, scratch)
+            } else {
+                let deadline = now.saturating_add(ms(self.config.handshake_timeout));
+                log::debug!("conn={id} peer={peer_addr} accepted");
+                Peer::new(sock, id, deadline)
+            };
+            let entry = self.peers.vacant_entry();
+            let key = entry.key();
+            let peer = entry.insert(Box::new(peer));
+            let interest = Interest::READABLE | Interest::WRITABLE;
+            if let Err(e) = self
+                .poll
+                .registry()
+                .register(peer.socket(), Token(key), interest)
+            {
+                log::warn!("conn={id} cannot register: {e}");
+                scratch.out.clear();
+                self.peers.remove(key);
+                continue;
+            }
+            // A 503 goes out at once; a new connection waits for its first readable edge.
+            self.serve(key, false, now, scratch);
+        }
+    }
+
+    /// Lets connection `key` handle an event (or another turn).
+    fn serve(&mut self, key: usize, readable: bool, now: u64, scratch: &mut Scratch) {
+        let Some(peer) = self.peers.get_mut(key) else {
+            return;
+        };
+        let outcome = peer.on_ready(readable, now, &self.config, scratch);
+        self.after(key, outcome, now, scratch);
+    }
+
+    /// Applies what a connection asked for.
+    fn after(&mut self, key: usize, outcome: Outcome, now: u64, scratch: &mut Scratch) {
+        scratch.out.clear();
+        match outcome {
+            Outcome::Remove(why) => self.remove(key, why),
+            Outcome::Again | Outcome::Keep => {
+                if outcome == Outcome::Again {
+                    self.again.push(key);
+                }
+                if let Some(peer) = self.peers.get(key) {
+                    self.next_due = self.next_due.min(peer.next_deadline());
+                    if let Err(e) = self.alarm.ensure(self.next_due, now) {
+                        log::error!("cannot arm the timer: {e}");
+                    }
+                }
+            }
+        }
+    }
+
+    /// Drops connection `key` (its socket closes).
+    fn remove(&mut self, key: usize, why: &str) {
+        if let Some(mut peer) = self.peers.try_remove(key) {
+            let _ = self.poll.registry().deregister(peer.socket());
+            log::info!("conn={} closed: {why}", peer.id());
+        }
+    }
+
+    /// Runs every deadline that is due and finds the next one.
+    fn sweep(&mut self, now: u64, scratch: &mut Scratch) {
+        let mut next = NEVER;
+        let mut done = Vec::new();
+        for (key, peer) in self.peers.iter_mut() {
+            let mut at = peer.next_deadline();
+            if at <= now {
+                match peer.on_timer(now, &self.config, scratch) {
+                    Outcome::Remove(why) => {
+                        done.push((key, why));
+                        scratch.out.clear();
+                        continue;
+                    }
+                    Outcome::Again | Outcome::Keep => at = peer.next_deadline(),
+                }
+                scratch.out.clear();
+            }
+            next = next.min(at);
+        }
+        for (key, why) in done {
+            self.remove(key, why);
+        }
+        self.next_due = next;
+    }
+
+    /// Stops accepting and sends 1001 to every open connection.
+    fn begin_shutdown(&mut self, now: u64, scratch: &mut Scratch) {
+        if let Some(mut listener) = self.listener.take() {
+            let _ = self.poll.registry().deregister(&mut listener);
+        }
+        let open = self.peers.iter().filter(|(_, p)| p.is_open()).count();
+        log::info!("shutting down: closing {open} connection(s) with 1001");
+        let keys: Vec<usize> = self.peers.iter().map(|(key, _)| key).collect();
+        for key in keys {
+            if let Some(peer) = self.peers.get_mut(key) {
+                let outcome = peer.on_shutdown(now, &self.config, scratch);
+                self.after(key, outcome, now, scratch);
+            }
+        }
+        let until = now.saturating_add(ms(self.config.close_timeout));
+        self.grace_until = Some(until);
+        if let Err(e) = self.alarm.ensure(until, now) {
+            log::error!("cannot arm the shutdown timer: {e}");
+        }
+    }
+}
+
+/// A duration in whole milliseconds.
+fn ms(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(NEVER)
+}

@@ -1,0 +1,666 @@
+//! One connection of the event loop: its socket, its ws-core state and the few bytes it keeps
+//! between reads (a partial head or frame, output the socket did not take, a message being
+//! reassembled). Everything else lives in the loop's [`Scratch`], shared by all connections.
+
+use super::scratch::Scratch;
+use crate::config::Config;
+use mio::net::TcpStream;
+use std::io::{self, IoSlice, Read, Write};
+use std::net::Shutdown;
+use ws_core::connection::MIN_OUTPUT;
+use ws_core::frame::{FrameHeader, MAX_HEADER_LEN};
+use ws_core::handshake::{self, Accept, Header, RequestParser, Status};
+use ws_core::{
+    CloseCode, Connection, Event, HandshakeError, MessageKind, OpCode, Role, State, Timeout,
+};
+
+/// "No deadline".
+pub(super) const NEVER: u64 = u64::MAX;
+
+/// Time allowed for a refusal (HTTP error or 503) to be written and the client to go, in ms.
+const REFUSAL_LINGER_MS: u64 = 1000;
+
+/// Reads one readiness event may do before the connection lets the others run.
+const READS_PER_TURN: usize = 16;
+
+/// Where the connection stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Phase {
+    /// Reading the request head (until `deadline`).
+    Handshake,
+    /// Upgraded: frames flow (the close handshake is tracked by ws-core).
+    Open,
+    /// An HTTP answer (error or 503) is queued: write it, send FIN, discard input until EOF or
+    /// `deadline`.
+    Refused,
+}
+
+/// Whether the current incoming frame is echoed as it arrives (binary frames larger than the
+/// read buffer: echoing chunk by chunk needs no reassembly and cannot go wrong half-way).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Passthrough {
+    /// No: frames are echoed whole or reassembled.
+    Off,
+    /// Yes; the echo's header (for this payload length) is not written yet.
+    Header(u64),
+    /// Yes; header written, each chunk goes out as it comes.
+    Body,
+}
+
+/// What the loop should do with a connection after an event.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Outcome {
+    /// Keep it; wait for its next event or deadline.
+    Keep,
+    /// Keep it and give it another turn soon: it stopped reading to let others run.
+    Again,
+    /// Drop it (the socket closes); the text says why, for the log.
+    Remove(&'static str),
+}
+
+/// One connection.
+pub(super) struct Peer {
+    sock: TcpStream,
+    core: Connection,
+    phase: Phase,
+    passthrough: Passthrough,
+    /// Unprocessed input: part of a request head or of a frame (empty between messages).
+    input: Vec<u8>,
+    /// Output the socket has not taken yet, from `sent` on.
+    pending: Vec<u8>,
+    sent: usize,
+    /// The message being reassembled (fragmented, or text larger than the read buffer).
+    assembly: Vec<u8>,
+    assembling: bool,
+    /// Bytes of the current frame not yet given to the core (0: at a frame boundary).
+    frame_left: u64,
+    /// Whether `frame_left` is tracked (given up once a header fails or the close began).
+    track: bool,
+    /// The socket may hold unread bytes (an edge was seen and not read to the end).
+    read_ready: bool,
+    /// `input` holds whole frames left unprocessed while reading was paused.
+    backlog: bool,
+    /// The peer closed its side (EOF read).
+    eof: bool,
+    /// We failed the connection: send FIN once our close frame is out.
+    failed: bool,
+    /// The peer missed a pong: drop the transport once our 1011 is out.
+    drop_when_flushed: bool,
+    /// Our write side is shut down (FIN sent).
+    write_shut: bool,
+    /// Handshake, refusal or lingering deadline (ms), or [`NEVER`].
+    deadline: u64,
+    id: u64,
+}
+
+impl Peer {
+    /// A freshly accepted connection that must send its request head by `deadline`.
+    pub(super) fn new(sock: TcpStream, id: u64, deadline: u64) -> Self {
+        Self {
+            sock,
+            core: Connection::new(
+                Role::Server,
+                ws_core::Limits::DEFAULT,
+                Default::default(),
+                0,
+            ),
+            phase: Phase::Handshake,
+            passthrough: Passthrough::Off,
+            input: Vec::new(),
+            pending: Vec::new(),
+            sent: 0,
+            assembly: Vec::new(),
+            assembling: false,
+            frame_left: 0,
+            track: true,
+            read_ready: false,
+            backlog: false,
+            eof: false,
+            failed: false,
+            drop_when_flushed: false,
+            write_shut: false,
+            deadline,
+            id,
+        }
+    }
+
+    /// A connection past the connection limit: answer 503 and let it go.
+    pub(super) fn busy(sock: TcpStream, id: u64, now: u64, scratch: &mut Scratch) -> Self {
+        let mut peer = Self::new(sock, id, now.saturating_add(REFUSAL_LINGER_MS));
+        peer.phase = Phase::Refused;
+        let body = "Service Unavailable: too many connections";
+        scratch.out.extend_from_slice(
+            format!(
+                "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\n\
+                 Content-Length: {}\r\nRetry-After: 1\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            )
+            .as_bytes(),
+        );
+        peer
+    }
+
+    /// The socket, for (de)registration.
+    pub(super) fn socket(&mut self) -> &mut TcpStream {
+        &mut self.sock
+    }
+
+    /// The connection id (for logs).
+    pub(super) fn id(&self) -> u64 {
+        self.id
+    }
+
+    /// Whether the connection is upgraded and open (it gets a 1001 on shutdown).
+    pub(super) fn is_open(&self) -> bool {
+        self.phase == Phase::Open && self.core.state() == State::Open
+    }
+
+    /// When [`Peer::on_timer`] wants to run (ms), or [`NEVER`].
+    pub(super) fn next_deadline(&self) -> u64 {
+        match self.phase {
+            Phase::Open => self.deadline.min(self.core.poll_timeout().unwrap_or(NEVER)),
+            Phase::Handshake | Phase::Refused => self.deadline,
+        }
+    }
+
+    /// Handles a readiness event.
+    pub(super) fn on_ready(
+        &mut self,
+        readable: bool,
+        now: u64,
+        config: &Config,
+        scratch: &mut Scratch,
+    ) -> Outcome {
+        if readable {
+            self.read_ready = true;
+        }
+        // Output first: queued bytes may be what kept reading paused.
+        if let Err(e) = self.transmit(&mut scratch.out, &[]) {
+            return self.io_error(&e);
+        }
+        let mut reads = 0;
+        while (self.read_ready || self.backlog) && !self.eof && !self.reading_paused(config) {
+            if reads == READS_PER_TURN {
+                return Outcome::Again;
+            }
+            reads += 1;
+            if let Err(e) = self.read_and_process(now, config, scratch) {
+                return self.io_error(&e);
+            }
+            if let Err(e) = self.transmit(&mut scratch.out, &[]) {
+                return self.io_error(&e);
+            }
+            if let Outcome::Remove(why) = self.settle(now, config) {
+                return Outcome::Remove(why);
+            }
+        }
+        self.settle(now, config)
+    }
+
+    /// Reads once into the shared buffer, after the bytes kept from last time (only those when
+    /// they are a backlog), and processes what is there.
+    fn read_and_process(&mut self, now: u64, config: &Config, s: &mut Scratch) -> io::Result<()> {
+        let keep = self.input.len();
+        let Some(head) = s.buf.get_mut(..keep) else {
+            return Err(io::Error::other("kept input larger than the read buffer"));
+        };
+        head.copy_from_slice(&self.input);
+        let room = s.buf.len() - keep;
+        let n = if std::mem::take(&mut self.backlog) {
+            0
+        } else if room == 0 {
+            return Err(io::Error::other("kept input fills the read buffer"));
+        } else {
+            loop {
+                match self.sock.read(s.buf.get_mut(keep..).unwrap_or_default()) {
+                    Ok(0) => {
+                        self.read_ready = false;
+                        self.eof = true;
+                        self.deadline = self.deadline.min(now.saturating_add(close_ms(config)));
+                        return Ok(());
+                    }
+                    Ok(n) => break n,
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                        self.read_ready = false;
+                        return Ok(());
+                    }
+                    Err(e) => return Err(e),
+                }
+            }
+        };
+        // On Linux a short read from a stream socket empties it: the next bytes raise a new edge.
+        if n < room {
+            self.read_ready = false;
+        }
+        let len = keep + n;
+        let consumed = self.process(len, now, config, s)?;
+        let rest = s.buf.get(consumed.min(len)..len).unwrap_or_default();
+        self.input.clear();
+        if rest.is_empty() {
+            self.input = Vec::new();
+        } else {
+            self.input.extend_from_slice(rest);
+            self.input.shrink_to_fit();
+        }
+        Ok(())
+    }
+
+    /// Processes `s.buf[..len]`; returns how many bytes are done with.
+    fn process(
+        &mut self,
+        len: usize,
+        now: u64,
+        config: &Config,
+        s: &mut Scratch,
+    ) -> io::Result<usize> {
+        match self.phase {
+            Phase::Handshake => self.handshake(len, now, config, s),
+            Phase::Open => self.frames(0, len, now, config, s),
+            Phase::Refused => Ok(len),
+        }
+    }
+
+    /// Parses the request head; answers 101 (and goes on with the frames behind the head) or
+    /// ws-core's error response.
+    fn handshake(
+        &mut self,
+        len: usize,
+        now: u64,
+        config: &Config,
+        s: &mut Scratch,
+    ) -> io::Result<usize> {
+        let mut headers = vec![Header::EMPTY; config.head.max_headers];
+        let mut parser = RequestParser::new(config.head);
+        let input = s.buf.get(..len).unwrap_or_default();
+        let verdict = match parser.feed(input, &mut headers) {
+            Ok(Status::Partial) => return Ok(0),
+            Ok(Status::Complete((req, head_len))) => req.upgrade().map(|up| {
+                let mut resp = [0u8; 256];
+                let accept = Accept {
+                    subprotocol: None,
+                    extensions: None,
+                    extra_headers: &[],
+                };
+                let n = handshake::write_accept_response(up.key, &accept, &mut resp).unwrap_or(0);
+                (head_len, resp, n)
+            }),
+            Err(e) => Err(e),
+        };
+        match verdict {
+            Ok((head_len, resp, n)) => {
+                s.out.extend_from_slice(resp.get(..n).unwrap_or_default());
+                self.phase = Phase::Open;
+                self.core = Connection::new(Role::Server, config.limits, config.timers(), now);
+                self.deadline = NEVER;
+                log::info!("conn={} handshake accepted (event loop)", self.id);
+                let rest = self.frames(head_len, len, now, config, s)?;
+                Ok(rest)
+            }
+            Err(e) => {
+                self.refuse(e, now, s);
+                Ok(len)
+            }
+        }
+    }
+
+    /// Queues ws-core's answer to a failed handshake; the connection ends after it.
+    fn refuse(&mut self, e: HandshakeError, now: u64, s: &mut Scratch) {
+        log::info!("conn={} handshake refused: {e}", self.id);
+        let mut resp = [0u8; 512];
+        let n = handshake::write_error_response(e, &mut resp).unwrap_or(0);
+        s.out.extend_from_slice(resp.get(..n).unwrap_or_default());
+        self.phase = Phase::Refused;
+        self.deadline = now.saturating_add(REFUSAL_LINGER_MS);
+    }
+
+    /// Runs the frames in `s.buf[start..end]` through ws-core and queues the echoes and replies;
+    /// returns the offset up to which input is done with (the rest waits for more bytes).
+    fn frames(
+        &mut self,
+        start: usize,
+        end: usize,
+        now: u64,
+        config: &Config,
+        s: &mut Scratch,
+    ) -> io::Result<usize> {
+        let mut pos = start;
+        let buf_size = s.buf.len() as u64;
+        let limits = config.limits;
+        loop {
+            let avail = end.saturating_sub(pos);
+            if avail == 0 || self.core.state() == State::Closed {
+                return Ok(pos);
+            }
+            if self.reading_paused(config) {
+                self.backlog = true;
+                return Ok(pos);
+            }
+            if self.core.state() != State::Open {
+                self.track = false;
+            }
+            if self.track && self.frame_left == 0 {
+                match FrameHeader::parse(s.buf.get(pos..end).unwrap_or_default(), Role::Server) {
+                    Ok(None) => return Ok(pos),
+                    Ok(Some((h, hl))) => {
+                        let total = hl as u64 + h.payload_len;
+                        let fits = total <= buf_size && h.payload_len <= limits.max_frame_payload;
+                        // A whole binary frame that fits is awaited and echoed in one piece; text
+                        // goes to the core as it comes so invalid UTF-8 fails fast (RFC 6455 §8.1).
+                        if fits && (avail as u64) < total && h.opcode == OpCode::Binary {
+                            return Ok(pos);
+                        }
+                        self.frame_left = total;
+                        self.passthrough = if !self.assembling
+                            && !fits
+                            && h.opcode == OpCode::Binary
+                            && h.fin
+                            && h.payload_len <= limits.max_frame_payload
+                            && h.payload_len <= limits.max_message_size
+                        {
+                            Passthrough::Header(h.payload_len)
+                        } else {
+                            Passthrough::Off
+                        };
+                    }
+                    Err(_) => self.track = false,
+                }
+            }
+            let Scratch { buf, out, .. } = s;
+            let mut replies = [0u8; MIN_OUTPUT];
+            let bytes = buf.get_mut(pos..end).unwrap_or_default();
+            let rec = self
+                .core
+                .receive(bytes, &mut replies, now, [0; 4])
+                .map_err(|_| io::Error::other("reply buffer too small"))?;
+            out.extend_from_slice(replies.get(..rec.written).unwrap_or_default());
+            pos += rec.consumed;
+            self.frame_left = self.frame_left.saturating_sub(rec.consumed as u64);
+            let Some(event) = rec.event else {
+                if rec.consumed == 0 {
+                    return Ok(pos);
+                }
+                continue;
+            };
+            match event {
+                Event::Data { kind, payload, end } => {
+                    if self.passthrough != Passthrough::Off {
+                        if let Passthrough::Header(len) = self.passthrough {
+                            header(&mut self.core, out, kind, len);
+                            self.passthrough = Passthrough::Body;
+                        }
+                        out.extend_from_slice(payload);
+                        if end {
+                            self.passthrough = Passthrough::Off;
+                        }
+                    } else if !self.assembling && end {
+                        header(&mut self.core, out, kind, payload.len() as u64);
+                        out.extend_from_slice(payload);
+                    } else {
+                        self.assembly.extend_from_slice(payload);
+                        self.assembling = !end;
+                        if end {
+                            header(&mut self.core, out, kind, self.assembly.len() as u64);
+                            let message = std::mem::take(&mut self.assembly);
+                            let r = self.transmit(out, &message);
+                            self.assembly = message;
+                            self.assembly.clear();
+                            if self.assembly.capacity() > buf.len() {
+                                self.assembly = Vec::new();
+                            }
+                            r?;
+                        }
+                    }
+                }
+                Event::Ping(_) | Event::Pong(_) => {}
+                Event::Close { code, .. } => {
+                    log::debug!("conn={} peer close {}", self.id, code.map_or(1005, |c| c.0));
+                }
+                Event::Failed(e) => {
+                    log::info!(
+                        "conn={} protocol error {e:?} -> close {}",
+                        self.id,
+                        e.close_code().0
+                    );
+                    self.passthrough = Passthrough::Off;
+                    self.track = false;
+                    self.failed = true;
+                }
+            }
+        }
+    }
+
+    /// Writes `out` then `extra` (queued output first); what the socket does not take is kept.
+    /// `out` is emptied.
+    fn transmit(&mut self, out: &mut Vec<u8>, extra: &[u8]) -> io::Result<()> {
+        if self.pending.len() > self.sent {
+            self.pending.extend_from_slice(out);
+            self.pending.extend_from_slice(extra);
+            out.clear();
+            let n = write_slices(
+                &mut self.sock,
+                &[self.pending.get(self.sent..).unwrap_or_default()],
+            )?;
+            self.sent += n;
+            if self.sent == self.pending.len() {
+                self.pending = Vec::new();
+                self.sent = 0;
+            } else if self.sent > self.pending.len() / 2 {
+                self.pending.drain(..self.sent);
+                self.sent = 0;
+            }
+            return Ok(());
+        }
+        if out.is_empty() && extra.is_empty() {
+            return Ok(());
+        }
+        let n = write_slices(&mut self.sock, &[out, extra])?;
+        let (a, b) = (out.len(), extra.len());
+        if n < a + b {
+            self.pending.clear();
+            self.sent = 0;
+            self.pending
+                .extend_from_slice(out.get(n.min(a)..).unwrap_or_default());
+            self.pending
+                .extend_from_slice(extra.get(n.saturating_sub(a)..).unwrap_or_default());
+        }
+        out.clear();
+        Ok(())
+    }
+
+    /// Output queued and not yet taken by the socket.
+    fn queued(&self) -> usize {
+        self.pending.len() - self.sent
+    }
+
+    /// Whether reading waits for the output to drain (backpressure). Not while a frame is passed
+    /// through: a peer may write the whole frame before it reads (a blocking client does), so the
+    /// rest of the frame is taken and queued, bounded by the frame size limit.
+    fn reading_paused(&self, config: &Config) -> bool {
+        self.queued() >= config.max_outbound_bytes.max(1) && self.passthrough == Passthrough::Off
+    }
+
+    /// After input and output: ends the connection where the protocol says so.
+    fn settle(&mut self, now: u64, config: &Config) -> Outcome {
+        let flushed = self.queued() == 0;
+        if self.eof && (flushed || self.phase != Phase::Open) {
+            return Outcome::Remove(self.on_eof());
+        }
+        match self.phase {
+            Phase::Handshake => Outcome::Keep,
+            Phase::Refused => {
+                if flushed && !self.write_shut {
+                    self.shut_write();
+                }
+                Outcome::Keep
+            }
+            Phase::Open => {
+                if self.drop_when_flushed && flushed {
+                    return Outcome::Remove("pong overdue: closed 1011");
+                }
+                match self.core.state() {
+                    // The server closes TCP first (RFC 6455 §7.1.1).
+                    State::Closed if flushed => {
+                        self.shut_write();
+                        Outcome::Remove("close handshake done")
+                    }
+                    State::Closed => {
+                        if self.deadline == NEVER {
+                            self.deadline = now.saturating_add(close_ms(config));
+                        }
+                        Outcome::Keep
+                    }
+                    _ if self.failed && flushed && !self.write_shut => {
+                        // Our close is out: FIN now, and read on until the peer's EOF so unread
+                        // input does not turn the close into a reset.
+                        self.shut_write();
+                        self.deadline = now.saturating_add(close_ms(config));
+                        Outcome::Keep
+                    }
+                    _ => Outcome::Keep,
+                }
+            }
+        }
+    }
+
+    /// Why the connection ends after the peer closed its side (EOF).
+    fn on_eof(&self) -> &'static str {
+        match (self.phase, self.core.state()) {
+            (Phase::Open, State::Open) => "transport closed without a close frame (1006)",
+            (Phase::Handshake, _) => "closed before completing the request head",
+            _ => "peer closed",
+        }
+    }
+
+    /// Runs the deadlines due at `now`.
+    pub(super) fn on_timer(&mut self, now: u64, config: &Config, scratch: &mut Scratch) -> Outcome {
+        if now >= self.deadline {
+            return Outcome::Remove(match self.phase {
+                Phase::Handshake => "handshake timeout (dropped)",
+                Phase::Refused => "refusal sent",
+                Phase::Open => "close timeout",
+            });
+        }
+        if self.phase != Phase::Open || self.core.poll_timeout().is_none_or(|at| at > now) {
+            return Outcome::Keep;
+        }
+        if self.passthrough != Passthrough::Off {
+            // A control frame cannot go out in the middle of the echo's payload.
+            return Outcome::Remove("stalled in the middle of a frame");
+        }
+        let mut frame = [0u8; MIN_OUTPUT];
+        match self.core.handle_timeout(now, [0; 4], &mut frame) {
+            Ok(Timeout::Nothing) => {}
+            Ok(Timeout::Ping(n)) => scratch
+                .out
+                .extend_from_slice(frame.get(..n).unwrap_or_default()),
+            Ok(Timeout::PongOverdue(n)) => {
+                log::info!("conn={} pong overdue -> close 1011", self.id);
+                scratch
+                    .out
+                    .extend_from_slice(frame.get(..n).unwrap_or_default());
+                self.drop_when_flushed = true;
+            }
+            Ok(Timeout::DropTransport) => return Outcome::Remove("close timeout"),
+            Err(_) => return Outcome::Remove("timer frame did not fit"),
+        }
+        if let Err(e) = self.transmit(&mut scratch.out, &[]) {
+            return self.io_error(&e);
+        }
+        self.settle(now, config)
+    }
+
+    /// Starts the graceful shutdown for this connection: a 1001 close if it is open.
+    pub(super) fn on_shutdown(
+        &mut self,
+        now: u64,
+        config: &Config,
+        scratch: &mut Scratch,
+    ) -> Outcome {
+        if self.phase != Phase::Open {
+            return Outcome::Remove("server shutting down");
+        }
+        if self.passthrough != Passthrough::Off {
+            return Outcome::Remove("server shutting down in the middle of a frame");
+        }
+        if self.core.state() == State::Open {
+            let mut frame = [0u8; MIN_OUTPUT];
+            if let Ok(n) = self.core.send_close(
+                Some(CloseCode::GOING_AWAY),
+                "server shutting down",
+                now,
+                [0; 4],
+                &mut frame,
+            ) {
+                scratch
+                    .out
+                    .extend_from_slice(frame.get(..n).unwrap_or_default());
+            }
+        }
+        if let Err(e) = self.transmit(&mut scratch.out, &[]) {
+            return self.io_error(&e);
+        }
+        self.settle(now, config)
+    }
+
+    fn shut_write(&mut self) {
+        if !self.write_shut {
+            self.write_shut = true;
+            let _ = self.sock.shutdown(Shutdown::Write);
+        }
+    }
+
+    fn io_error(&self, e: &io::Error) -> Outcome {
+        log::debug!("conn={} transport error: {e}", self.id);
+        Outcome::Remove("transport error")
+    }
+}
+
+/// The close timeout in ms (0 = the core's "disabled": wait a second rather than forever).
+fn close_ms(config: &Config) -> u64 {
+    config.timers().close_timeout.unwrap_or(1000)
+}
+
+/// Queues a data frame header for a whole message of `len` bytes.
+fn header(core: &mut Connection, out: &mut Vec<u8>, kind: MessageKind, len: u64) {
+    let mut h = [0u8; MAX_HEADER_LEN];
+    if let Ok(n) = core.send_data_header(kind, len, true, [0; 4], &mut h) {
+        out.extend_from_slice(h.get(..n).unwrap_or_default());
+    }
+}
+
+/// Writes the slices (at most two) in order until the socket would block; returns the bytes
+/// written.
+fn write_slices(sock: &mut TcpStream, parts: &[&[u8]]) -> io::Result<usize> {
+    let total: usize = parts.iter().map(|p| p.len()).sum();
+    let mut done = 0;
+    while done < total {
+        let mut skip = done;
+        let mut slices = [IoSlice::new(&[]), IoSlice::new(&[])];
+        let mut count = 0;
+        for p in parts {
+            if skip >= p.len() {
+                skip -= p.len();
+                continue;
+            }
+            if let Some(slot) = slices.get_mut(count) {
+                *slot = IoSlice::new(p.get(skip..).unwrap_or_default());
+                count += 1;
+            }
+            skip = 0;
+        }
+        // One slice goes out with send(2): cheaper in the kernel than writev(2) with one iovec.
+        let written = match slices.get(..count).unwrap_or_default() {
+            [one] => sock.write(one),
+            many => sock.write_vectored(many),
+        };
+        match written {
+            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+            Ok(n) => done += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(done)
+}
