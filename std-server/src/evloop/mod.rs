@@ -15,6 +15,7 @@
 //! connections per byte and the fewest syscalls per message.
 
 mod alarm;
+mod batch;
 mod engine;
 mod peer;
 mod scratch;

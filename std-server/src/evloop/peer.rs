@@ -2,10 +2,11 @@
 //! between reads (a partial head or frame, output the socket did not take, a message being
 //! reassembled). Everything else lives in the loop's [`Scratch`], shared by all connections.
 
+use super::batch::{write_parts, Batch};
 use super::scratch::Scratch;
 use crate::config::Config;
 use mio::net::TcpStream;
-use std::io::{self, IoSlice, Read, Write};
+use std::io::{self, Read};
 use std::net::Shutdown;
 use ws_core::connection::MIN_OUTPUT;
 use ws_core::frame::{FrameHeader, MAX_HEADER_LEN};
@@ -129,7 +130,7 @@ impl Peer {
         let mut peer = Self::new(sock, id, now.saturating_add(REFUSAL_LINGER_MS));
         peer.phase = Phase::Refused;
         let body = "Service Unavailable: too many connections";
-        scratch.out.extend_from_slice(
+        scratch.out.push(
             format!(
                 "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\n\
                  Content-Length: {}\r\nRetry-After: 1\r\nConnection: close\r\n\r\n{body}",
@@ -175,7 +176,7 @@ impl Peer {
             self.read_ready = true;
         }
         // Output first: queued bytes may be what kept reading paused.
-        if let Err(e) = self.transmit(&mut scratch.out, &[]) {
+        if let Err(e) = self.transmit(scratch, &[]) {
             return self.io_error(&e);
         }
         let mut reads = 0;
@@ -187,7 +188,7 @@ impl Peer {
             if let Err(e) = self.read_and_process(now, config, scratch) {
                 return self.io_error(&e);
             }
-            if let Err(e) = self.transmit(&mut scratch.out, &[]) {
+            if let Err(e) = self.transmit(scratch, &[]) {
                 return self.io_error(&e);
             }
             if let Outcome::Remove(why) = self.settle(now, config) {
@@ -289,7 +290,7 @@ impl Peer {
         };
         match verdict {
             Ok((head_len, resp, n)) => {
-                s.out.extend_from_slice(resp.get(..n).unwrap_or_default());
+                s.out.push(resp.get(..n).unwrap_or_default());
                 self.phase = Phase::Open;
                 self.core = Connection::new(Role::Server, config.limits, config.timers(), now);
                 self.deadline = NEVER;
@@ -309,7 +310,7 @@ impl Peer {
         log::info!("conn={} handshake refused: {e}", self.id);
         let mut resp = [0u8; 512];
         let n = handshake::write_error_response(e, &mut resp).unwrap_or(0);
-        s.out.extend_from_slice(resp.get(..n).unwrap_or_default());
+        s.out.push(resp.get(..n).unwrap_or_default());
         self.phase = Phase::Refused;
         self.deadline = now.saturating_add(REFUSAL_LINGER_MS);
     }
@@ -366,14 +367,15 @@ impl Peer {
                     Err(_) => self.track = false,
                 }
             }
-            let Scratch { buf, out, .. } = s;
             let mut replies = [0u8; MIN_OUTPUT];
-            let bytes = buf.get_mut(pos..end).unwrap_or_default();
+            let buf_addr = s.buf.as_ptr() as usize;
+            let bytes = s.buf.get_mut(pos..end).unwrap_or_default();
             let rec = self
                 .core
                 .receive(bytes, &mut replies, now, [0; 4])
                 .map_err(|_| io::Error::other("reply buffer too small"))?;
-            out.extend_from_slice(replies.get(..rec.written).unwrap_or_default());
+            let out = &mut s.out;
+            out.push(replies.get(..rec.written).unwrap_or_default());
             pos += rec.consumed;
             self.frame_left = self.frame_left.saturating_sub(rec.consumed as u64);
             let Some(event) = rec.event else {
@@ -389,23 +391,23 @@ impl Peer {
                             header(&mut self.core, out, kind, len);
                             self.passthrough = Passthrough::Body;
                         }
-                        out.extend_from_slice(payload);
+                        out.push_payload(payload, buf_addr);
                         if end {
                             self.passthrough = Passthrough::Off;
                         }
                     } else if !self.assembling && end {
                         header(&mut self.core, out, kind, payload.len() as u64);
-                        out.extend_from_slice(payload);
+                        out.push_payload(payload, buf_addr);
                     } else {
                         self.assembly.extend_from_slice(payload);
                         self.assembling = !end;
                         if end {
                             header(&mut self.core, out, kind, self.assembly.len() as u64);
                             let message = std::mem::take(&mut self.assembly);
-                            let r = self.transmit(out, &message);
+                            let r = self.transmit(s, &message);
                             self.assembly = message;
                             self.assembly.clear();
-                            if self.assembly.capacity() > buf.len() {
+                            if self.assembly.capacity() > s.buf.len() {
                                 self.assembly = Vec::new();
                             }
                             r?;
@@ -430,17 +432,18 @@ impl Peer {
         }
     }
 
-    /// Writes `out` then `extra` (queued output first); what the socket does not take is kept.
-    /// `out` is emptied.
-    fn transmit(&mut self, out: &mut Vec<u8>, extra: &[u8]) -> io::Result<()> {
-        if self.pending.len() > self.sent {
-            self.pending.extend_from_slice(out);
-            self.pending.extend_from_slice(extra);
-            out.clear();
-            let n = write_slices(
-                &mut self.sock,
-                &[self.pending.get(self.sent..).unwrap_or_default()],
-            )?;
+    /// Writes the batch in `s.out`, then `extra`, after any output still queued; what the socket
+    /// does not take is copied to the queue. The batch is emptied.
+    fn transmit(&mut self, s: &mut Scratch, extra: &[u8]) -> io::Result<()> {
+        let mut parts: Vec<&[u8]> = s.out.parts(&s.buf).collect();
+        parts.push(extra);
+        if self.queued() > 0 {
+            for p in &parts {
+                self.pending.extend_from_slice(p);
+            }
+            s.out.clear();
+            let queued = self.pending.get(self.sent..).unwrap_or_default();
+            let n = write_parts(&mut self.sock, &[queued])?;
             self.sent += n;
             if self.sent == self.pending.len() {
                 self.pending = Vec::new();
@@ -451,20 +454,23 @@ impl Peer {
             }
             return Ok(());
         }
-        if out.is_empty() && extra.is_empty() {
+        let total: usize = parts.iter().map(|p| p.len()).sum();
+        if total == 0 {
+            s.out.clear();
             return Ok(());
         }
-        let n = write_slices(&mut self.sock, &[out, extra])?;
-        let (a, b) = (out.len(), extra.len());
-        if n < a + b {
+        let mut n = write_parts(&mut self.sock, &parts)?;
+        if n < total {
             self.pending.clear();
             self.sent = 0;
-            self.pending
-                .extend_from_slice(out.get(n.min(a)..).unwrap_or_default());
-            self.pending
-                .extend_from_slice(extra.get(n.saturating_sub(a)..).unwrap_or_default());
+            for p in &parts {
+                let skip = n.min(p.len());
+                self.pending
+                    .extend_from_slice(p.get(skip..).unwrap_or_default());
+                n -= skip;
+            }
         }
-        out.clear();
+        s.out.clear();
         Ok(())
     }
 
@@ -551,20 +557,16 @@ impl Peer {
         let mut frame = [0u8; MIN_OUTPUT];
         match self.core.handle_timeout(now, [0; 4], &mut frame) {
             Ok(Timeout::Nothing) => {}
-            Ok(Timeout::Ping(n)) => scratch
-                .out
-                .extend_from_slice(frame.get(..n).unwrap_or_default()),
+            Ok(Timeout::Ping(n)) => scratch.out.push(frame.get(..n).unwrap_or_default()),
             Ok(Timeout::PongOverdue(n)) => {
                 log::info!("conn={} pong overdue -> close 1011", self.id);
-                scratch
-                    .out
-                    .extend_from_slice(frame.get(..n).unwrap_or_default());
+                scratch.out.push(frame.get(..n).unwrap_or_default());
                 self.drop_when_flushed = true;
             }
             Ok(Timeout::DropTransport) => return Outcome::Remove("close timeout"),
             Err(_) => return Outcome::Remove("timer frame did not fit"),
         }
-        if let Err(e) = self.transmit(&mut scratch.out, &[]) {
+        if let Err(e) = self.transmit(scratch, &[]) {
             return self.io_error(&e);
         }
         self.settle(now, config)
@@ -592,12 +594,10 @@ impl Peer {
                 [0; 4],
                 &mut frame,
             ) {
-                scratch
-                    .out
-                    .extend_from_slice(frame.get(..n).unwrap_or_default());
+                scratch.out.push(frame.get(..n).unwrap_or_default());
             }
         }
-        if let Err(e) = self.transmit(&mut scratch.out, &[]) {
+        if let Err(e) = self.transmit(scratch, &[]) {
             return self.io_error(&e);
         }
         self.settle(now, config)
@@ -622,45 +622,9 @@ fn close_ms(config: &Config) -> u64 {
 }
 
 /// Queues a data frame header for a whole message of `len` bytes.
-fn header(core: &mut Connection, out: &mut Vec<u8>, kind: MessageKind, len: u64) {
+fn header(core: &mut Connection, out: &mut Batch, kind: MessageKind, len: u64) {
     let mut h = [0u8; MAX_HEADER_LEN];
     if let Ok(n) = core.send_data_header(kind, len, true, [0; 4], &mut h) {
-        out.extend_from_slice(h.get(..n).unwrap_or_default());
+        out.push(h.get(..n).unwrap_or_default());
     }
-}
-
-/// Writes the slices (at most two) in order until the socket would block; returns the bytes
-/// written.
-fn write_slices(sock: &mut TcpStream, parts: &[&[u8]]) -> io::Result<usize> {
-    let total: usize = parts.iter().map(|p| p.len()).sum();
-    let mut done = 0;
-    while done < total {
-        let mut skip = done;
-        let mut slices = [IoSlice::new(&[]), IoSlice::new(&[])];
-        let mut count = 0;
-        for p in parts {
-            if skip >= p.len() {
-                skip -= p.len();
-                continue;
-            }
-            if let Some(slot) = slices.get_mut(count) {
-                *slot = IoSlice::new(p.get(skip..).unwrap_or_default());
-                count += 1;
-            }
-            skip = 0;
-        }
-        // One slice goes out with send(2): cheaper in the kernel than writev(2) with one iovec.
-        let written = match slices.get(..count).unwrap_or_default() {
-            [one] => sock.write(one),
-            many => sock.write_vectored(many),
-        };
-        match written {
-            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
-            Ok(n) => done += n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(done)
 }

@@ -1,6 +1,7 @@
 //! The buffers all connections of one event loop share: input is read into `buf` by the
 //! connection whose socket is ready, and its replies collect in `out` until one write.
 
+use super::batch::Batch;
 use crate::config::Config;
 use ws_core::connection::MIN_INPUT;
 
@@ -12,7 +13,7 @@ pub(super) struct Scratch {
     /// Read buffer: the kept bytes of the connection being served, then what one read brought.
     pub(super) buf: Vec<u8>,
     /// Replies to one read, written with one (vectored) write.
-    pub(super) out: Vec<u8>,
+    pub(super) out: Batch,
 }
 
 impl Scratch {
@@ -25,7 +26,7 @@ impl Scratch {
             .max(2 * MIN_INPUT);
         Self {
             buf: vec![0; size],
-            out: Vec::with_capacity(size + size / 8),
+            out: Batch::with_capacity(64 << 10),
         }
     }
 }
