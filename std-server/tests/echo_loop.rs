@@ -4,7 +4,8 @@
 //! masked bytes for violations. Timers are short; time is only bounded from above.
 //!
 //! `WS_TEST_ENGINE=tasks cargo test -p ws-server --test echo_loop` runs the same tests against
-//! the task server (the control; see tests/common/loop_engine.rs).
+//! the task server (the control; see tests/common/loop_engine.rs). Tests that fail on one engine
+//! say so in a comment above them ("ENGINE FAILURE", "TASK SERVER FAILURE").
 
 mod common;
 #[path = "common/loop_engine.rs"]
@@ -989,6 +990,37 @@ fn client_that_half_closes_without_a_close_frame_is_closed() {
         assert_closed_within(s, Duration::from_secs(5));
     }
     assert_echo_works(server.addr);
+}
+
+// TASK SERVER FAILURE (WS_TEST_ENGINE=tasks, 2026-11-26): the task server writes its 1001 close
+// (88 16 03 e9 "server shutting down") inside the echo frame's payload (e.g. at payload byte
+// 65 522 of 4 MiB): the client reads it as data. The loop drops TCP mid-frame instead.
+#[test]
+fn shutdown_in_the_middle_of_a_frame_never_cuts_into_the_echo() {
+    let server = start(timer_config());
+    let mut s = raw(server.addr);
+    let big = vec![1u8; 4 * MIB];
+    let wire = frame(true, 2, &big);
+    // Half of a 4 MiB frame: the engine has started echoing it.
+    s.write_all(&wire[..2 * MIB]).unwrap();
+    let mut head = [0u8; 10];
+    s.read_exact(&mut head).unwrap();
+    assert_eq!(head[..2], [0x82, 127]);
+    assert_eq!(u64::from_be_bytes(head[2..].try_into().unwrap()), 4 << 20);
+    server.trigger_stop();
+    // What follows is payload (all ones) and, only if the frame was completed, a 1001 close.
+    let rest = read_all(&mut s);
+    let payload = &rest[..rest.len().min(4 * MIB)];
+    if let Some(at) = payload.iter().position(|&b| b != 1) {
+        let foreign = &payload[at..payload.len().min(at + 8)];
+        panic!("foreign bytes inside the echo's payload at {at}: {foreign:x?}");
+    }
+    let after = &rest[payload.len()..];
+    assert!(
+        after.is_empty() || (after.len() >= 4 && after[0] == 0x88 && after[2..4] == [3, 0xe9]),
+        "after the echo: {after:x?}"
+    );
+    server.stop(Duration::from_secs(5)).expect("run() result");
 }
 
 #[test]
