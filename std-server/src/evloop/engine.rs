@@ -81,6 +81,8 @@ impl Engine {
             // Deadlines wake the loop through the alarm: no timeout, unless someone is waiting
             // for another turn.
             let timeout = (!self.again.is_empty()).then_some(Duration::ZERO);
+            // Those who yielded get their next turn after everyone the poller reports now.
+            let again = std::mem::take(&mut self.again);
             match self.poll.poll(&mut events, timeout) {
                 Ok(()) => {}
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
@@ -93,14 +95,13 @@ impl Engine {
                     WAKER => {}
                     ALARM => self.alarm.rang(),
                     Token(key) => {
-                        let readable =
-                            event.is_readable() || event.is_read_closed() || event.is_error();
-                        self.serve(key, readable, now, &mut scratch);
+                        let readable = event.is_readable() || event.is_error();
+                        self.serve(key, readable, event.is_read_closed(), now, &mut scratch);
                     }
                 }
             }
-            for key in std::mem::take(&mut self.again) {
-                self.serve(key, false, now, &mut scratch);
+            for key in again {
+                self.serve(key, false, false, now, &mut scratch);
             }
             if self.stop_flag.load(Ordering::SeqCst) && self.grace_until.is_none() {
                 self.begin_shutdown(now, &mut scratch);
@@ -171,16 +172,16 @@ impl Engine {
                 continue;
             }
             // A 503 goes out at once; a new connection waits for its first readable edge.
-            self.serve(key, false, now, scratch);
+            self.serve(key, false, false, now, scratch);
         }
     }
 
     /// Lets connection `key` handle an event (or another turn).
-    fn serve(&mut self, key: usize, readable: bool, now: u64, scratch: &mut Scratch) {
+    fn serve(&mut self, key: usize, readable: bool, closed: bool, now: u64, scratch: &mut Scratch) {
         let Some(peer) = self.peers.get_mut(key) else {
             return;
         };
-        let outcome = peer.on_ready(readable, now, &self.config, scratch);
+        let outcome = peer.on_ready(readable, closed, now, &self.config, scratch);
         self.after(key, outcome, now, scratch);
     }
 

@@ -24,6 +24,15 @@ const REFUSAL_LINGER_MS: u64 = 1000;
 /// Reads one readiness event may do before the connection lets the others run.
 const READS_PER_TURN: usize = 16;
 
+/// Frames one read's processing may take before the connection lets the others run (the rest
+/// of the input is kept as a backlog for its next turn).
+const FRAMES_PER_TURN: usize = 2048;
+
+/// How long one turn may last before the connection lets the others run (checked after each
+/// read; a read of small frames filling the whole buffer takes longer than this in a debug
+/// build, so time and not only the count bounds a turn).
+const TURN: std::time::Duration = std::time::Duration::from_micros(500);
+
 /// Where the connection stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Phase {
@@ -83,6 +92,8 @@ pub(super) struct Peer {
     backlog: bool,
     /// The peer closed its side (EOF read).
     eof: bool,
+    /// The poller said the peer shut its side down: read until EOF even after a short read.
+    peer_shut: bool,
     /// We failed the connection: send FIN once our close frame is out.
     failed: bool,
     /// The peer missed a pong: drop the transport once our 1011 is out.
@@ -117,6 +128,7 @@ impl Peer {
             read_ready: false,
             backlog: false,
             eof: false,
+            peer_shut: false,
             failed: false,
             drop_when_flushed: false,
             write_shut: false,
@@ -165,23 +177,28 @@ impl Peer {
     }
 
     /// Handles a readiness event.
+    /// `readable`: the socket has input; `read_closed`: the peer shut down its side (EOF waits
+    /// behind the input).
     pub(super) fn on_ready(
         &mut self,
         readable: bool,
+        read_closed: bool,
         now: u64,
         config: &Config,
         scratch: &mut Scratch,
     ) -> Outcome {
-        if readable {
+        if readable || read_closed {
             self.read_ready = true;
         }
+        self.peer_shut |= read_closed;
+        let started = std::time::Instant::now();
         // Output first: queued bytes may be what kept reading paused.
         if let Err(e) = self.transmit(scratch, &[]) {
             return self.io_error(&e);
         }
         let mut reads = 0;
         while (self.read_ready || self.backlog) && !self.eof && !self.reading_paused(config) {
-            if reads == READS_PER_TURN {
+            if reads == READS_PER_TURN || (reads > 0 && started.elapsed() >= TURN) {
                 return Outcome::Again;
             }
             reads += 1;
@@ -207,7 +224,8 @@ impl Peer {
         };
         head.copy_from_slice(&self.input);
         let room = s.buf.len() - keep;
-        let n = if std::mem::take(&mut self.backlog) {
+        let backlog = std::mem::take(&mut self.backlog);
+        let n = if backlog {
             0
         } else if room == 0 {
             return Err(io::Error::other("kept input fills the read buffer"));
@@ -231,7 +249,8 @@ impl Peer {
             }
         };
         // On Linux a short read from a stream socket empties it: the next bytes raise a new edge.
-        if n < room {
+        // Not so the peer's FIN if it came with them: after a shutdown, read on until EOF.
+        if n < room && !self.peer_shut && !backlog {
             self.read_ready = false;
         }
         let len = keep + n;
@@ -326,6 +345,7 @@ impl Peer {
         s: &mut Scratch,
     ) -> io::Result<usize> {
         let mut pos = start;
+        let mut frames = 0;
         let buf_size = s.buf.len() as u64;
         let limits = config.limits;
         loop {
@@ -333,7 +353,7 @@ impl Peer {
             if avail == 0 || self.core.state() == State::Closed {
                 return Ok(pos);
             }
-            if self.reading_paused(config) {
+            if self.reading_paused(config) || frames == FRAMES_PER_TURN {
                 self.backlog = true;
                 return Ok(pos);
             }
@@ -384,6 +404,7 @@ impl Peer {
                 }
                 continue;
             };
+            frames += 1;
             match event {
                 Event::Data { kind, payload, end } => {
                     if self.passthrough != Passthrough::Off {
