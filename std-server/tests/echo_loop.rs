@@ -173,6 +173,19 @@ fn fragmented_messages_are_echoed_as_one_frame() {
     }
     s.write_all(&bytes).unwrap();
     assert_eq!(read_frame(&mut s), (0x81, text));
+    // Empty fragments, an empty fragmented message, and 1000 one-byte fragments.
+    let mut bytes = frame(false, 1, b"");
+    bytes.extend(frame(false, 0, b""));
+    bytes.extend(frame(true, 0, b"x"));
+    bytes.extend(frame(false, 2, b""));
+    bytes.extend(frame(true, 0, b""));
+    for i in 0..1000 {
+        bytes.extend(frame(i == 999, if i == 0 { 1 } else { 0 }, b"z"));
+    }
+    s.write_all(&bytes).unwrap();
+    assert_eq!(read_frame(&mut s), (0x81, b"x".to_vec()));
+    assert_eq!(read_frame(&mut s), (0x82, vec![]));
+    assert_eq!(read_frame(&mut s), (0x81, vec![b'z'; 1000]));
 }
 
 #[test]
@@ -339,6 +352,86 @@ fn partial_frames_of_many_connections_interleave_without_mixing() {
     for (i, s) in conns.iter_mut().enumerate() {
         for k in 0..100 {
             assert_eq!(read_frame(s), (0x81, format!("{i}:{k}").into_bytes()));
+        }
+    }
+}
+
+/// An unmasked server frame (FIN set) with opcode `op`.
+fn server_frame(op: u8, body: &[u8]) -> Vec<u8> {
+    let mut out = vec![0x80 | op];
+    match body.len() {
+        n if n < 126 => out.push(n as u8),
+        n if n <= 0xffff => {
+            out.push(126);
+            out.extend_from_slice(&(n as u16).to_be_bytes());
+        }
+        n => {
+            out.push(127);
+            out.extend_from_slice(&(n as u64).to_be_bytes());
+        }
+    }
+    out.extend_from_slice(body);
+    out
+}
+
+#[test]
+fn slow_reader_gets_every_byte_of_big_echoes() {
+    let server = start(Config::default());
+    let mut s = raw(server.addr);
+    let bodies: Vec<Vec<u8>> = [2 * MIB, 3 * MIB, 100, 40_000, 2 * MIB]
+        .iter()
+        .enumerate()
+        .map(|(k, n)| (0..*n).map(|i| (i % 199) as u8 ^ k as u8).collect())
+        .collect();
+    let expected: Vec<u8> = bodies.iter().flat_map(|b| server_frame(2, b)).collect();
+    let want = expected.len();
+    let mut reader = s.try_clone().unwrap();
+    // The reader takes 64 KiB at a time with pauses: the engine's writes stop and resume.
+    let slow = std::thread::spawn(move || {
+        let mut got = Vec::new();
+        let mut buf = vec![0u8; 64 << 10];
+        while got.len() < want {
+            match reader.read(&mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => got.extend_from_slice(&buf[..n]),
+            }
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        got
+    });
+    for body in &bodies {
+        s.write_all(&frame(true, 2, body)).unwrap();
+    }
+    let got = slow.join().unwrap();
+    assert_eq!(got.len(), want, "bytes received");
+    assert!(got == expected, "the echoes differ");
+}
+
+#[test]
+fn clients_that_vanish_mid_frame_free_their_slots() {
+    let config = Config {
+        max_connections: 2,
+        ..Config::default()
+    };
+    let server = start(config);
+    for _ in 0..3 {
+        // Half a frame, then the client closes its socket.
+        for _ in 0..2 {
+            let mut s = raw(server.addr);
+            s.write_all(&frame(true, 2, &[5u8; 1000])[..500]).unwrap();
+        }
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            let mut s = tcp(server.addr);
+            s.write_all(upgrade_request("/").as_bytes()).unwrap();
+            if read_head(&mut s).starts_with("HTTP/1.1 101") {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the slots of vanished clients were not freed within 5 s"
+            );
+            std::thread::sleep(Duration::from_millis(20));
         }
     }
 }
@@ -829,7 +922,10 @@ fn flooding_client_that_never_reads_is_paused_and_memory_stays_bounded() {
                     assert_eq!(body, b"done");
                     return (m, p);
                 }
-                (b0, _) => panic!("unexpected frame {b0:#x}"),
+                (b0, body) => panic!(
+                    "unexpected frame {b0:#x} {:x?} after {m} echoes and {p} pongs",
+                    &body[..body.len().min(40)]
+                ),
             }
         }
     });
