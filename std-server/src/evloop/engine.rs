@@ -78,9 +78,13 @@ impl Engine {
         let mut scratch = Scratch::new(&self.config);
         log::info!("event-loop echo server listening on {}", self.local_addr);
         loop {
-            // Deadlines wake the loop through the alarm: no timeout, unless someone is waiting
-            // for another turn.
-            let timeout = (!self.again.is_empty()).then_some(Duration::ZERO);
+            // Deadlines wake the loop through the alarm (on Linux without a poll timeout); those
+            // waiting for another turn need none.
+            let timeout = if self.again.is_empty() {
+                self.alarm.poll_timeout(self.now_ms())
+            } else {
+                Some(Duration::ZERO)
+            };
             // Those who yielded get their next turn after everyone the poller reports now.
             let again = std::mem::take(&mut self.again);
             match self.poll.poll(&mut events, timeout) {
