@@ -436,6 +436,34 @@ fn clients_that_vanish_mid_frame_free_their_slots() {
     }
 }
 
+#[test]
+fn connection_churn_reuses_slots_cleanly() {
+    let server = start(Config::default());
+    let addr = server.addr;
+    // 4 threads x 250 short connections; every third one vanishes without a close, so slots
+    // are freed and reused while events for the old sockets may still be in flight.
+    let threads: Vec<_> = (0..4)
+        .map(|t| {
+            std::thread::spawn(move || {
+                for k in 0..250 {
+                    let mut s = raw(addr);
+                    let msg = format!("thread {t} connection {k}");
+                    s.write_all(&frame(true, 1, msg.as_bytes())).unwrap();
+                    assert_eq!(read_frame(&mut s), (0x81, msg.into_bytes()));
+                    if k % 3 != 0 {
+                        s.write_all(&close_frame(1000, b"")).unwrap();
+                        assert_eq!(read_close(&mut s), Some(1000));
+                    }
+                }
+            })
+        })
+        .collect();
+    for th in threads {
+        th.join().expect("a churn thread failed");
+    }
+    assert_echo_works(addr);
+}
+
 // ---- handshake ----
 
 #[test]
@@ -709,15 +737,25 @@ fn timer_config() -> Config {
 #[test]
 fn silent_and_incomplete_handshakes_are_dropped_after_the_handshake_timeout() {
     let server = start(timer_config());
-    let mut silent = tcp(server.addr);
-    let mut half = tcp(server.addr);
+    // 100 silent connections and 100 that send half a request: every deadline is swept.
+    let mut silent: Vec<TcpStream> = (0..100).map(|_| tcp(server.addr)).collect();
     let request = upgrade_request("/");
-    half.write_all(&request.as_bytes()[..request.len() / 2])
-        .unwrap();
-    assert_closed_within(&mut silent, Duration::from_secs(5));
-    // EOF with nothing (or at most an error response): never a 101.
-    let rest = read_all(&mut half);
-    assert!(!rest.starts_with(b"HTTP/1.1 101"), "{rest:?}");
+    let mut half: Vec<TcpStream> = (0..100)
+        .map(|_| {
+            let mut s = tcp(server.addr);
+            s.write_all(&request.as_bytes()[..request.len() / 2])
+                .unwrap();
+            s
+        })
+        .collect();
+    for s in &mut silent {
+        assert_closed_within(s, Duration::from_secs(5));
+    }
+    for s in &mut half {
+        // EOF with nothing (or at most an error response): never a 101.
+        let rest = read_all(s);
+        assert!(!rest.starts_with(b"HTTP/1.1 101"), "{rest:?}");
+    }
     assert_echo_works(server.addr);
 }
 
