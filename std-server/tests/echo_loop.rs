@@ -978,10 +978,8 @@ fn flooding_client_that_never_reads_is_paused_and_memory_stays_bounded() {
     );
 }
 
-// ENGINE FAILURE (loop, 2026-11-26): the flooder gets READS_PER_TURN (16) reads of up to
-// 256 KiB per turn, and a connection that returned `Again` from its event is served again from
-// `again` in the same loop iteration; other connections wait seconds per step (debug build:
-// slowest client 5-8 s, 20 clients take the whole 20 s flood). The task server: 15 ms.
+// Guards the per-connection turn budget (a connection that always has input must yield to the
+// others); before 464763d, other clients waited 5-8 s per step here.
 #[test]
 fn flooding_peer_does_not_starve_others_on_the_one_thread() {
     use std::sync::atomic::{AtomicBool, Ordering};
@@ -1102,10 +1100,8 @@ fn shutdown_waits_for_the_close_of_a_client_that_answers() {
     server.stop(Duration::from_secs(5)).expect("run() result");
 }
 
-// ENGINE FAILURE (loop, 2026-11-26): when the FIN is already queued behind the data at the
-// wake-up, the short read clears `read_ready` ("a short read empties the socket") and no new
-// edge comes: the EOF is never read and the connection stays until the idle ping and pong
-// timeouts. Fails deterministically over 20 connections; the task server closes every one.
+// Guards the EOF that arrives with the last bytes (one edge for both); before 464763d it was
+// never read and the connection stayed until the idle ping and pong timeouts.
 #[test]
 fn client_that_half_closes_without_a_close_frame_is_closed() {
     let server = start(timer_config());
