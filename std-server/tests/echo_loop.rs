@@ -978,6 +978,32 @@ fn flooding_client_that_never_reads_is_paused_and_memory_stays_bounded() {
     );
 }
 
+#[test]
+fn idle_connections_hold_no_read_buffer() {
+    let _only_me = exclusive();
+    let server = start_unguarded(Config::default());
+    let mut conns: Vec<TcpStream> = Vec::with_capacity(2000);
+    // Warm up (the shared buffers, the slab) before measuring.
+    conns.extend((0..100).map(|_| raw(server.addr)));
+    let before = rss();
+    conns.extend((0..1000).map(|_| raw(server.addr)));
+    // Each connection has had a message echoed (through the read buffer) and is idle again;
+    // half of them keep a partial frame.
+    for (i, s) in conns.iter_mut().enumerate() {
+        s.write_all(&frame(true, 2, &[i as u8; 1000])).unwrap();
+    }
+    for (i, s) in conns.iter_mut().enumerate() {
+        assert_eq!(read_frame(s), (0x82, vec![i as u8; 1000]));
+        if i % 2 == 0 {
+            s.write_all(&frame(true, 2, &[0u8; 100])[..50]).unwrap();
+        }
+    }
+    std::thread::sleep(Duration::from_millis(200));
+    let per_conn = rss().saturating_sub(before) / 1000;
+    eprintln!("idle: {per_conn} bytes of RSS per connection (server and client sides)");
+    assert!(per_conn < 2048, "{per_conn} bytes per idle connection");
+}
+
 // Guards the per-connection turn budget (a connection that always has input must yield to the
 // others); before 464763d, other clients waited 5-8 s per step here.
 #[test]
