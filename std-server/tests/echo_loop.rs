@@ -139,6 +139,28 @@ fn blocking_client_writing_a_16_mib_frame_before_reading_gets_the_whole_echo() {
     let (b0, p) = read_frame(&mut s);
     assert_eq!(b0, 0x82);
     assert!(p == big, "echo of {} bytes differs", p.len());
+    // The same with 16 MiB of text, and with a 16 MiB binary message in two 8 MiB fragments.
+    let text: Vec<u8> = "abc✓é".repeat(16 * MIB / 8).into_bytes();
+    if let Err(e) = s.write_all(&frame(true, 1, &text)) {
+        panic!("the server stopped reading the 16 MiB text (deadlock): {e}");
+    }
+    let (b0, p) = read_frame(&mut s);
+    assert!(
+        b0 == 0x81 && p == text,
+        "text echo: {b0:#x}, {} bytes",
+        p.len()
+    );
+    let mut two = frame(false, 2, &big[..8 * MIB]);
+    two.extend(frame(true, 0, &big[8 * MIB..]));
+    if let Err(e) = s.write_all(&two) {
+        panic!("the server stopped reading the fragmented 16 MiB (deadlock): {e}");
+    }
+    let (b0, p) = read_frame(&mut s);
+    assert!(
+        b0 == 0x82 && p == big,
+        "fragmented echo: {b0:#x}, {} bytes",
+        p.len()
+    );
     s.write_all(&close_frame(1000, b"")).unwrap();
     assert_eq!(read_close(&mut s), Some(1000));
     assert_closed_within(&mut s, Duration::from_secs(3));
@@ -531,7 +553,36 @@ fn random_conversation(rng: &mut Rng) -> (Vec<u8>, Vec<(u8, Vec<u8>)>) {
 
 #[test]
 fn random_conversations_split_at_random_points_are_answered_exactly() {
-    let server = start(Config::default());
+    random_conversations(Config::default());
+}
+
+#[test]
+fn a_4_kib_read_buffer_serves_big_heads_and_random_conversations() {
+    let config = Config {
+        read_buffer: 4096,
+        ..Config::default()
+    };
+    let server = start(config.clone());
+    // A 6 KiB request head (under the 8 KiB head limit) does not fit the read buffer.
+    let cookie = format!("Cookie: c={}\r\n", "x".repeat(6000));
+    let request = upgrade_request("/").replace(
+        "Host: localhost\r\n",
+        &format!("Host: localhost\r\n{cookie}"),
+    );
+    let mut s = tcp(server.addr);
+    s.write_all(request.as_bytes()).unwrap();
+    let head = read_head(&mut s);
+    assert!(head.starts_with("HTTP/1.1 101"), "{head}");
+    s.write_all(&frame(true, 1, b"big head")).unwrap();
+    assert_eq!(read_frame(&mut s), (0x81, b"big head".to_vec()));
+    drop(s);
+    drop(server);
+    random_conversations(config);
+}
+
+/// Six random conversations at once on an engine with `config`.
+fn random_conversations(config: Config) {
+    let server = start(config);
     let addr = server.addr;
     let threads: Vec<_> = (0..6u64)
         .map(|seed| {
