@@ -831,6 +831,35 @@ fn protocol_violations_get_their_close_code_then_tcp_close() {
 }
 
 #[test]
+fn a_failed_connection_is_dropped_after_the_close_timeout_though_the_client_stays() {
+    let config = Config {
+        max_connections: 1,
+        ..timer_config()
+    };
+    let server = start(config);
+    let mut a = raw(server.addr);
+    a.write_all(&frame(true, 3, b"")).unwrap();
+    assert_eq!(read_close(&mut a), Some(1002));
+    // The server's FIN; a keeps its socket open and never answers.
+    assert_closed_within(&mut a, Duration::from_secs(3));
+    // The slot comes back once the close timeout (200 ms) has dropped a for good.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let mut s = tcp(server.addr);
+        s.write_all(upgrade_request("/").as_bytes()).unwrap();
+        if read_head(&mut s).starts_with("HTTP/1.1 101") {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the failed connection still holds its slot"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    drop(a);
+}
+
+#[test]
 fn valid_close_codes_are_echoed() {
     let server = start(Config::default());
     for code in [
