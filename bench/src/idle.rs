@@ -48,12 +48,14 @@ fn connect(addr: SocketAddr, i: usize) -> std::io::Result<TcpStream> {
 }
 
 /// Opens and handshakes `conns` connections one after the other, waits `settle`, reads the
-/// server's memory, then closes them all.
+/// server's memory, holds the connections `hold` longer (for measurements made from outside),
+/// then closes them all.
 pub fn run(
     addr: SocketAddr,
     conns: usize,
     server_pid: u32,
     settle: Duration,
+    hold: Duration,
 ) -> Result<IdleResult, String> {
     // Let the server finish whatever it allocates at start-up before the baseline.
     std::thread::sleep(settle);
@@ -68,6 +70,7 @@ pub fn run(
     let handshake_s = start.elapsed().as_secs_f64();
     std::thread::sleep(settle);
     let rss_after_kib = procfs::rss_kib(server_pid).map_err(|e| format!("server status: {e}"))?;
+    std::thread::sleep(hold);
     drop(held);
     Ok(IdleResult {
         conns,

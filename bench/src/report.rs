@@ -8,7 +8,8 @@ use std::fmt::Write;
 pub struct Record {
     /// Server label (`ws-server`, `ws-server-loop`, `fastwebsockets`, `tokio-tungstenite`).
     pub server: String,
-    /// Scenario name (`b`, `c`, `d`, `rtt`, `idle`, or `custom`).
+    /// Scenario name (`b`, `c`, `d`, `rtt`, `idle`, `idle-spread` (more idle connections than one
+    /// process may hold, over several server processes; `window` is their count), or `custom`).
     pub scenario: String,
     /// Connections.
     pub conns: usize,
@@ -87,7 +88,7 @@ const METRICS: [Metric; 8] = [
     },
     Metric {
         name: "KiB/conn",
-        scenarios: &["idle"],
+        scenarios: &["idle", "idle-spread"],
         higher_is_better: Some(false),
         get: |r| r.idle_kib_per_conn,
     },
@@ -109,6 +110,10 @@ fn describe(s: &str, recs: &[Record]) -> String {
     let r = recs.iter().find(|r| r.scenario == s);
     match (s, r) {
         ("idle", Some(r)) => format!("idle, {} conns", r.conns),
+        ("idle-spread", Some(r)) => format!(
+            "idle, {} conns over {} processes (SO_REUSEPORT)",
+            r.conns, r.window
+        ),
         ("rtt", Some(r)) => format!("rtt same CPU, {} B", r.size),
         (_, Some(r)) => format!("{s}: {} x {} B, {} in flight", r.conns, r.size, r.window),
         _ => s.to_string(),
@@ -170,7 +175,7 @@ pub fn markdown(recs: &[Record]) -> String {
     out.push_str("\n|---|---|");
     out.push_str(&"---:|".repeat(servers.len() + pairs.len()));
     out.push('\n');
-    for scen in ["b", "c", "d", "rtt", "idle"] {
+    for scen in ["b", "c", "d", "rtt", "idle", "idle-spread"] {
         if !recs.iter().any(|r| r.scenario == scen) {
             continue;
         }

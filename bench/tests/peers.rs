@@ -57,7 +57,8 @@ fn check_echo_scenarios(bin: &str) {
         );
         assert!(r.server_cpu_s.is_some());
     }
-    let r = ws_bench::idle::run(s.1, 50, s.0.id(), Duration::from_millis(50)).unwrap();
+    let r =
+        ws_bench::idle::run(s.1, 50, s.0.id(), Duration::from_millis(50), Duration::ZERO).unwrap();
     assert_eq!(r.conns, 50);
     assert!(r.rss_before_kib > 0 && r.rss_after_kib > 0);
 }

@@ -35,6 +35,11 @@ struct EchoArgs {
     /// (the event-loop engine: one thread, no task per connection; declines permessage-deflate).
     #[arg(long, value_enum, default_value_t = Engine::Tasks)]
     engine: Engine,
+    /// With `--engine loop`: listen with SO_REUSEPORT, so several processes can serve one port
+    /// (the kernel spreads new connections over them; e.g. one per CPU, or past a per-process
+    /// descriptor limit).
+    #[arg(long)]
+    reuse_port: bool,
     #[command(flatten)]
     server: ServerOptions,
 }
@@ -56,7 +61,13 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     cli::logger::init(cli.log_level);
     let result = match cli.command {
-        Command::Echo(echo) if echo.engine == Engine::Loop => run_loop(&echo.server),
+        Command::Echo(echo) if echo.engine == Engine::Loop => {
+            run_loop(&echo.server, echo.reuse_port)
+        }
+        Command::Echo(echo) if echo.reuse_port => Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "--reuse-port needs --engine loop",
+        )),
         command => async_std::task::block_on(run_async(command)),
     };
     match result {
@@ -82,8 +93,12 @@ async fn run_async(command: Command) -> std::io::Result<()> {
 }
 
 /// Serves the echo on the event-loop engine; the signal handlers run on a thread of their own.
-fn run_loop(opts: &ServerOptions) -> std::io::Result<()> {
-    let server = ws_server::evloop::EchoLoop::bind(&opts.addr, opts.config())?;
+fn run_loop(opts: &ServerOptions, reuse_port: bool) -> std::io::Result<()> {
+    let server = if reuse_port {
+        ws_server::evloop::EchoLoop::from_listener(reuse_port_listener(&opts.addr)?, opts.config())?
+    } else {
+        ws_server::evloop::EchoLoop::bind(&opts.addr, opts.config())?
+    };
     let stopper = server.stopper();
     std::thread::Builder::new()
         .name("signals".into())
@@ -99,4 +114,25 @@ async fn run<H: ws_server::Handler>(opts: ServerOptions, handler: H) -> std::io:
     let handle = server.shutdown_handle();
     async_std::task::spawn(cli::signals::on_signal(move || handle.shutdown()));
     server.serve(handler).await
+}
+
+/// A listening socket on `addr` with SO_REUSEPORT (and SO_REUSEADDR, as std sets it).
+#[cfg(unix)]
+fn reuse_port_listener(addr: &str) -> std::io::Result<std::net::TcpListener> {
+    use socket2::{Domain, Socket, Type};
+    let addr: std::net::SocketAddr = addr.parse().map_err(|e| {
+        std::io::Error::new(std::io::ErrorKind::InvalidInput, format!("{addr}: {e}"))
+    })?;
+    let sock = Socket::new(Domain::for_address(addr), Type::STREAM, None)?;
+    sock.set_reuse_address(true)?;
+    sock.set_reuse_port(true)?;
+    sock.bind(&addr.into())?;
+    sock.listen(1024)?;
+    Ok(sock.into())
+}
+
+/// SO_REUSEPORT is a Unix option.
+#[cfg(not(unix))]
+fn reuse_port_listener(_addr: &str) -> std::io::Result<std::net::TcpListener> {
+    Err(std::io::ErrorKind::Unsupported.into())
 }

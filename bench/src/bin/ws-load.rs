@@ -3,7 +3,7 @@
 //! ```text
 //! ws-load --addr 127.0.0.1:9001 --scenario b|c|d|rtt [--conns N --size B --window W]
 //!         [--warmup S --duration S] [--server-pid PID] [--label NAME]
-//! ws-load --addr 127.0.0.1:9001 --scenario idle --conns 10000 --server-pid PID [--settle S]
+//! ws-load --addr 127.0.0.1:9001 --scenario idle --conns 10000 --server-pid PID [--settle S] [--hold S]
 //! ```
 //! Scenarios: b = 100 conns x 16 B, 16 in flight; c = 10 x 64 KiB, 4 in flight;
 //! d = 4 x 1 MiB, 1 in flight; rtt = 1 x 16 B, 1 in flight (run it on the server's CPU);
@@ -74,7 +74,8 @@ fn run() -> Result<Record, String> {
     };
     if scenario == "idle" {
         let pid = server_pid.ok_or("idle mode needs --server-pid")?;
-        let r = idle::run(addr, conns, pid, secs(&a, "settle", 1.0)?)?;
+        let (settle, hold) = (secs(&a, "settle", 1.0)?, secs(&a, "hold", 0.0)?);
+        let r = idle::run(addr, conns, pid, settle, hold)?;
         rec.idle_kib_per_conn = Some(r.kib_per_conn());
         rec.handshake_s = Some(r.handshake_s);
         return Ok(rec);

@@ -45,8 +45,17 @@ pub(super) struct Engine {
 impl Engine {
     /// Binds `addr` and sets up the poller.
     pub(super) fn bind(addr: SocketAddr, config: Config) -> io::Result<Self> {
+        Self::with_listener(TcpListener::bind(addr)?, config)
+    }
+
+    /// Sets up the poller around a listening socket (made non-blocking here).
+    pub(super) fn from_std(listener: std::net::TcpListener, config: Config) -> io::Result<Self> {
+        listener.set_nonblocking(true)?;
+        Self::with_listener(TcpListener::from_std(listener), config)
+    }
+
+    fn with_listener(mut listener: TcpListener, config: Config) -> io::Result<Self> {
         let poll = Poll::new()?;
-        let mut listener = TcpListener::bind(addr)?;
         poll.registry()
             .register(&mut listener, LISTENER, Interest::READABLE)?;
         let waker = Arc::new(Waker::new(poll.registry(), WAKER)?);

@@ -59,6 +59,14 @@ impl EchoLoop {
         })
     }
 
+    /// Serves on a listening socket the caller made (e.g. with `SO_REUSEPORT`, so that several
+    /// loops, one per process or thread, share a port and the kernel spreads connections).
+    pub fn from_listener(listener: std::net::TcpListener, config: Config) -> io::Result<Self> {
+        Ok(Self {
+            inner: engine::Engine::from_std(listener, config)?,
+        })
+    }
+
     /// The address actually bound.
     pub fn local_addr(&self) -> SocketAddr {
         self.inner.local_addr
