@@ -15,7 +15,7 @@ use common::{
     assert_closed_within, close_frame, frame, frame_raw, raw, read_close, read_frame, read_head,
     rss, tcp, upgrade_request,
 };
-use loop_engine::{control_run, exclusive, start, start_tasks, start_unguarded};
+use loop_engine::{control_run, exclusive, shared, start, start_tasks, start_unguarded};
 use std::io::{ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
@@ -1400,6 +1400,43 @@ fn stop_before_run_and_with_no_connections_returns_promptly() {
     server.trigger_stop();
     server.stop(Duration::from_secs(5)).unwrap();
     assert!(ws_server::evloop::EchoLoop::bind("not an address", Config::default()).is_err());
+}
+
+#[test]
+fn loops_on_a_listener_of_our_own_share_it() {
+    if control_run() {
+        return; // EchoLoop's own API.
+    }
+    let _g = shared();
+    // A blocking std listener, shared by two loops (as with SO_REUSEPORT, one per thread).
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let loops: Vec<_> = [listener.try_clone().unwrap(), listener]
+        .into_iter()
+        .map(|l| {
+            let lp = ws_server::evloop::EchoLoop::from_listener(l, Config::default()).unwrap();
+            assert_eq!(lp.local_addr(), addr);
+            let stopper = lp.stopper();
+            (stopper, std::thread::spawn(move || lp.run()))
+        })
+        .collect();
+    // Clients held open together: a loop blocked in accept would leave some unanswered.
+    let mut conns: Vec<TcpStream> = (0..40).map(|_| raw(addr)).collect();
+    for (i, s) in conns.iter_mut().enumerate() {
+        s.write_all(&frame(true, 1, format!("shared {i}").as_bytes()))
+            .unwrap();
+        assert_eq!(read_frame(s), (0x81, format!("shared {i}").into_bytes()));
+    }
+    drop(conns);
+    for (stopper, th) in loops {
+        stopper.stop();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while !th.is_finished() {
+            assert!(Instant::now() < deadline, "a loop did not stop");
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        th.join().unwrap().unwrap();
+    }
 }
 
 // ---- the command line ----

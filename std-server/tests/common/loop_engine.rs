@@ -22,6 +22,11 @@ pub fn exclusive() -> RwLockWriteGuard<'static, ()> {
     RSS_LOCK.write().unwrap_or_else(|p| p.into_inner())
 }
 
+/// Shared use, for a test that runs engines of its own (not through [`start`]).
+pub fn shared() -> RwLockReadGuard<'static, ()> {
+    RSS_LOCK.read().unwrap_or_else(|p| p.into_inner())
+}
+
 /// Whether `WS_TEST_ENGINE=tasks` asks for the control run on the task server.
 pub fn control_run() -> bool {
     std::env::var("WS_TEST_ENGINE").is_ok_and(|v| v == "tasks")
@@ -38,7 +43,7 @@ pub struct Engine {
 
 /// Starts the engine under test with `config` on a free loopback port.
 pub fn start(config: Config) -> Engine {
-    let guard = RSS_LOCK.read().unwrap_or_else(|p| p.into_inner());
+    let guard = shared();
     let mut engine = start_unguarded(config);
     engine._shared = Some(guard);
     engine
