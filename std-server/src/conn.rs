@@ -229,6 +229,19 @@ impl Conn {
         if self.core.state() != State::Open {
             return Ok(());
         }
+        if self.passthrough != input::Passthrough::Off {
+            // The echo of a passed-through frame is on the wire, header first: a close frame now
+            // would land inside its payload. Drop the transport instead (as the peer would see
+            // after a close anyway, without the code).
+            log::info!(
+                "conn={} close {} in the middle of an echoed frame: dropping the transport",
+                self.id(),
+                code.0
+            );
+            self.set_close_info(code, reason);
+            self.finish();
+            return Ok(());
+        }
         let reason = truncate(reason, 123);
         let (now, mask) = (self.now_ms(), self.mask());
         let Self { core, out, .. } = self;

@@ -5,6 +5,7 @@
 
 mod cli;
 
+use async_signal::Signals;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use cli::options::ServerOptions;
 use std::process::ExitCode;
@@ -60,15 +61,24 @@ fn parse_level(s: &str) -> Result<log::LevelFilter, String> {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     cli::logger::init(cli.log_level);
+    // Before anything listens: a client may trigger a signal as soon as it can connect, and until
+    // the handlers are installed a signal kills the process without the graceful shutdown.
+    let signals = match cli::signals::install() {
+        Ok(s) => Some(s),
+        Err(e) => {
+            log::error!("cannot install signal handlers: {e}");
+            None
+        }
+    };
     let result = match cli.command {
         Command::Echo(echo) if echo.engine == Engine::Loop => {
-            run_loop(&echo.server, echo.reuse_port)
+            run_loop(&echo.server, echo.reuse_port, signals)
         }
         Command::Echo(echo) if echo.reuse_port => Err(std::io::Error::new(
             std::io::ErrorKind::InvalidInput,
             "--reuse-port needs --engine loop",
         )),
-        command => async_std::task::block_on(run_async(command)),
+        command => async_std::task::block_on(run_async(command, signals)),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -80,12 +90,14 @@ fn main() -> ExitCode {
 }
 
 /// Runs a command on async-std.
-async fn run_async(command: Command) -> std::io::Result<()> {
+async fn run_async(command: Command, signals: Option<Signals>) -> std::io::Result<()> {
     match command {
-        Command::Echo(echo) => run(echo.server, ws_server::echo_handler()).await,
+        Command::Echo(echo) => run(echo.server, ws_server::echo_handler(), signals).await,
         Command::Serve(args) => {
             ws_server::apps::cli::serve(&args, |h| {
-                async_std::task::spawn(cli::signals::on_signal(move || h.shutdown()));
+                if let Some(signals) = signals {
+                    async_std::task::spawn(cli::signals::on_signal(signals, move || h.shutdown()));
+                }
             })
             .await
         }
@@ -93,26 +105,38 @@ async fn run_async(command: Command) -> std::io::Result<()> {
 }
 
 /// Serves the echo on the event-loop engine; the signal handlers run on a thread of their own.
-fn run_loop(opts: &ServerOptions, reuse_port: bool) -> std::io::Result<()> {
+fn run_loop(
+    opts: &ServerOptions,
+    reuse_port: bool,
+    signals: Option<Signals>,
+) -> std::io::Result<()> {
     let server = if reuse_port {
         ws_server::evloop::EchoLoop::from_listener(reuse_port_listener(&opts.addr)?, opts.config())?
     } else {
         ws_server::evloop::EchoLoop::bind(&opts.addr, opts.config())?
     };
-    let stopper = server.stopper();
-    std::thread::Builder::new()
-        .name("signals".into())
-        .spawn(move || {
-            async_io::block_on(cli::signals::on_signal(move || stopper.stop()));
-        })?;
+    if let Some(signals) = signals {
+        let stopper = server.stopper();
+        std::thread::Builder::new()
+            .name("signals".into())
+            .spawn(move || {
+                async_io::block_on(cli::signals::on_signal(signals, move || stopper.stop()));
+            })?;
+    }
     server.run()
 }
 
-/// Binds, installs the signal handlers and serves `handler` until a graceful shutdown.
-async fn run<H: ws_server::Handler>(opts: ServerOptions, handler: H) -> std::io::Result<()> {
+/// Binds, hands the signals to the graceful shutdown and serves `handler` until a graceful shutdown.
+async fn run<H: ws_server::Handler>(
+    opts: ServerOptions,
+    handler: H,
+    signals: Option<Signals>,
+) -> std::io::Result<()> {
     let server = ws_server::Server::bind(&opts.addr, opts.config()).await?;
-    let handle = server.shutdown_handle();
-    async_std::task::spawn(cli::signals::on_signal(move || handle.shutdown()));
+    if let Some(signals) = signals {
+        let handle = server.shutdown_handle();
+        async_std::task::spawn(cli::signals::on_signal(signals, move || handle.shutdown()));
+    }
     server.serve(handler).await
 }
 

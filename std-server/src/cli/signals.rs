@@ -3,15 +3,14 @@
 
 use async_signal::{Signal, Signals};
 use futures_util::StreamExt;
+/// Installs the SIGINT/SIGTERM handlers. Call it before serving: until they are installed a
+/// signal has its default action (the process dies without the graceful shutdown).
+pub fn install() -> std::io::Result<Signals> {
+    Signals::new([Signal::Int, Signal::Term])
+}
+
 /// Waits for SIGINT or SIGTERM, then calls `shutdown`; a second signal exits at once.
-pub async fn on_signal(shutdown: impl FnOnce()) {
-    let mut signals = match Signals::new([Signal::Int, Signal::Term]) {
-        Ok(s) => s,
-        Err(e) => {
-            log::error!("cannot install signal handlers: {e}");
-            return;
-        }
-    };
+pub async fn on_signal(mut signals: Signals, shutdown: impl FnOnce()) {
     if let Some(Ok(sig)) = signals.next().await {
         log::info!("{sig:?}: graceful shutdown (1001 to every client)");
         shutdown();

@@ -1,0 +1,71 @@
+//! A graceful shutdown while a large binary frame is being echoed as it arrives (pass-through):
+//! the 1001 close must not land inside the echo's payload. Both engines: the async server (which
+//! used to write it there, at payload byte 65 522 of 4 MiB) and the event loop.
+
+mod common;
+#[path = "common/loop_engine.rs"]
+mod loop_engine;
+
+use common::{frame, raw};
+use loop_engine::Engine;
+use std::io::{ErrorKind, Read, Write};
+use std::time::Duration;
+use ws_server::Config;
+
+const MIB: usize = 1 << 20;
+
+/// Short timers so the shutdown does not wait long for a close that will not come.
+fn config() -> Config {
+    Config {
+        close_timeout: Duration::from_millis(200),
+        ..Config::default()
+    }
+}
+
+/// Sends half of a 4 MiB frame, stops the server, and checks what came back: echo payload
+/// only, then at most a whole 1001 close after a completed echo.
+fn shutdown_mid_echo(server: Engine) {
+    let mut s = raw(server.addr);
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let wire = frame(true, 2, &vec![1u8; 4 * MIB]);
+    s.write_all(&wire[..2 * MIB]).unwrap();
+    let mut head = [0u8; 10];
+    s.read_exact(&mut head).unwrap();
+    assert_eq!(head[..2], [0x82, 127], "the echo's header went out first");
+    server.trigger_stop();
+    let mut rest = Vec::new();
+    let mut buf = [0u8; 65536];
+    loop {
+        match s.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => rest.extend_from_slice(&buf[..n]),
+            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
+                panic!("the server did not close within 5 s")
+            }
+            Err(_) => break,
+        }
+    }
+    let payload = &rest[..rest.len().min(4 * MIB)];
+    if let Some(at) = payload.iter().position(|&b| b != 1) {
+        let foreign = &payload[at..payload.len().min(at + 8)];
+        panic!("foreign bytes inside the echo's payload at {at}: {foreign:x?}");
+    }
+    let after = &rest[payload.len()..];
+    assert!(
+        after.is_empty() || (after.len() >= 4 && after[0] == 0x88 && after[2..4] == [3, 0xe9]),
+        "after the echo: {after:x?}"
+    );
+    server
+        .stop(Duration::from_secs(5))
+        .expect("the server's result");
+}
+
+#[test]
+fn async_server_drops_the_transport_instead_of_cutting_into_the_echo() {
+    shutdown_mid_echo(loop_engine::start_tasks(config()));
+}
+
+#[test]
+fn event_loop_drops_the_transport_instead_of_cutting_into_the_echo() {
+    shutdown_mid_echo(loop_engine::start_unguarded(config()));
+}
