@@ -4,8 +4,9 @@
 //! masked bytes for violations. Timers are short; time is only bounded from above.
 //!
 //! `WS_TEST_ENGINE=tasks cargo test -p ws-server --test echo_loop` runs the same tests against
-//! the task server (the control; see tests/common/loop_engine.rs). Tests that fail on one engine
-//! say so in a comment above them ("ENGINE FAILURE", "TASK SERVER FAILURE").
+//! the task server (the control; see tests/common/loop_engine.rs). In that control run
+//! `clients_that_vanish_mid_frame_free_their_slots` can fail: the task server frees a slot
+//! when its task notices the EOF, which may come after the probe's next connection.
 
 mod common;
 #[path = "common/loop_engine.rs"]
@@ -1343,9 +1344,9 @@ fn client_that_half_closes_without_a_close_frame_is_closed() {
     assert_echo_works(server.addr);
 }
 
-// TASK SERVER FAILURE (WS_TEST_ENGINE=tasks, 2026-11-26): the task server writes its 1001 close
-// (88 16 03 e9 "server shutting down") inside the echo frame's payload (e.g. at payload byte
-// 65 522 of 4 MiB): the client reads it as data. The loop drops TCP mid-frame instead.
+// Found on the task server (WS_TEST_ENGINE=tasks): it wrote its 1001 close inside the echo
+// frame's payload (e.g. at payload byte 65 522 of 4 MiB). Since 9a5c825 both engines drop TCP
+// mid-frame; tests/shutdown_mid_frame.rs runs the case on both in every `cargo test`.
 #[test]
 fn shutdown_in_the_middle_of_a_frame_never_cuts_into_the_echo() {
     let server = start(timer_config());
@@ -1453,9 +1454,8 @@ impl Drop for Child {
     }
 }
 
-// ENGINE FAILURE (loop CLI, intermittent: 2 of 30 runs): `run_loop` installs the signal
-// handlers on a thread it spawns while `run()` already serves, so an early SIGTERM kills the
-// process (exit by signal 15, no 1001). `--engine tasks`: 0 of 30.
+// Found here (2 of 30 runs before 9a5c825): the binary installed its signal handlers after it
+// started listening, so an early SIGTERM killed it without the 1001. main installs them first.
 #[test]
 fn cli_echo_engine_loop_serves_and_stops_gracefully_on_sigterm() {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
