@@ -1,8 +1,8 @@
 //! Shared helpers for the loopback integration tests: an in-process server on its own thread,
-//! a tungstenite client, raw frame writing/reading, RSS measurement.
+//! a tungstenite client, raw frame writing/reading, plain HTTP exchanges, RSS measurement.
 #![allow(dead_code)]
 
-use std::io::{Read, Write};
+use std::io::{ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -71,9 +71,25 @@ pub fn tcp(addr: SocketAddr) -> TcpStream {
 
 /// A tungstenite client connected to `addr`.
 pub fn client(addr: SocketAddr) -> tungstenite::WebSocket<TcpStream> {
-    let (ws, resp) = tungstenite::client(format!("ws://{addr}/"), tcp(addr)).expect("handshake");
+    client_at(addr, "/")
+}
+
+/// A tungstenite client connected to `addr` on `path`.
+pub fn client_at(addr: SocketAddr, path: &str) -> tungstenite::WebSocket<TcpStream> {
+    let (ws, resp) =
+        tungstenite::client(format!("ws://{addr}{path}"), tcp(addr)).expect("handshake");
     assert_eq!(resp.status(), 101);
     ws
+}
+
+/// Reads the next message of a tungstenite client: it must be a close with `code`; then reads
+/// until the connection ends.
+pub fn assert_close_code(ws: &mut tungstenite::WebSocket<TcpStream>, code: u16) {
+    match ws.read().unwrap() {
+        tungstenite::Message::Close(Some(f)) => assert_eq!(u16::from(f.code), code),
+        other => panic!("expected {code}, got {other:?}"),
+    }
+    while ws.read().is_ok() {}
 }
 
 /// Asserts that a fresh client gets its message echoed (the server survived whatever came before).
@@ -130,18 +146,33 @@ pub fn frame(fin: bool, opcode: u8, payload: &[u8]) -> Vec<u8> {
 pub fn frame_raw(b0: u8, payload: &[u8]) -> Vec<u8> {
     let key = [0x37, 0xfa, 0x21, 0x3d];
     let mut out = vec![b0];
-    let len = payload.len();
-    if len < 126 {
-        out.push(0x80 | len as u8);
-    } else if len <= 0xffff {
-        out.push(0x80 | 126);
-        out.extend_from_slice(&(len as u16).to_be_bytes());
-    } else {
-        out.push(0x80 | 127);
-        out.extend_from_slice(&(len as u64).to_be_bytes());
-    }
+    push_len(&mut out, 0x80, payload.len() as u64);
     out.extend_from_slice(&key);
     out.extend(payload.iter().enumerate().map(|(i, b)| b ^ key[i % 4]));
+    out
+}
+
+/// Appends the second header byte (`mask_bit` | length code) and the extended length of a frame
+/// with `len` payload bytes, in the shortest encoding (RFC 6455 §5.2).
+pub fn push_len(out: &mut Vec<u8>, mask_bit: u8, len: u64) {
+    match len {
+        0..=125 => out.push(mask_bit | len as u8),
+        126..=0xffff => {
+            out.push(mask_bit | 126);
+            out.extend_from_slice(&(len as u16).to_be_bytes());
+        }
+        _ => {
+            out.push(mask_bit | 127);
+            out.extend_from_slice(&len.to_be_bytes());
+        }
+    }
+}
+
+/// An unmasked server frame with the first byte given.
+pub fn server_frame(b0: u8, payload: &[u8]) -> Vec<u8> {
+    let mut out = vec![b0];
+    push_len(&mut out, 0, payload.len() as u64);
+    out.extend_from_slice(payload);
     out
 }
 
@@ -184,6 +215,43 @@ pub fn read_close(s: &mut TcpStream) -> Option<u16> {
             return (p.len() >= 2).then(|| u16::from_be_bytes([p[0], p[1]]));
         }
     }
+}
+
+/// Reads frames, answering each ping with its pong, until another frame comes; returns it.
+pub fn read_answering_pings(s: &mut TcpStream) -> (u8, Vec<u8>) {
+    loop {
+        let f = read_frame(s);
+        if f.0 != 0x89 {
+            return f;
+        }
+        s.write_all(&frame(true, 0xA, &f.1)).unwrap();
+    }
+}
+
+/// Reads until the server closes (EOF or reset) and returns the bytes; panics after 5 s.
+pub fn read_until_closed(s: &mut TcpStream) -> Vec<u8> {
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let mut out = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        match s.read(&mut buf) {
+            Ok(0) => return out,
+            Ok(n) => out.extend_from_slice(&buf[..n]),
+            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => panic!(
+                "the server did not close within 5 s; got {:?}",
+                String::from_utf8_lossy(&out)
+            ),
+            Err(_) => return out,
+        }
+    }
+}
+
+/// Sends `request` on a fresh connection; the whole response, once the server has closed
+/// (within 5 s, else panics).
+pub fn http_response(addr: SocketAddr, request: &[u8]) -> String {
+    let mut s = tcp(addr);
+    s.write_all(request).unwrap();
+    String::from_utf8_lossy(&read_until_closed(&mut s)).into_owned()
 }
 
 /// Asserts the server closes the TCP connection within `within` (EOF or reset).
