@@ -98,8 +98,29 @@ pub fn assert_echo_works(addr: SocketAddr) {
     ws.send(tungstenite::Message::text("still alive")).unwrap();
     let m = ws.read().unwrap();
     assert_eq!(m, tungstenite::Message::text("still alive"));
+    close_and_drain(&mut ws);
+}
+
+/// Sends a close from a tungstenite client and reads until the connection ends.
+pub fn close_and_drain(ws: &mut tungstenite::WebSocket<TcpStream>) {
     ws.close(None).unwrap();
     while ws.read().is_ok() {}
+}
+
+/// Writes `bytes` one per write with `pause` after each, for at most `limit`; returns whether
+/// a write failed (the server dropped the connection).
+pub fn trickle(s: &mut TcpStream, bytes: &[u8], pause: Duration, limit: Duration) -> bool {
+    let start = Instant::now();
+    for b in bytes {
+        if s.write_all(&[*b]).is_err() {
+            return true;
+        }
+        std::thread::sleep(pause);
+        if start.elapsed() > limit {
+            break;
+        }
+    }
+    false
 }
 
 /// The upgrade request for `path`.
@@ -215,6 +236,12 @@ pub fn read_close(s: &mut TcpStream) -> Option<u16> {
             return (p.len() >= 2).then(|| u16::from_be_bytes([p[0], p[1]]));
         }
     }
+}
+
+/// Sends one unfragmented message (`opcode`, `payload`) and asserts it comes back unchanged.
+pub fn assert_round_trip(s: &mut TcpStream, opcode: u8, payload: &[u8]) {
+    s.write_all(&frame(true, opcode, payload)).unwrap();
+    assert_eq!(read_frame(s), (0x80 | opcode, payload.to_vec()));
 }
 
 /// Reads frames, answering each ping with its pong, until another frame comes; returns it.

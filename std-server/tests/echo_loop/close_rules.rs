@@ -7,7 +7,8 @@ use crate::common::{
     read_until_closed,
 };
 use crate::loop_engine::start;
-use crate::{expect_close, header_only, timer_config, upgrade_once_a_slot_is_free};
+use crate::upgrade_when_free;
+use crate::{expect_close, header_only, limited_to, long_close_timeout, timer_config};
 use std::io::Write;
 use std::time::Duration;
 use ws_server::Config;
@@ -76,11 +77,7 @@ fn protocol_violations_get_their_close_code_then_tcp_close() {
 
 #[test]
 fn a_failed_connection_is_dropped_after_the_close_timeout_though_the_client_stays() {
-    let config = Config {
-        max_connections: 1,
-        ..timer_config()
-    };
-    let server = start(config);
+    let server = start(limited_to(1, timer_config()));
     let mut a = raw(server.addr);
     a.write_all(&frame(true, 3, b"")).unwrap();
     assert_eq!(read_close(&mut a), Some(1002));
@@ -88,13 +85,7 @@ fn a_failed_connection_is_dropped_after_the_close_timeout_though_the_client_stay
     assert_closed_within(&mut a, Duration::from_secs(3));
     // The slot comes back once the close timeout (200 ms) has dropped a for good.
     let what = "the failed connection still holds its slot";
-    let pause = Duration::from_millis(50);
-    drop(upgrade_once_a_slot_is_free(
-        server.addr,
-        pause,
-        |_| {},
-        what,
-    ));
+    drop(upgrade_when_free(server.addr, |_| {}, what));
     drop(a);
 }
 
@@ -142,11 +133,7 @@ fn invalid_utf8_fails_fast_before_the_message_ends() {
 #[test]
 fn client_close_1000_is_echoed_then_eof_without_waiting() {
     // A long close timeout: the server must not wait for anything after echoing the close.
-    let config = Config {
-        close_timeout: Duration::from_secs(30),
-        ..Config::default()
-    };
-    let server = start(config);
+    let server = start(long_close_timeout());
     let mut s = raw(server.addr);
     let mut bytes = close_frame(1000, b"bye");
     bytes.extend(frame(true, 1, b"too late"));

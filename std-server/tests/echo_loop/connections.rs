@@ -2,11 +2,11 @@
 //! read buffer, clients vanishing mid-frame, and churn that frees and reuses slots.
 
 use crate::common::{
-    assert_echo_works, close_frame, frame, raw, read_close, read_frame, read_head, tcp,
-    upgrade_request,
+    assert_echo_works, assert_round_trip, close_frame, frame, raw, read_close, read_frame,
+    read_head, tcp, upgrade_request,
 };
 use crate::loop_engine::start;
-use crate::upgrade_once_a_slot_is_free;
+use crate::{limited_to, upgrade_when_free};
 use std::io::Write;
 use std::net::TcpStream;
 use std::time::Duration;
@@ -97,11 +97,7 @@ fn partial_frames_of_many_connections_interleave_without_mixing() {
 
 #[test]
 fn clients_that_vanish_mid_frame_free_their_slots() {
-    let config = Config {
-        max_connections: 2,
-        ..Config::default()
-    };
-    let server = start(config);
+    let server = start(limited_to(2, Config::default()));
     for _ in 0..3 {
         // Half a frame, then the client closes its socket.
         for _ in 0..2 {
@@ -109,13 +105,7 @@ fn clients_that_vanish_mid_frame_free_their_slots() {
             s.write_all(&frame(true, 2, &[5u8; 1000])[..500]).unwrap();
         }
         let what = "the slots of vanished clients were not freed within 5 s";
-        let pause = Duration::from_millis(20);
-        drop(upgrade_once_a_slot_is_free(
-            server.addr,
-            pause,
-            |_| {},
-            what,
-        ));
+        drop(upgrade_when_free(server.addr, |_| {}, what));
     }
 }
 
@@ -131,8 +121,7 @@ fn connection_churn_reuses_slots_cleanly() {
                 for k in 0..250 {
                     let mut s = raw(addr);
                     let msg = format!("thread {t} connection {k}");
-                    s.write_all(&frame(true, 1, msg.as_bytes())).unwrap();
-                    assert_eq!(read_frame(&mut s), (0x81, msg.into_bytes()));
+                    assert_round_trip(&mut s, 1, msg.as_bytes());
                     if k % 3 != 0 {
                         s.write_all(&close_frame(1000, b"")).unwrap();
                         assert_eq!(read_close(&mut s), Some(1000));

@@ -2,11 +2,11 @@
 //! requests get the same error responses as the task server, and the connection limit (503).
 
 use crate::common::{
-    assert_closed_within, assert_echo_works, client, client_at, frame, frame_raw, http_response,
-    read_close, read_frame, read_head, tcp, upgrade_request,
+    assert_closed_within, assert_echo_works, assert_round_trip, client, client_at, close_and_drain,
+    frame_raw, http_response, read_close, read_head, tcp, upgrade_request,
 };
 use crate::loop_engine::{start, start_tasks};
-use crate::upgrade_once_a_slot_is_free;
+use crate::{limited_to, upgrade_when_free};
 use std::io::Write;
 use std::time::Duration;
 use tungstenite::Message as T;
@@ -29,8 +29,7 @@ fn any_path_is_upgraded_and_deflate_and_subprotocols_are_declined() {
     let lower = head.to_ascii_lowercase();
     assert!(!lower.contains("sec-websocket-extensions"), "{head}");
     assert!(!lower.contains("sec-websocket-protocol"), "{head}");
-    s.write_all(&frame(true, 1, b"plain")).unwrap();
-    assert_eq!(read_frame(&mut s), (0x81, b"plain".to_vec()));
+    assert_round_trip(&mut s, 1, b"plain");
     // Declined means declined: a compressed (RSV1) frame is a protocol error.
     s.write_all(&frame_raw(0xC1, b"x")).unwrap();
     assert_eq!(read_close(&mut s), Some(1002));
@@ -116,24 +115,16 @@ fn invalid_handshakes_get_the_same_error_responses_as_the_task_server() {
 
 #[test]
 fn connections_past_the_limit_get_503() {
-    let config = Config {
-        max_connections: 2,
-        ..Config::default()
-    };
-    let server = start(config);
+    let server = start(limited_to(2, Config::default()));
     let mut a = client(server.addr);
     let mut b = client(server.addr);
     let r = http_response(server.addr, upgrade_request("/").as_bytes());
     assert!(r.starts_with("HTTP/1.1 503"), "{r}");
-    a.close(None).unwrap();
-    while a.read().is_ok() {}
+    close_and_drain(&mut a);
     // The slot is freed once the server has closed a's socket: retry for a bounded time.
     let refused = |head: &str| assert!(head.starts_with("HTTP/1.1 503"), "{head}");
-    let pause = Duration::from_millis(20);
-    let mut s =
-        upgrade_once_a_slot_is_free(server.addr, pause, refused, "a's slot was never freed");
-    s.write_all(&frame(true, 1, b"third")).unwrap();
-    assert_eq!(read_frame(&mut s), (0x81, b"third".to_vec()));
+    let mut s = upgrade_when_free(server.addr, refused, "a's slot was never freed");
+    assert_round_trip(&mut s, 1, b"third");
     b.send(T::text("b")).unwrap();
     assert_eq!(b.read().unwrap(), T::text("b"));
 }

@@ -74,14 +74,25 @@ fn close_normally(s: &mut TcpStream) {
     assert_closed_within(s, Duration::from_secs(3));
 }
 
-/// Upgrades a fresh connection, retrying every `pause` until the engine has a free slot;
+/// `base` with at most `n` connections at once.
+fn limited_to(n: usize, base: Config) -> Config {
+    Config {
+        max_connections: n,
+        ..base
+    }
+}
+
+/// A close timeout (30 s) longer than any test: the server must not wait for it.
+fn long_close_timeout() -> Config {
+    Config {
+        close_timeout: Duration::from_secs(30),
+        ..Config::default()
+    }
+}
+
+/// Upgrades a fresh connection, retrying every 20 ms until the engine has a free slot;
 /// `refused` sees each refusal's response head. Panics with `what` after 5 s.
-fn upgrade_once_a_slot_is_free(
-    addr: SocketAddr,
-    pause: Duration,
-    refused: impl Fn(&str),
-    what: &str,
-) -> TcpStream {
+fn upgrade_when_free(addr: SocketAddr, refused: impl Fn(&str), what: &str) -> TcpStream {
     let deadline = Instant::now() + Duration::from_secs(5);
     loop {
         let mut s = tcp(addr);
@@ -92,6 +103,6 @@ fn upgrade_once_a_slot_is_free(
         }
         refused(&head);
         assert!(Instant::now() < deadline, "{what}");
-        std::thread::sleep(pause);
+        std::thread::sleep(Duration::from_millis(20));
     }
 }

@@ -8,9 +8,31 @@ use crate::common::{
 use crate::loop_engine::start;
 use crate::{close_normally, MIB};
 use std::io::Write;
+use std::net::TcpStream;
 use std::time::Duration;
 use tungstenite::Message as T;
 use ws_server::Config;
+
+/// Writes `bytes` one byte per write.
+fn write_bytewise(s: &mut TcpStream, bytes: &[u8]) {
+    for b in bytes {
+        s.write_all(&[*b]).unwrap();
+    }
+}
+
+/// Writes `wire` in one blocking write (a failure means the server stopped reading before the
+/// client reads: a deadlock), then reads one frame: it must be `want` (first byte, payload).
+fn assert_whole_echo(s: &mut TcpStream, wire: &[u8], want: (u8, &[u8]), what: &str) {
+    if let Err(e) = s.write_all(wire) {
+        panic!("the server stopped reading {what} (deadlock): {e}");
+    }
+    let (b0, p) = read_frame(s);
+    assert!(
+        b0 == want.0 && p == want.1,
+        "echo of {what}: {b0:#x}, {} bytes",
+        p.len()
+    );
+}
 
 #[test]
 fn echoes_text_and_binary_of_every_length_class() {
@@ -48,36 +70,17 @@ fn blocking_client_writing_a_16_mib_frame_before_reading_gets_the_whole_echo() {
     let server = start(Config::default());
     let mut s = raw(server.addr);
     let big: Vec<u8> = (0..16 * MIB).map(|i| (i % 253) as u8).collect();
-    // One blocking write of the whole frame (16 MiB = the default frame limit), then the read.
-    if let Err(e) = s.write_all(&frame(true, 2, &big)) {
-        panic!("the server stopped reading the 16 MiB frame (deadlock): {e}");
-    }
     s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
-    let (b0, p) = read_frame(&mut s);
-    assert_eq!(b0, 0x82);
-    assert!(p == big, "echo of {} bytes differs", p.len());
+    // One blocking write of the whole frame (16 MiB = the default frame limit), then the read.
+    let wire = frame(true, 2, &big);
+    assert_whole_echo(&mut s, &wire, (0x82, &big), "the 16 MiB frame");
     // The same with 16 MiB of text, and with a 16 MiB binary message in two 8 MiB fragments.
     let text: Vec<u8> = "abc✓é".repeat(16 * MIB / 8).into_bytes();
-    if let Err(e) = s.write_all(&frame(true, 1, &text)) {
-        panic!("the server stopped reading the 16 MiB text (deadlock): {e}");
-    }
-    let (b0, p) = read_frame(&mut s);
-    assert!(
-        b0 == 0x81 && p == text,
-        "text echo: {b0:#x}, {} bytes",
-        p.len()
-    );
+    let wire = frame(true, 1, &text);
+    assert_whole_echo(&mut s, &wire, (0x81, &text), "the 16 MiB text");
     let mut two = frame(false, 2, &big[..8 * MIB]);
     two.extend(frame(true, 0, &big[8 * MIB..]));
-    if let Err(e) = s.write_all(&two) {
-        panic!("the server stopped reading the fragmented 16 MiB (deadlock): {e}");
-    }
-    let (b0, p) = read_frame(&mut s);
-    assert!(
-        b0 == 0x82 && p == big,
-        "fragmented echo: {b0:#x}, {} bytes",
-        p.len()
-    );
+    assert_whole_echo(&mut s, &two, (0x82, &big), "the fragmented 16 MiB");
     close_normally(&mut s);
 }
 
@@ -175,16 +178,12 @@ fn invalid_utf8_deep_inside_a_big_text_frame_gets_1007_alone() {
 fn handshake_and_frames_sent_one_byte_per_write() {
     let server = start(Config::default());
     let mut s = tcp(server.addr);
-    for b in upgrade_request("/one/byte").as_bytes() {
-        s.write_all(&[*b]).unwrap();
-    }
+    write_bytewise(&mut s, upgrade_request("/one/byte").as_bytes());
     let head = read_head(&mut s);
     assert!(head.starts_with("HTTP/1.1 101"), "{head}");
     let mut bytes = frame(true, 1, b"trickled");
     bytes.extend(frame(true, 2, &[7u8; 300]));
-    for b in &bytes {
-        s.write_all(&[*b]).unwrap();
-    }
+    write_bytewise(&mut s, &bytes);
     assert_eq!(read_frame(&mut s), (0x81, b"trickled".to_vec()));
     assert_eq!(read_frame(&mut s), (0x82, vec![7u8; 300]));
     close_normally(&mut s);

@@ -3,11 +3,11 @@
 //! API, and `ws-server echo --engine loop` stopping on SIGTERM.
 
 use crate::common::{
-    assert_close_code, assert_closed_within, assert_echo_works, client, client_at, close_frame,
-    frame, raw, read_close, read_frame, read_until_closed, upgrade_request,
+    assert_close_code, assert_closed_within, assert_echo_works, assert_round_trip, client,
+    client_at, close_frame, frame, raw, read_close, read_frame, read_until_closed, upgrade_request,
 };
 use crate::loop_engine::{control_run, shared, start};
-use crate::{timer_config, MIB};
+use crate::{long_close_timeout, timer_config, MIB};
 use std::io::{ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
@@ -43,14 +43,9 @@ fn graceful_shutdown_sends_1001_to_every_client_and_run_returns_ok() {
 fn shutdown_waits_for_the_close_of_a_client_that_answers() {
     // A long close timeout: run() returns because the last client answered, not because the
     // grace period ended.
-    let config = Config {
-        close_timeout: Duration::from_secs(30),
-        ..Config::default()
-    };
-    let server = start(config);
+    let server = start(long_close_timeout());
     let mut s = raw(server.addr);
-    s.write_all(&frame(true, 1, b"before")).unwrap();
-    assert_eq!(read_frame(&mut s), (0x81, b"before".to_vec()));
+    assert_round_trip(&mut s, 1, b"before");
     server.trigger_stop();
     assert_eq!(read_close(&mut s), Some(1001));
     // The server waits for our close (RFC 6455 7.1.1: the peer that sent the close waits).
@@ -168,9 +163,7 @@ fn loops_on_a_listener_of_our_own_share_it() {
     // Clients held open together: a loop blocked in accept would leave some unanswered.
     let mut conns: Vec<TcpStream> = (0..40).map(|_| raw(addr)).collect();
     for (i, s) in conns.iter_mut().enumerate() {
-        s.write_all(&frame(true, 1, format!("shared {i}").as_bytes()))
-            .unwrap();
-        assert_eq!(read_frame(s), (0x81, format!("shared {i}").into_bytes()));
+        assert_round_trip(s, 1, format!("shared {i}").as_bytes());
     }
     drop(conns);
     for (stopper, th) in loops {

@@ -2,15 +2,31 @@
 //! pong timeout, and an upgraded connection outliving the handshake timeout.
 
 use crate::common::{
-    assert_closed_within, assert_echo_works, frame, raw, read_answering_pings, read_close,
-    read_frame, read_until_closed, tcp, upgrade_request,
+    assert_closed_within, assert_echo_works, assert_round_trip, frame, raw, read_answering_pings,
+    read_close, read_frame, read_until_closed, tcp, trickle, upgrade_request,
 };
 use crate::loop_engine::start;
 use crate::timer_config;
 use std::io::Write;
 use std::net::TcpStream;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use ws_server::Config;
+
+/// [`timer_config`] with idle pings every `idle_ms` milliseconds and `pong_timeout`.
+fn pinging(idle_ms: u64, pong_timeout: Duration) -> Config {
+    Config {
+        idle_ping: Duration::from_millis(idle_ms),
+        pong_timeout,
+        ..timer_config()
+    }
+}
+
+/// Reads the next frame of `what`, which must be a ping, and answers it.
+fn answer_ping(s: &mut TcpStream, what: &str) {
+    let (b0, p) = read_frame(s);
+    assert_eq!(b0, 0x89, "{what}: expected a ping");
+    s.write_all(&frame(true, 0xA, &p)).unwrap();
+}
 
 #[test]
 fn silent_and_incomplete_handshakes_are_dropped_after_the_handshake_timeout() {
@@ -41,20 +57,10 @@ fn silent_and_incomplete_handshakes_are_dropped_after_the_handshake_timeout() {
 fn trickling_client_is_dropped_after_the_handshake_timeout() {
     let server = start(timer_config());
     let mut s = tcp(server.addr);
-    let start_at = Instant::now();
-    let mut dropped = false;
     // 50 ms per byte: the request would take about 8 s to arrive.
-    for b in upgrade_request("/").as_bytes() {
-        if s.write_all(&[*b]).is_err() {
-            dropped = true;
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-        if start_at.elapsed() > Duration::from_secs(5) {
-            break;
-        }
-    }
-    if !dropped {
+    let request = upgrade_request("/");
+    let (pause, limit) = (Duration::from_millis(50), Duration::from_secs(5));
+    if !trickle(&mut s, request.as_bytes(), pause, limit) {
         assert_closed_within(&mut s, Duration::from_millis(100));
     }
     assert_echo_works(server.addr);
@@ -62,18 +68,11 @@ fn trickling_client_is_dropped_after_the_handshake_timeout() {
 
 #[test]
 fn answered_pings_keep_an_idle_connection_open() {
-    let config = Config {
-        idle_ping: Duration::from_millis(150),
-        // Long enough that a loaded machine answers in time.
-        pong_timeout: Duration::from_secs(3),
-        ..timer_config()
-    };
-    let server = start(config);
+    // A pong timeout long enough that a loaded machine answers in time.
+    let server = start(pinging(150, Duration::from_secs(3)));
     let mut s = raw(server.addr);
     for _ in 0..3 {
-        let (b0, p) = read_frame(&mut s);
-        assert_eq!(b0, 0x89, "expected a ping");
-        s.write_all(&frame(true, 0xA, &p)).unwrap();
+        answer_ping(&mut s, "the idle connection");
     }
     s.write_all(&frame(true, 1, b"still here")).unwrap();
     let (b0, p) = read_answering_pings(&mut s);
@@ -82,17 +81,10 @@ fn answered_pings_keep_an_idle_connection_open() {
 
 #[test]
 fn every_idle_connection_of_many_is_pinged() {
-    let config = Config {
-        idle_ping: Duration::from_millis(200),
-        pong_timeout: Duration::from_secs(3),
-        ..timer_config()
-    };
-    let server = start(config);
+    let server = start(pinging(200, Duration::from_secs(3)));
     let mut conns: Vec<TcpStream> = (0..200).map(|_| raw(server.addr)).collect();
     for (i, s) in conns.iter_mut().enumerate() {
-        let (b0, p) = read_frame(s);
-        assert_eq!(b0, 0x89, "connection {i}: expected a ping");
-        s.write_all(&frame(true, 0xA, &p)).unwrap();
+        answer_ping(s, &format!("connection {i}"));
     }
     for (i, s) in conns.iter_mut().enumerate() {
         s.write_all(&frame(true, 1, format!("{i}").as_bytes()))
@@ -111,17 +103,14 @@ fn an_upgraded_connection_outlives_the_handshake_timeout() {
     let server = start(config);
     let mut s = raw(server.addr);
     std::thread::sleep(Duration::from_millis(600));
-    s.write_all(&frame(true, 1, b"later")).unwrap();
-    assert_eq!(read_frame(&mut s), (0x81, b"later".to_vec()));
+    assert_round_trip(&mut s, 1, b"later");
 }
 
 #[test]
 fn unanswered_ping_gets_1011_and_tcp_dropped_without_the_close_timeout() {
     let config = Config {
-        idle_ping: Duration::from_millis(200),
-        pong_timeout: Duration::from_millis(200),
         close_timeout: Duration::from_secs(30),
-        ..timer_config()
+        ..pinging(200, Duration::from_millis(200))
     };
     let server = start(config);
     let mut s = raw(server.addr);
