@@ -62,6 +62,15 @@ impl Batch {
             .push(Piece::InBuffer(start..start + payload.len()));
     }
 
+    /// The collected output when it is one copied piece (or nothing: an empty slice).
+    pub(super) fn single(&self) -> Option<&[u8]> {
+        match self.pieces.as_slice() {
+            [] => Some(&[]),
+            [Piece::Copied(r)] => self.bytes.get(r.clone()),
+            _ => None,
+        }
+    }
+
     /// Forgets everything collected.
     pub(super) fn clear(&mut self) {
         self.bytes.clear();
@@ -133,6 +142,21 @@ mod tests {
         assert_eq!(parts[0], b"ab");
         assert_eq!(parts[1].len(), 1000);
         assert_eq!(parts[2], b"cd\x07\x07\x07");
+    }
+
+    #[test]
+    fn single_is_only_for_one_copied_piece() {
+        let buf = vec![1u8; 2048];
+        let addr = buf.as_ptr() as usize;
+        let mut b = Batch::default();
+        assert_eq!(b.single(), Some(&[][..]));
+        b.push(b"ab");
+        b.push(b"cd");
+        assert_eq!(b.single(), Some(&b"abcd"[..]));
+        b.push_payload(buf.get(..1024).unwrap_or_default(), addr);
+        assert_eq!(b.single(), None);
+        b.clear();
+        assert_eq!(b.single(), Some(&[][..]));
     }
 
     /// A writer that takes at most `limit` bytes per call, then would block.

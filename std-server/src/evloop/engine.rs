@@ -86,11 +86,13 @@ impl Engine {
         let mut events = Events::with_capacity(256);
         let mut scratch = Scratch::new(&self.config);
         log::info!("event-loop echo server listening on {}", self.local_addr);
+        // One clock read per wake-up (the time the poll returned) serves the whole iteration.
+        let mut now = self.now_ms();
         loop {
             // Deadlines wake the loop through the alarm (on Linux without a poll timeout); those
             // waiting for another turn need none.
             let timeout = if self.again.is_empty() {
-                self.alarm.poll_timeout(self.now_ms())
+                self.alarm.poll_timeout(now)
             } else {
                 Some(Duration::ZERO)
             };
@@ -98,10 +100,13 @@ impl Engine {
             let again = std::mem::take(&mut self.again);
             match self.poll.poll(&mut events, timeout) {
                 Ok(()) => {}
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {
+                    self.again = again;
+                    continue;
+                }
                 Err(e) => return Err(e),
             }
-            let now = self.now_ms();
+            now = self.now_ms();
             for event in events.iter() {
                 match event.token() {
                     LISTENER => self.accept(now, &mut scratch),
