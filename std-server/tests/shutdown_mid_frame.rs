@@ -6,9 +6,9 @@ mod common;
 #[path = "common/loop_engine.rs"]
 mod loop_engine;
 
-use common::{frame, raw};
+use common::{frame, raw, read_until_closed};
 use loop_engine::Engine;
-use std::io::{ErrorKind, Read, Write};
+use std::io::{Read, Write};
 use std::time::Duration;
 use ws_server::Config;
 
@@ -26,25 +26,13 @@ fn config() -> Config {
 /// only, then at most a whole 1001 close after a completed echo.
 fn shutdown_mid_echo(server: Engine) {
     let mut s = raw(server.addr);
-    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
     let wire = frame(true, 2, &vec![1u8; 4 * MIB]);
     s.write_all(&wire[..2 * MIB]).unwrap();
     let mut head = [0u8; 10];
     s.read_exact(&mut head).unwrap();
     assert_eq!(head[..2], [0x82, 127], "the echo's header went out first");
     server.trigger_stop();
-    let mut rest = Vec::new();
-    let mut buf = [0u8; 65536];
-    loop {
-        match s.read(&mut buf) {
-            Ok(0) => break,
-            Ok(n) => rest.extend_from_slice(&buf[..n]),
-            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
-                panic!("the server did not close within 5 s")
-            }
-            Err(_) => break,
-        }
-    }
+    let rest = read_until_closed(&mut s);
     let payload = &rest[..rest.len().min(4 * MIB)];
     if let Some(at) = payload.iter().position(|&b| b != 1) {
         let foreign = &payload[at..payload.len().min(at + 8)];

@@ -4,10 +4,10 @@
 
 use crate::common::{
     assert_close_code, assert_closed_within, assert_echo_works, assert_round_trip, client,
-    client_at, close_frame, frame, raw, read_close, read_frame, read_until_closed, upgrade_request,
+    client_at, close_frame, frame, raw, read_close, read_frame, upgrade_request,
 };
 use crate::loop_engine::{control_run, shared, start};
-use crate::{long_close_timeout, timer_config, MIB};
+use crate::{long_close_timeout, timer_config};
 use std::io::{ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
@@ -83,36 +83,7 @@ fn client_that_half_closes_without_a_close_frame_is_closed() {
     assert_echo_works(server.addr);
 }
 
-// Found on the task server (WS_TEST_ENGINE=tasks): it wrote its 1001 close inside the echo
-// frame's payload (e.g. at payload byte 65 522 of 4 MiB). Since 9a5c825 both engines drop TCP
-// mid-frame; tests/shutdown_mid_frame.rs runs the case on both in every `cargo test`.
-#[test]
-fn shutdown_in_the_middle_of_a_frame_never_cuts_into_the_echo() {
-    let server = start(timer_config());
-    let mut s = raw(server.addr);
-    let big = vec![1u8; 4 * MIB];
-    let wire = frame(true, 2, &big);
-    // Half of a 4 MiB frame: the engine has started echoing it.
-    s.write_all(&wire[..2 * MIB]).unwrap();
-    let mut head = [0u8; 10];
-    s.read_exact(&mut head).unwrap();
-    assert_eq!(head[..2], [0x82, 127]);
-    assert_eq!(u64::from_be_bytes(head[2..].try_into().unwrap()), 4 << 20);
-    server.trigger_stop();
-    // What follows is payload (all ones) and, only if the frame was completed, a 1001 close.
-    let rest = read_until_closed(&mut s);
-    let payload = &rest[..rest.len().min(4 * MIB)];
-    if let Some(at) = payload.iter().position(|&b| b != 1) {
-        let foreign = &payload[at..payload.len().min(at + 8)];
-        panic!("foreign bytes inside the echo's payload at {at}: {foreign:x?}");
-    }
-    let after = &rest[payload.len()..];
-    assert!(
-        after.is_empty() || (after.len() >= 4 && after[0] == 0x88 && after[2..4] == [3, 0xe9]),
-        "after the echo: {after:x?}"
-    );
-    server.stop(Duration::from_secs(5)).expect("run() result");
-}
+// A shutdown in the middle of a passed-through echo: tests/shutdown_mid_frame.rs (both engines).
 
 #[test]
 fn stop_before_run_and_with_no_connections_returns_promptly() {
