@@ -12,6 +12,7 @@ mod timers;
 
 use crate::config::Config;
 use crate::deflate::{glue, DeflateConfig, Session};
+use crate::frame_plan::Passthrough;
 use crate::message::Message;
 use crate::outbox::Outbox;
 use crate::shared::{Item, Shared};
@@ -77,7 +78,7 @@ pub(crate) struct Conn {
     /// Whether `frame_left` is tracked (given up once the peer sends an unparsable header).
     track: bool,
     /// Whether the current frame is echoed as it arrives.
-    passthrough: input::Passthrough,
+    passthrough: Passthrough,
     out: Outbox,
     pub(crate) shared: Arc<Shared>,
     assembly: Vec<u8>,
@@ -122,7 +123,7 @@ impl Conn {
             input: ReadBuffer::new(leftover, config.read_buffer),
             frame_left: 0,
             track: true,
-            passthrough: input::Passthrough::Off,
+            passthrough: Passthrough::Off,
             out: Outbox::default(),
             shared: Arc::new(Shared::new(id, config.max_outbound_bytes.max(1))),
             assembly: Vec::new(),
@@ -229,7 +230,7 @@ impl Conn {
         if self.core.state() != State::Open {
             return Ok(());
         }
-        if self.passthrough != input::Passthrough::Off {
+        if self.passthrough != Passthrough::Off {
             // The echo of a passed-through frame is on the wire, header first: a close frame now
             // would land inside its payload. Drop the transport instead (as the peer would see
             // after a close anyway, without the code).
@@ -385,7 +386,7 @@ impl Conn {
     /// blocking client does), so the rest of the frame is taken and queued, as much memory as
     /// assembling it would take (bounded by the frame size limit).
     fn reading_paused(&self) -> bool {
-        self.out.bytes() >= self.shared.cap && self.passthrough == input::Passthrough::Off
+        self.out.bytes() >= self.shared.cap && self.passthrough == Passthrough::Off
     }
 
     /// Writes the outbox without blocking.

@@ -72,6 +72,7 @@ pub mod deflate;
 mod echo;
 mod error;
 pub mod evloop;
+mod frame_plan;
 mod http;
 mod io_util;
 mod message;

@@ -4,12 +4,13 @@
 
 use super::{send_header, split, Conn, Mode, Stream};
 use crate::deflate::{glue, Session};
+use crate::frame_plan::{plan, Passthrough, Plan};
 use crate::message::Message;
 use crate::outbox::Outbox;
 use std::task::Context;
 use ws_core::connection::MIN_OUTPUT;
 use ws_core::frame::{apply_mask, FrameHeader};
-use ws_core::{CloseCode, Connection, Event, MessageKind, OpCode, Role, State};
+use ws_core::{CloseCode, Connection, Event, MessageKind, Role, State};
 
 impl Conn {
     /// Processes buffered input until it needs more bytes, a message completes (Messages mode),
@@ -37,33 +38,23 @@ impl Conn {
                 match FrameHeader::parse(self.input.pending(), self.role) {
                     Ok(None) => return None,
                     Ok(Some((h, hl))) => {
-                        let total = hl as u64 + h.payload_len;
-                        let fits = total <= self.input.size() as u64
-                            && h.payload_len <= self.limits.max_frame_payload;
-                        // Whole binary frames are awaited (echoed in place); text goes to the
-                        // core as it arrives so invalid UTF-8 fails fast (RFC 6455 §8.1, Autobahn 6.4.3).
-                        if fits && (avail as u64) < total && h.opcode == OpCode::Binary {
-                            return None;
-                        }
-                        self.frame_left = total;
-                        // A whole binary message too large for the read buffer is echoed as it
-                        // arrives (header first, then each chunk) instead of being assembled:
-                        // binary payload cannot turn invalid half-way, so nothing sent has to be
-                        // taken back.
-                        self.passthrough = if mode == Mode::Echo
+                        // Only an echoing server without compression or a message being
+                        // reassembled may echo a frame as it arrives.
+                        let may_pass_through = mode == Mode::Echo
                             && self.role == Role::Server
                             && self.deflate.is_none()
-                            && !self.assembling
-                            && !fits
-                            && h.opcode == OpCode::Binary
-                            && h.fin
-                            && h.payload_len <= self.limits.max_frame_payload
-                            && h.payload_len <= self.limits.max_message_size
-                        {
-                            Passthrough::Header(h.payload_len)
-                        } else {
-                            Passthrough::Off
-                        };
+                            && !self.assembling;
+                        let size = self.input.size();
+                        match plan(&h, hl, avail, size, &self.limits, may_pass_through) {
+                            Plan::Await => return None,
+                            Plan::Take {
+                                frame_len,
+                                passthrough,
+                            } => {
+                                self.frame_left = frame_len;
+                                self.passthrough = passthrough;
+                            }
+                        }
                     }
                     Err(_) => self.track = false,
                 }
@@ -284,17 +275,6 @@ impl Direct<'_, '_> {
         }
         out.extend(payload.get(done..).unwrap_or_default());
     }
-}
-
-/// Whether the current frame is echoed as it arrives (see [`Conn::process_input`]).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) enum Passthrough {
-    /// No: frames are echoed whole or assembled.
-    Off,
-    /// Yes, and the echo's header (for this payload length) is not written yet.
-    Header(u64),
-    /// Yes, header written: each chunk goes out as it comes.
-    Body,
 }
 
 /// A message from reassembled bytes (text already validated by ws-core).

@@ -7,6 +7,7 @@ mod input;
 use super::batch::write_parts;
 use super::scratch::Scratch;
 use crate::config::Config;
+use crate::frame_plan::Passthrough;
 use mio::net::TcpStream;
 use std::io::{self, Read};
 use std::net::Shutdown;
@@ -38,18 +39,6 @@ enum Phase {
     /// An HTTP answer (error or 503) is queued: write it, send FIN, discard input until EOF or
     /// `deadline`.
     Refused,
-}
-
-/// Whether the current incoming frame is echoed as it arrives (binary frames larger than the
-/// read buffer: echoing chunk by chunk needs no reassembly and cannot go wrong half-way).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Passthrough {
-    /// No: frames are echoed whole or reassembled.
-    Off,
-    /// Yes; the echo's header (for this payload length) is not written yet.
-    Header(u64),
-    /// Yes; header written, each chunk goes out as it comes.
-    Body,
 }
 
 /// What the loop should do with a connection after an event.
@@ -272,12 +261,7 @@ impl Peer {
             if let Some(bytes) = s.out.single() {
                 // The common case (small echoes, replies): one contiguous piece.
                 let n = write_parts(&mut self.sock, &[bytes])?;
-                if n < bytes.len() {
-                    self.pending.clear();
-                    self.sent = 0;
-                    self.pending
-                        .extend_from_slice(bytes.get(n..).unwrap_or_default());
-                }
+                self.keep_unsent(&[bytes], n);
                 s.out.clear();
                 return Ok(());
             }
@@ -301,24 +285,21 @@ impl Peer {
             }
             return Ok(());
         }
-        let total: usize = parts.iter().map(|p| p.len()).sum();
-        if total == 0 {
-            s.out.clear();
-            return Ok(());
-        }
-        let mut n = write_parts(&mut self.sock, &parts)?;
-        if n < total {
-            self.pending.clear();
-            self.sent = 0;
-            for p in &parts {
-                let skip = n.min(p.len());
-                self.pending
-                    .extend_from_slice(p.get(skip..).unwrap_or_default());
-                n -= skip;
-            }
-        }
+        let n = write_parts(&mut self.sock, &parts)?;
+        self.keep_unsent(&parts, n);
         s.out.clear();
         Ok(())
+    }
+
+    /// Queues what the socket did not take of `parts` (the first `written` bytes went out);
+    /// only called with nothing queued.
+    fn keep_unsent(&mut self, parts: &[&[u8]], mut written: usize) {
+        for p in parts {
+            let skip = written.min(p.len());
+            self.pending
+                .extend_from_slice(p.get(skip..).unwrap_or_default());
+            written -= skip;
+        }
     }
 
     /// Output queued and not yet taken by the socket.

@@ -1,15 +1,16 @@
 //! What a connection does with the bytes it read: the request head until the upgrade, then
 //! frames through ws-core, echoed whole from the read buffer, reassembled, or passed through.
 
-use super::{Passthrough, Peer, Phase, NEVER, REFUSAL_LINGER_MS};
+use super::{Peer, Phase, NEVER, REFUSAL_LINGER_MS};
 use crate::config::Config;
 use crate::evloop::batch::Batch;
 use crate::evloop::scratch::Scratch;
+use crate::frame_plan::{plan, Passthrough, Plan};
 use std::io;
 use ws_core::connection::MIN_OUTPUT;
 use ws_core::frame::{FrameHeader, MAX_HEADER_LEN};
 use ws_core::handshake::{self, Accept, Header, RequestParser, Status};
-use ws_core::{Connection, Event, HandshakeError, MessageKind, OpCode, Role, State};
+use ws_core::{Connection, Event, HandshakeError, MessageKind, Role, State};
 
 /// Frames one read's processing may take before the connection lets the others run (the rest
 /// of the input is kept as a backlog for its next turn).
@@ -96,7 +97,6 @@ impl Peer {
     ) -> io::Result<usize> {
         let mut pos = start;
         let mut frames = 0;
-        let buf_size = s.buf.len() as u64;
         let limits = config.limits;
         loop {
             let avail = end.saturating_sub(pos);
@@ -114,25 +114,17 @@ impl Peer {
                 match FrameHeader::parse(s.buf.get(pos..end).unwrap_or_default(), Role::Server) {
                     Ok(None) => return Ok(pos),
                     Ok(Some((h, hl))) => {
-                        let total = hl as u64 + h.payload_len;
-                        let fits = total <= buf_size && h.payload_len <= limits.max_frame_payload;
-                        // A whole binary frame that fits is awaited and echoed in one piece; text
-                        // goes to the core as it comes so invalid UTF-8 fails fast (RFC 6455 §8.1).
-                        if fits && (avail as u64) < total && h.opcode == OpCode::Binary {
-                            return Ok(pos);
+                        let may_pass_through = !self.assembling;
+                        match plan(&h, hl, avail, s.buf.len(), &limits, may_pass_through) {
+                            Plan::Await => return Ok(pos),
+                            Plan::Take {
+                                frame_len,
+                                passthrough,
+                            } => {
+                                self.frame_left = frame_len;
+                                self.passthrough = passthrough;
+                            }
                         }
-                        self.frame_left = total;
-                        self.passthrough = if !self.assembling
-                            && !fits
-                            && h.opcode == OpCode::Binary
-                            && h.fin
-                            && h.payload_len <= limits.max_frame_payload
-                            && h.payload_len <= limits.max_message_size
-                        {
-                            Passthrough::Header(h.payload_len)
-                        } else {
-                            Passthrough::Off
-                        };
                     }
                     Err(_) => self.track = false,
                 }
