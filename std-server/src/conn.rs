@@ -230,17 +230,7 @@ impl Conn {
         if self.core.state() != State::Open {
             return Ok(());
         }
-        if self.passthrough != Passthrough::Off {
-            // The echo of a passed-through frame is on the wire, header first: a close frame now
-            // would land inside its payload. Drop the transport instead (as the peer would see
-            // after a close anyway, without the code).
-            log::info!(
-                "conn={} close {} in the middle of an echoed frame: dropping the transport",
-                self.id(),
-                code.0
-            );
-            self.set_close_info(code, reason);
-            self.finish();
+        if self.drop_if_mid_echo("close", code, reason) {
             return Ok(());
         }
         let reason = truncate(reason, 123);
@@ -251,6 +241,23 @@ impl Conn {
         })?;
         self.set_close_info(code, reason);
         Ok(())
+    }
+
+    /// While a passed-through frame is echoed (its header is on the wire and its payload follows
+    /// as it arrives), a control frame would land inside that payload: the transport is dropped
+    /// instead (`what` was to be sent; `code` and `reason` are logged as the outcome). Returns
+    /// whether it was.
+    fn drop_if_mid_echo(&mut self, what: &str, code: CloseCode, reason: &str) -> bool {
+        if self.passthrough == Passthrough::Off {
+            return false;
+        }
+        log::info!(
+            "conn={} {what} due in the middle of an echoed frame: dropping the transport",
+            self.id()
+        );
+        self.set_close_info(code, reason);
+        self.finish();
+        true
     }
 
     /// Moves the writers' queue into the outbox and registers the waker for new items.

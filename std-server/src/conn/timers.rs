@@ -57,6 +57,11 @@ impl Conn {
     }
 
     fn run_core_timeout(&mut self) {
+        // The peer stalled while streaming a passed-through frame: the ping (or 1011 close) due
+        // now cannot be written inside the echo's payload.
+        if self.drop_if_mid_echo("timer frame", ABNORMAL, "stalled in the middle of a frame") {
+            return;
+        }
         let (now, mask) = (self.now_ms(), self.mask());
         let Self { core, out, .. } = self;
         let r = out.write_with(MIN_OUTPUT, |o| match core.handle_timeout(now, mask, o) {

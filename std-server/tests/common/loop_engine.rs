@@ -1,5 +1,5 @@
 //! Runs the event-loop echo engine (`ws_server::evloop::EchoLoop`) on its own thread for the
-//! loopback tests in `echo_loop/` (and `shutdown_mid_frame.rs`).
+//! loopback tests in `echo_loop/` (and `passthrough_control.rs`).
 //!
 //! `WS_TEST_ENGINE=tasks` runs the same tests against the task server (`Server` with
 //! `echo_handler()`, permessage-deflate off as the loop declines it): the control that shows a

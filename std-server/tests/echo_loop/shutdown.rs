@@ -83,7 +83,7 @@ fn client_that_half_closes_without_a_close_frame_is_closed() {
     assert_echo_works(server.addr);
 }
 
-// A shutdown in the middle of a passed-through echo: tests/shutdown_mid_frame.rs (both engines).
+// A shutdown in the middle of a passed-through echo: tests/passthrough_control.rs (both engines).
 
 #[test]
 fn stop_before_run_and_with_no_connections_returns_promptly() {
