@@ -38,6 +38,7 @@ fn report_phase(phase: u32) {
 }
 
 /// Runs the conversation; 0 when every byte matched.
+#[allow(unsafe_code)] // `no_mangle` exports it under its name.
 #[no_mangle]
 pub extern "C" fn run() -> u32 {
     match ws_scenario::run(&mut Reporter) {
