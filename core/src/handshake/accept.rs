@@ -1,5 +1,6 @@
 //! `Sec-WebSocket-Accept` = base64(SHA-1(key + GUID)) (RFC 6455 §4.2.2).
 
+use super::sha1::Sha1;
 use base64ct::{Base64, Encoding};
 
 /// The GUID appended to the key (RFC 6455 §1.3).
@@ -25,11 +26,11 @@ impl AcceptKey {
 /// assert_eq!(accept.as_str(), "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
 /// ```
 pub fn accept_key(key: &[u8]) -> AcceptKey {
-    let mut sha1 = sha1_smol::Sha1::new();
+    let mut sha1 = Sha1::new();
     sha1.update(key);
     sha1.update(GUID.as_bytes());
     let mut out = [0u8; 28];
     // 20 bytes encode to exactly 28 base64 characters, so this cannot fail.
-    let _ = Base64::encode(&sha1.digest().bytes(), &mut out);
+    let _ = Base64::encode(&sha1.digest(), &mut out);
     AcceptKey(out)
 }

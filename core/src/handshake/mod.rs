@@ -13,6 +13,7 @@ mod head;
 mod list;
 mod request;
 mod response;
+mod sha1;
 mod write;
 
 pub use accept::{accept_key, AcceptKey, GUID};
