@@ -1,6 +1,5 @@
 //! The client side: the upgrade request writer and the response validator (RFC 6455 §4.1).
 
-use base64ct::{Base64, Encoding};
 use nom::bytes::complete::{tag, take_while, take_while_m_n};
 use nom::character::complete::char;
 use nom::{IResult, Parser};
@@ -63,8 +62,9 @@ pub fn write_client_request(
         return Err(WriteError::InvalidHeaderText);
     }
     let mut key = [0u8; 24];
-    // 16 bytes encode to exactly 24 base64 characters.
-    let key = Base64::encode(&nonce, &mut key).map_err(|_| WriteError::InvalidHeaderText)?;
+    // 16 bytes encode to exactly 24 base64 characters (ASCII).
+    super::base64::encode(&nonce, &mut key);
+    let key = core::str::from_utf8(&key).map_err(|_| WriteError::InvalidHeaderText)?;
     let mut w = Out::new(out);
     w.put(b"GET ");
     w.put(request.path.as_bytes());

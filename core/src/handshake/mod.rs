@@ -8,6 +8,7 @@
 //! [`HandshakeError::InvalidHeaderValue`]: crate::HandshakeError::InvalidHeaderValue
 
 mod accept;
+mod base64;
 mod client;
 mod head;
 mod list;

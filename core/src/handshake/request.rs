@@ -1,7 +1,6 @@
 //! The server side: a streaming, linear-time parser for the HTTP/1.1 request head and the
 //! validation of a WebSocket upgrade (RFC 6455 §4.2.1).
 
-use base64ct::{Base64, Encoding};
 use nom::bytes::complete::{tag, take_while1};
 use nom::character::complete::char;
 use nom::{IResult, Parser};
@@ -222,10 +221,8 @@ impl<'a> Request<'a, '_> {
             (Some(_), Some(_)) => return Err(HandshakeError::DuplicateKey),
             (Some(key), None) => key,
         };
-        let mut nonce = [0u8; 16];
-        match Base64::decode(key, &mut nonce) {
-            Ok(decoded) if decoded.len() == 16 => {}
-            _ => return Err(HandshakeError::InvalidKey),
+        if !super::base64::is_16_bytes(key) {
+            return Err(HandshakeError::InvalidKey);
         }
         let mut versions = list::values(self.headers, "sec-websocket-version");
         match (versions.next(), versions.next()) {
