@@ -1,5 +1,6 @@
 //! Header values as lists: comma-separated elements (RFC 9110 §5.6.1) and header lookup.
 
+use super::head::{split_once_ascii, trim_ows_str};
 use super::Header;
 
 /// The values of every header called `name` (case-insensitive), in order.
@@ -28,11 +29,8 @@ pub(crate) fn has_token(headers: &[Header<'_>], name: &str, token: &str) -> bool
 
 /// An extension element split into its name and the parameters after the first `;`.
 pub(crate) fn split_params(element: &str) -> (&str, &str) {
-    match element.split_once(';') {
-        Some((name, params)) => (
-            name.trim_matches(super::head::is_ows),
-            params.trim_matches(super::head::is_ows),
-        ),
+    match split_once_ascii(element, b';') {
+        Some((name, params)) => (trim_ows_str(name), trim_ows_str(params)),
         None => (element, ""),
     }
 }
@@ -73,7 +71,7 @@ impl<'a> Iterator for List<'a> {
             // `end` is the index of an ASCII comma or the length, so a char boundary.
             let (element, rest) = self.rest.split_at_checked(end)?;
             self.rest = rest.strip_prefix(',').unwrap_or(rest);
-            let element = element.trim_matches(super::head::is_ows);
+            let element = trim_ows_str(element);
             if !element.is_empty() {
                 return Some(element);
             }

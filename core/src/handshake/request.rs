@@ -73,7 +73,7 @@ impl RequestParser {
         let count = head::parse_headers(rest, headers)?;
         let headers: &'h [Header<'a>] = headers;
         let target = head::ascii(target)?;
-        let (path, query) = match target.split_once('?') {
+        let (path, query) = match head::split_once_ascii(target, b'?') {
             Some((path, query)) => (path, Some(query)),
             None => (target, None),
         };
@@ -160,13 +160,8 @@ impl<'a> Request<'a, '_> {
     pub fn cookies(&self) -> impl Iterator<Item = (&'a str, &'a str)> + '_ {
         list::values(self.headers, "cookie")
             .flat_map(|v| v.split(';'))
-            .filter_map(|pair| pair.split_once('='))
-            .map(|(name, value)| {
-                (
-                    name.trim_matches(head::is_ows),
-                    value.trim_matches(head::is_ows),
-                )
-            })
+            .filter_map(|pair| head::split_once_ascii(pair, b'='))
+            .map(|(name, value)| (head::trim_ows_str(name), head::trim_ows_str(value)))
     }
     /// The value of cookie `name` (case-sensitive) from the Cookie header(s).
     pub fn cookie(&self, name: &str) -> Option<&'a str> {
