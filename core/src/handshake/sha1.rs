@@ -7,7 +7,9 @@
 /// A running SHA-1 hash.
 pub(crate) struct Sha1 {
     state: [u32; 5],
-    block: [u8; 64],
+    /// The block being filled, as big-endian words: it is the start of the message schedule, which
+    /// [`compress`] extends in place (no second 64-byte array on the stack).
+    block: [u32; 16],
     /// Bytes hashed so far (the position in `block` is `len % 64`).
     len: u64,
 }
@@ -23,7 +25,7 @@ impl Sha1 {
                 0x1032_5476,
                 0xC3D2_E1F0,
             ],
-            block: [0; 64],
+            block: [0; 16],
             len: 0,
         }
     }
@@ -37,17 +39,18 @@ impl Sha1 {
 
     fn push(&mut self, byte: u8) {
         let at = (self.len % 64) as usize;
-        if let Some(slot) = self.block.get_mut(at) {
-            *slot = byte;
+        if let Some(word) = self.block.get_mut(at / 4) {
+            let shift = 24 - 8 * (at % 4);
+            *word = (*word & !(0xff << shift)) | u32::from(byte) << shift;
         }
         self.len = self.len.wrapping_add(1);
         if at == 63 {
-            compress(&mut self.state, &self.block);
+            compress(&mut self.state, &mut self.block);
         }
     }
 
     /// Pads (FIPS 180-4 §5.1.1) and returns the 20-byte digest.
-    pub(crate) fn digest(mut self) -> [u8; 20] {
+    pub(crate) fn digest(&mut self) -> [u8; 20] {
         let bits = self.len.wrapping_mul(8);
         self.push(0x80);
         while self.len % 64 != 56 {
@@ -67,16 +70,12 @@ fn at(w: &[u32; 16], i: usize) -> u32 {
     w.get(i & 15).copied().unwrap_or(0)
 }
 
-/// One 64-byte block into the state (FIPS 180-4 §6.1.2).
-fn compress(state: &mut [u32; 5], block: &[u8; 64]) {
-    let mut w = [0u32; 16];
-    for (word, bytes) in w.iter_mut().zip(block.chunks_exact(4)) {
-        *word = u32::from_be_bytes(bytes.try_into().unwrap_or([0; 4]));
-    }
+/// One block into the state (FIPS 180-4 §6.1.2); `w` (the block's words) becomes the schedule.
+fn compress(state: &mut [u32; 5], w: &mut [u32; 16]) {
     let [mut a, mut b, mut c, mut d, mut e] = *state;
     for i in 0..80 {
         if i >= 16 {
-            let next = (at(&w, i + 13) ^ at(&w, i + 8) ^ at(&w, i + 2) ^ at(&w, i)).rotate_left(1);
+            let next = (at(w, i + 13) ^ at(w, i + 8) ^ at(w, i + 2) ^ at(w, i)).rotate_left(1);
             if let Some(slot) = w.get_mut(i & 15) {
                 *slot = next;
             }
@@ -92,7 +91,7 @@ fn compress(state: &mut [u32; 5], block: &[u8; 64]) {
             .wrapping_add(f)
             .wrapping_add(e)
             .wrapping_add(k)
-            .wrapping_add(at(&w, i));
+            .wrapping_add(at(w, i));
         e = d;
         d = c;
         c = b.rotate_left(30);
