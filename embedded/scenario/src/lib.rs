@@ -37,6 +37,9 @@ pub enum Phase {
     Close,
     /// Invalid UTF-8 in a text frame: the connection fails with 1007.
     InvalidUtf8,
+    /// The whole server conversation through the embedded-io adapter (its own firmware; not in
+    /// [`Phase::ALL`]).
+    Adapter,
 }
 
 impl Phase {
@@ -57,6 +60,7 @@ impl Phase {
             Phase::Ping => "ping",
             Phase::Close => "close",
             Phase::InvalidUtf8 => "invalid-utf8",
+            Phase::Adapter => "adapter",
         }
     }
 }
