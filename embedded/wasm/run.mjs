@@ -3,7 +3,7 @@
 // Usage: node embedded/wasm/run.mjs path/to/ws_wasm.wasm
 import { readFileSync } from "node:fs";
 
-const phases = ["handshake", "fragments", "ping", "close", "invalid-utf8"];
+const phases = ["handshake", "fragments", "ping", "close", "invalid-utf8", "adapter", "client (RFC 6455 §1.3, §5.7)"];
 const passed = [];
 const { instance } = await WebAssembly.instantiate(readFileSync(process.argv[2]), {
   env: { report: (phase) => passed.push(phases[phase - 1] ?? `?${phase}`) },

@@ -9,6 +9,7 @@
 #![cfg_attr(not(test), no_std)]
 #![forbid(unsafe_code)]
 
+mod client;
 mod wire;
 
 use core::hint::black_box;
@@ -16,6 +17,7 @@ use ws_core::handshake::{write_accept_response, Accept, Header, RequestParser, S
 use ws_core::limits::HeadLimits;
 use ws_core::{CloseCode, Connection, Event, Limits, MessageKind, ProtocolError, Role, Timers};
 
+pub use client::run_client;
 pub use wire::{
     CLOSE_ECHO, CLOSE_IN, FRAGMENTS_ECHO, FRAGMENTS_IN, INVALID_UTF8_CLOSE, INVALID_UTF8_IN,
     PING_IN, PONG, REQUEST, RESPONSE_101,
@@ -40,6 +42,8 @@ pub enum Phase {
     /// The whole server conversation through the embedded-io adapter (its own firmware; not in
     /// [`Phase::ALL`]).
     Adapter,
+    /// The client side with RFC 6455 §1.3 and §5.7's bytes (wasm32 only; not in [`Phase::ALL`]).
+    Client,
 }
 
 impl Phase {
@@ -61,6 +65,7 @@ impl Phase {
             Phase::Close => "close",
             Phase::InvalidUtf8 => "invalid-utf8",
             Phase::Adapter => "adapter",
+            Phase::Client => "client",
         }
     }
 }
@@ -282,6 +287,13 @@ mod tests {
         let mut probe = Order::default();
         assert!(run(&mut probe).is_ok());
         assert!(probe.0 == Phase::ALL);
+    }
+
+    #[test]
+    fn the_client_side_passes_on_the_host() {
+        let mut probe = Order::default();
+        assert!(run_client(&mut probe).is_ok());
+        assert!(probe.0 == [Phase::Client]);
     }
 
     #[test]
