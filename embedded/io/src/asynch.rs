@@ -1,4 +1,5 @@
-//! The adapter over async `embedded_io_async::{Read, Write}` streams (embassy-net's `TcpSocket`, ...).
+//! The adapter over async `embedded_io_async::{Read, Write}` streams (embassy-net's `TcpSocket`).
+//! It mirrors blocking.rs line for line (only `async`/`.await` differ): change both together.
 
 use crate::session::{HandshakeStep, Session, Step};
 use crate::{Error, MaskKeys, Message, NoMasks};

@@ -1,4 +1,5 @@
-//! The adapter over blocking `embedded_io::{Read, Write}` streams.
+//! The adapter over blocking `embedded_io::{Read, Write}` streams. asynch.rs mirrors it line for
+//! line (only `async`/`.await` differ): change both together.
 
 use crate::session::{HandshakeStep, Session, Step};
 use crate::{Error, MaskKeys, Message, NoMasks};
