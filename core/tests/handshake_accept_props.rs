@@ -1,5 +1,8 @@
-//! The accept key (RFC 6455 §4.2.2) computed by the crate's size-optimised SHA-1 and base64 equals
-//! the one computed with the reference crates (sha1_smol, base64ct), for any key bytes.
+//! The accept key (RFC 6455 §4.2.2) and the key check, through the public API, agree with
+//! sha1_smol and base64ct used directly, for any key bytes: with default features this checks the
+//! glue (GUID appended, digest encoded, strict decode to 16 bytes); with `compact-hash` it is the
+//! crate's own SHA-1 and base64 end to end. Their unit tests (handshake/sha1.rs, base64.rs) compare
+//! them with the crates in every build.
 
 use base64ct::{Base64, Encoding};
 use proptest::prelude::*;

@@ -1,6 +1,6 @@
 //! `Sec-WebSocket-Accept` = base64(SHA-1(key + GUID)) (RFC 6455 §4.2.2).
 
-use super::sha1::Sha1;
+use super::primitives;
 
 /// The GUID appended to the key (RFC 6455 §1.3).
 pub const GUID: &str = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
@@ -25,11 +25,9 @@ impl AcceptKey {
 /// assert_eq!(accept.as_str(), "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
 /// ```
 pub fn accept_key(key: &[u8]) -> AcceptKey {
-    let mut sha1 = Sha1::new();
-    sha1.update(key);
-    sha1.update(GUID.as_bytes());
+    let digest = primitives::sha1(&[key, GUID.as_bytes()]);
     let mut out = [0u8; 28];
-    // 20 bytes encode to exactly 28 base64 characters.
-    super::base64::encode(&sha1.digest(), &mut out);
+    // 20 bytes encode to exactly 28 base64 characters, so this cannot fail.
+    let _ = primitives::base64_encode(&digest, &mut out);
     AcceptKey(out)
 }

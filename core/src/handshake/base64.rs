@@ -58,6 +58,8 @@ pub(crate) fn is_16_bytes(key: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use base64ct::{Base64, Encoding};
+    use proptest::prelude::*;
 
     fn encoded(input: &[u8]) -> ([u8; 8], usize) {
         let mut out = [0u8; 8];
@@ -92,5 +94,58 @@ mod tests {
         assert!(!is_16_bytes("dGhlIHNhbXBsZSBub25jZ!==")); // not the alphabet
         assert!(!is_16_bytes("dGhlIHNhbXBsZSBub25jZQ==="));
         assert!(!is_16_bytes(""));
+    }
+
+    /// Whether base64ct (strict, padded; the reference and the default) decodes `key` to 16 bytes.
+    fn reference_is_key(key: &str) -> bool {
+        let mut out = [0u8; 16];
+        matches!(Base64::decode(key, &mut out), Ok(decoded) if decoded.len() == 16)
+    }
+
+    #[test]
+    fn every_length_equals_base64ct() {
+        let bytes: [u8; 64] = core::array::from_fn(|i| (i as u8).wrapping_mul(37).wrapping_add(11));
+        for len in 0..=64 {
+            let input = &bytes[..len];
+            let mut out = [0u8; 88];
+            let mut expected = [0u8; 88];
+            let expected = Base64::encode(input, &mut expected).expect("88 bytes hold 64 encoded");
+            encode(input, &mut out);
+            assert_eq!(&out[..expected.len()], expected.as_bytes(), "length {len}");
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn encoding_equals_base64ct(input in proptest::collection::vec(any::<u8>(), 0..100)) {
+            let mut out = [0u8; 136];
+            let mut expected = [0u8; 136];
+            let expected = Base64::encode(&input, &mut expected).expect("136 bytes hold 100 encoded");
+            encode(&input, &mut out);
+            prop_assert_eq!(&out[..expected.len()], expected.as_bytes());
+        }
+
+        /// Keys that are canonical encodings of 16 bytes, that have non-zero trailing bits, and
+        /// anything of about that length from the alphabet and `=`: accepted exactly when base64ct
+        /// decodes them to 16 bytes.
+        #[test]
+        fn key_validation_equals_base64ct(
+            key in prop_oneof![
+                "[A-Za-z0-9+/]{21}[AQgw]==",
+                "[A-Za-z0-9+/]{22}==",
+                "[A-Za-z0-9+/=]{20,26}",
+            ],
+        ) {
+            prop_assert_eq!(is_16_bytes(&key), reference_is_key(&key));
+        }
+
+        #[test]
+        fn encoded_nonces_are_keys(nonce in any::<[u8; 16]>()) {
+            let mut key = [0u8; 24];
+            encode(&nonce, &mut key);
+            let key = core::str::from_utf8(&key).expect("base64 is ASCII");
+            prop_assert!(reference_is_key(key));
+            prop_assert!(is_16_bytes(key));
+        }
     }
 }

@@ -62,9 +62,9 @@ pub fn write_client_request(
         return Err(WriteError::InvalidHeaderText);
     }
     let mut key = [0u8; 24];
-    // 16 bytes encode to exactly 24 base64 characters (ASCII).
-    super::base64::encode(&nonce, &mut key);
-    let key = core::str::from_utf8(&key).map_err(|_| WriteError::InvalidHeaderText)?;
+    // 16 bytes encode to exactly 24 base64 characters.
+    let key =
+        super::primitives::base64_encode(&nonce, &mut key).ok_or(WriteError::InvalidHeaderText)?;
     let mut w = Out::new(out);
     w.put(b"GET ");
     w.put(request.path.as_bytes());

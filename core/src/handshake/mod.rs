@@ -8,12 +8,17 @@
 //! [`HandshakeError::InvalidHeaderValue`]: crate::HandshakeError::InvalidHeaderValue
 
 mod accept;
+// The compact SHA-1 and base64 (`compact-hash`), always compiled for tests: they are checked
+// against sha1_smol and base64ct whichever implementation `primitives` picks.
+#[cfg(any(test, feature = "compact-hash"))]
 mod base64;
 mod client;
 mod head;
 mod list;
+mod primitives;
 mod request;
 mod response;
+#[cfg(any(test, feature = "compact-hash"))]
 mod sha1;
 mod write;
 

@@ -216,7 +216,7 @@ impl<'a> Request<'a, '_> {
             (Some(_), Some(_)) => return Err(HandshakeError::DuplicateKey),
             (Some(key), None) => key,
         };
-        if !super::base64::is_16_bytes(key) {
+        if !super::primitives::is_base64_of_16_bytes(key) {
             return Err(HandshakeError::InvalidKey);
         }
         let mut versions = list::values(self.headers, "sec-websocket-version");

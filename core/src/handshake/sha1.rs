@@ -106,6 +106,7 @@ fn compress(state: &mut [u32; 5], w: &mut [u32; 16]) {
 #[cfg(test)]
 mod tests {
     use super::Sha1;
+    use proptest::prelude::*;
 
     fn hex(digest: [u8; 20]) -> [u8; 40] {
         let mut out = [0u8; 40];
@@ -148,5 +149,50 @@ mod tests {
             &hex(h.digest()),
             b"34aa973cd4c4daa4f61eeb2bdbad27316534016f"
         );
+    }
+
+    /// The digest of sha1_smol, the reference (and the default implementation).
+    fn reference(parts: &[&[u8]]) -> [u8; 20] {
+        let mut h = sha1_smol::Sha1::new();
+        for part in parts {
+            h.update(part);
+        }
+        h.digest().bytes()
+    }
+
+    fn digest(parts: &[&[u8]]) -> [u8; 20] {
+        let mut h = Sha1::new();
+        for part in parts {
+            h.update(part);
+        }
+        h.digest()
+    }
+
+    #[test]
+    fn every_length_around_the_block_boundaries() {
+        // 0-200 bytes: every padding case (55, 56, 63, 64 bytes into a block) over three blocks,
+        // alone and followed by the GUID as in the accept key.
+        let guid = crate::handshake::GUID.as_bytes();
+        let bytes: [u8; 200] = core::array::from_fn(|i| (i as u8).wrapping_mul(7).wrapping_add(3));
+        for len in 0..=200 {
+            let data = &bytes[..len];
+            assert_eq!(digest(&[data]), reference(&[data]), "length {len}");
+            assert_eq!(
+                digest(&[data, guid]),
+                reference(&[data, guid]),
+                "length {len} + GUID"
+            );
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn equals_sha1_smol(
+            data in proptest::collection::vec(any::<u8>(), 0..300),
+            split in any::<prop::sample::Index>(),
+        ) {
+            let (a, b) = data.split_at(split.index(data.len() + 1).min(data.len()));
+            prop_assert_eq!(digest(&[a, b]), reference(&[&data]));
+        }
     }
 }
