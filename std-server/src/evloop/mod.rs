@@ -15,10 +15,10 @@
 //! connections per byte and the fewest syscalls per message.
 
 mod alarm;
-mod batch;
 mod engine;
 mod peer;
 mod scratch;
+mod write;
 
 use crate::config::Config;
 use std::io;
