@@ -80,9 +80,6 @@ pub(crate) enum Phase {
     Done,
 }
 
-/// How many events one [`Driver::receive`] handles before it lets the engine serve others.
-const EVENTS_PER_CALL: usize = 2048;
-
 /// Why [`Driver::receive`] stopped.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Stop {
@@ -113,6 +110,8 @@ pub(crate) struct Driver {
     close_info: Option<(CloseCode, String)>,
     bytes_in: u64,
     bytes_out: u64,
+    /// Events one [`Driver::receive`] handles before it returns (the event loop's fairness).
+    events_per_call: usize,
 }
 
 impl std::fmt::Debug for Driver {
@@ -145,6 +144,7 @@ impl Driver {
             close_info: None,
             bytes_in: 0,
             bytes_out: 0,
+            events_per_call: usize::MAX,
         }
     }
 
@@ -163,6 +163,12 @@ impl Driver {
     /// Switches how data messages are consumed (between messages).
     pub(crate) fn set_mode(&mut self, mode: Mode) {
         self.mode = mode;
+    }
+
+    /// Makes [`Driver::receive`] return (paused) after `n` events, so one engine thread serving
+    /// many connections can let the others run.
+    pub(crate) fn set_events_per_call(&mut self, n: usize) {
+        self.events_per_call = n.max(1);
     }
 
     /// Queues bytes that precede every frame (the engine's 101 response).

@@ -1,76 +1,49 @@
-//! A connection's outbound bytes, in order, as slices for one vectored write: bytes of its own
-//! (small writes coalesced, large payloads kept as their own buffers) and echo payloads still in
-//! the engine's input buffer, referenced instead of copied until the engine releases that buffer.
+//! A connection's outbound bytes, in order, as slices for one vectored write: small writes
+//! (headers, control frames, short echoes) appended to one buffer of the connection's own, large
+//! payloads kept as their own buffers, and echo payloads still in the engine's input buffer,
+//! referenced instead of copied until the engine releases that buffer. Once everything is written
+//! the small-write buffer goes back to a per-thread spare, so an idle connection holds none and a
+//! busy one allocates nothing per message.
 
 use std::cell::Cell;
 use std::collections::VecDeque;
 use std::io::IoSlice;
 use std::ops::Range;
 
-/// Owned chunks up to this size take appended writes; larger payloads get their own chunk.
-const COALESCE: usize = 64 << 10;
 /// Payloads at least this long are referenced in the input buffer; shorter ones are copied (a
 /// slice per small echo would cost more in the kernel than the copy).
 const REFERENCE_FROM: usize = 512;
-/// Emptied chunks kept for reuse per thread (each at most 2 x COALESCE).
-const MAX_SPARE: usize = 16;
-/// Owned buffers up to this size are copied in rather than taken over.
+/// Owned buffers at least this long are taken over rather than copied in.
 const TAKE_FROM: usize = 16 << 10;
+/// Small-write buffers larger than this are freed instead of kept as the thread's spare.
+const MAX_SPARE: usize = 256 << 10;
 
-/// Where a chunk's bytes are.
+/// Where a piece's bytes are.
 #[derive(Debug)]
-enum Chunk {
-    /// Our own bytes; `open`: more may be appended.
-    Owned { bytes: Vec<u8>, open: bool },
-    /// This range of the input buffer (until [`Outbound::release_input`]).
+enum Piece {
+    /// This range of the connection's small-write buffer.
+    Small(Range<usize>),
+    /// A buffer of its own.
+    Owned(Vec<u8>),
+    /// This range of the engine's input buffer (until [`Outbound::release_input`]).
     Input(Range<usize>),
-}
-
-impl Chunk {
-    fn len(&self) -> usize {
-        match self {
-            Chunk::Owned { bytes, .. } => bytes.len(),
-            Chunk::Input(r) => r.len(),
-        }
-    }
 }
 
 /// Pending outbound bytes.
 #[derive(Debug, Default)]
 pub(crate) struct Outbound {
-    chunks: VecDeque<Chunk>,
-    /// Bytes of the front chunk already written.
+    /// Small writes, appended; emptied (and given back) once everything is written.
+    small: Vec<u8>,
+    pieces: VecDeque<Piece>,
+    /// Bytes of the front piece already written.
     front_pos: usize,
     /// Total bytes not yet written.
     bytes: usize,
 }
 
 thread_local! {
-    /// This thread's emptied small chunks, kept for reuse.
-    static SPARE: Cell<Vec<Vec<u8>>> = const { Cell::new(Vec::new()) };
-}
-
-fn spare_chunk() -> Vec<u8> {
-    SPARE.with(|cell| {
-        let mut spare = cell.take();
-        let chunk = spare.pop();
-        cell.set(spare);
-        chunk.unwrap_or_default()
-    })
-}
-
-fn recycle(mut chunk: Vec<u8>) {
-    if chunk.capacity() > 2 * COALESCE || chunk.capacity() == 0 {
-        return;
-    }
-    SPARE.with(|cell| {
-        let mut spare = cell.take();
-        if spare.len() < MAX_SPARE {
-            chunk.clear();
-            spare.push(chunk);
-        }
-        cell.set(spare);
-    });
+    /// This thread's spare small-write buffer.
+    static SPARE: Cell<Vec<u8>> = const { Cell::new(Vec::new()) };
 }
 
 impl Outbound {
@@ -89,33 +62,26 @@ impl Outbound {
         if data.is_empty() {
             return;
         }
-        let fits = matches!(self.chunks.back(), Some(Chunk::Owned { bytes, open: true })
-            if bytes.len() + data.len() <= COALESCE.max(bytes.capacity()));
-        if !fits {
-            let mut v = spare_chunk();
-            v.reserve(data.len().max(4096));
-            self.chunks.push_back(Chunk::Owned {
-                bytes: v,
-                open: data.len() <= COALESCE,
-            });
+        if self.small.capacity() == 0 {
+            self.small = SPARE.take();
         }
-        if let Some(Chunk::Owned { bytes, .. }) = self.chunks.back_mut() {
-            bytes.extend_from_slice(data);
-            self.bytes += data.len();
+        let start = self.small.len();
+        self.small.extend_from_slice(data);
+        let end = self.small.len();
+        match self.pieces.back_mut() {
+            Some(Piece::Small(r)) if r.end == start => r.end = end,
+            _ => self.pieces.push_back(Piece::Small(start..end)),
         }
+        self.bytes += data.len();
     }
 
     /// Appends `data`, taking over large buffers instead of copying them.
     pub(crate) fn push_owned(&mut self, data: Vec<u8>) {
         if data.len() < TAKE_FROM {
             self.extend(&data);
-            recycle(data);
         } else {
             self.bytes += data.len();
-            self.chunks.push_back(Chunk::Owned {
-                bytes: data,
-                open: false,
-            });
+            self.pieces.push_back(Piece::Owned(data));
         }
     }
 
@@ -128,19 +94,25 @@ impl Outbound {
         }
         let start = (payload.as_ptr() as usize).wrapping_sub(base);
         self.bytes += payload.len();
-        self.chunks
-            .push_back(Chunk::Input(start..start + payload.len()));
+        self.pieces
+            .push_back(Piece::Input(start..start + payload.len()));
+    }
+
+    /// The bytes of `piece`.
+    fn resolve<'a>(&'a self, piece: &'a Piece, input: &'a [u8]) -> &'a [u8] {
+        match piece {
+            Piece::Small(r) => self.small.get(r.clone()).unwrap_or_default(),
+            Piece::Owned(v) => v,
+            Piece::Input(r) => input.get(r.clone()).unwrap_or_default(),
+        }
     }
 
     /// Fills `slices` with the unwritten bytes in order (input references resolved against
     /// `input`, the buffer given to the driver); returns how many it filled.
     pub(crate) fn slices<'a>(&'a self, input: &'a [u8], slices: &mut [IoSlice<'a>]) -> usize {
         let mut count = 0;
-        for (i, (chunk, slot)) in self.chunks.iter().zip(slices.iter_mut()).enumerate() {
-            let bytes = match chunk {
-                Chunk::Owned { bytes, .. } => bytes.as_slice(),
-                Chunk::Input(r) => input.get(r.clone()).unwrap_or_default(),
-            };
+        for (i, (piece, slot)) in self.pieces.iter().zip(slices.iter_mut()).enumerate() {
+            let bytes = self.resolve(piece, input);
             let start = if i == 0 { self.front_pos } else { 0 };
             *slot = IoSlice::new(bytes.get(start..).unwrap_or_default());
             count = i + 1;
@@ -148,78 +120,78 @@ impl Outbound {
         count
     }
 
-    /// Marks `n` bytes as written, recycling emptied chunks.
+    /// The length of `piece`.
+    fn piece_len(piece: &Piece) -> usize {
+        match piece {
+            Piece::Small(r) | Piece::Input(r) => r.len(),
+            Piece::Owned(v) => v.len(),
+        }
+    }
+
+    /// Marks `n` bytes as written.
     pub(crate) fn advance(&mut self, mut n: usize) {
         self.bytes -= n.min(self.bytes);
         while n > 0 {
-            let Some(front) = self.chunks.front() else {
+            let Some(front) = self.pieces.front() else {
                 break;
             };
-            let left = front.len() - self.front_pos;
+            let left = Self::piece_len(front) - self.front_pos;
             if n < left {
                 self.front_pos += n;
                 return;
             }
             n -= left;
             self.front_pos = 0;
-            if let Some(Chunk::Owned { bytes, .. }) = self.chunks.pop_front() {
-                recycle(bytes);
-            }
+            self.pieces.pop_front();
         }
         if self.bytes == 0 {
-            while let Some(chunk) = self.chunks.pop_front() {
-                if let Chunk::Owned { bytes, .. } = chunk {
-                    recycle(bytes);
-                }
-            }
-            self.front_pos = 0;
+            self.clear();
         }
     }
 
-    /// Copies the bytes still referenced in `input` into our own chunks: the engine is about to
-    /// reuse or give back its input buffer.
+    /// Copies the bytes still referenced in `input` into the small-write buffer: the engine is
+    /// about to reuse or give back its input buffer.
     pub(crate) fn release_input(&mut self, input: &[u8]) {
-        if !self.chunks.iter().any(|c| matches!(c, Chunk::Input(_))) {
-            return;
-        }
-        let old = std::mem::take(&mut self.chunks);
-        let front_pos = std::mem::take(&mut self.front_pos);
-        self.bytes = 0;
-        for (i, chunk) in old.into_iter().enumerate() {
-            let skip = if i == 0 { front_pos } else { 0 };
-            match chunk {
-                Chunk::Input(r) => {
-                    let bytes = input.get(r).unwrap_or_default();
-                    let bytes = bytes.get(skip..).unwrap_or_default();
-                    if bytes.len() >= TAKE_FROM {
-                        self.push_owned(bytes.to_vec());
-                    } else {
-                        self.extend(bytes);
-                    }
-                }
-                Chunk::Owned { bytes, open } if skip == 0 => {
-                    self.bytes += bytes.len();
-                    self.chunks.push_back(Chunk::Owned { bytes, open });
-                }
-                Chunk::Owned { bytes, .. } => {
-                    self.extend(bytes.get(skip..).unwrap_or_default());
-                    recycle(bytes);
-                }
+        for i in 0..self.pieces.len() {
+            let Some(Piece::Input(r)) = self.pieces.get(i) else {
+                continue;
+            };
+            let bytes = input.get(r.clone()).unwrap_or_default();
+            if self.small.capacity() == 0 {
+                self.small = SPARE.take();
+            }
+            let start = self.small.len();
+            self.small.extend_from_slice(bytes);
+            let copied = Piece::Small(start..self.small.len());
+            if let Some(slot) = self.pieces.get_mut(i) {
+                *slot = copied;
             }
         }
     }
 
-    /// Forgets everything not yet written.
+    /// Forgets everything not yet written; the small-write buffer goes back to the thread.
     pub(crate) fn clear(&mut self) {
-        self.chunks.clear();
+        self.pieces.clear();
         self.front_pos = 0;
         self.bytes = 0;
+        let mut small = std::mem::take(&mut self.small);
+        if small.capacity() > 0 && small.capacity() <= MAX_SPARE {
+            small.clear();
+            SPARE.with(|spare| {
+                let old = spare.take();
+                spare.set(if old.capacity() >= small.capacity() {
+                    old
+                } else {
+                    small
+                });
+            });
+        }
     }
 
-    /// How many chunks are queued (a vectored write takes a bounded number of slices).
+    /// How many pieces are queued.
     #[cfg(test)]
-    pub(crate) fn chunk_count(&self) -> usize {
-        self.chunks.len()
+    pub(crate) fn piece_count(&self) -> usize {
+        self.pieces.len()
     }
 }
 
@@ -252,7 +224,7 @@ mod tests {
         for i in 0..100u8 {
             out.extend(&[i; 10]);
         }
-        assert_eq!(out.chunk_count(), 1);
+        assert_eq!(out.piece_count(), 1);
         assert_eq!(out.bytes(), 1000);
         let got = drain(&mut out, &[], 7);
         assert_eq!(got.len(), 1000);
@@ -267,9 +239,9 @@ mod tests {
         out.extend(b"head");
         out.push_owned(big);
         assert!(out
-            .chunks
+            .pieces
             .iter()
-            .any(|c| matches!(c, Chunk::Owned { bytes, .. } if bytes.as_ptr() == ptr)));
+            .any(|p| matches!(p, Piece::Owned(v) if v.as_ptr() == ptr)));
         let got = drain(&mut out, &[], 7777);
         assert_eq!(got.len(), 100_004);
     }
@@ -282,7 +254,7 @@ mod tests {
         out.extend(b"h1");
         out.push_input(&input[100..1100], base);
         out.push_input(&input[5..8], base); // small: copied
-        assert_eq!(out.chunk_count(), 3);
+        assert_eq!(out.piece_count(), 3);
         // Part of it is written, then the engine releases the buffer.
         let mut slices = [IoSlice::new(&[]); 16];
         let n = out.slices(&input, &mut slices);

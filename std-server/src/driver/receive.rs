@@ -9,7 +9,7 @@
 //! compressed message is inflated [`STEP`] bytes at a time, validated, re-compressed and sent as
 //! fragments the same way.
 
-use super::{Driver, Mode, Phase, Stop, EVENTS_PER_CALL, NO_STATUS};
+use super::{Driver, Mode, Phase, Stop, NO_STATUS};
 use crate::budget::MessageBudget;
 use crate::deflate::{InflateError, STEP};
 use crate::message::Message;
@@ -94,7 +94,7 @@ impl Driver {
                     return (buf.len().max(pos), Stop::NeedInput);
                 }
             }
-            if self.message.is_some() || self.at_cap() || events == EVENTS_PER_CALL {
+            if self.message.is_some() || self.at_cap() || events == self.events_per_call {
                 return (pos, Stop::Paused);
             }
             let Some(input) = buf.get_mut(pos..).filter(|i| !i.is_empty()) else {

@@ -207,7 +207,9 @@ impl Engine {
         match outcome {
             Outcome::Remove(why) => self.remove(key, why),
             Outcome::Again | Outcome::Keep => {
-                if outcome == Outcome::Again {
+                // Once per iteration: a connection served both for an event and for its turn
+                // must not be queued twice (it would get one more turn per iteration, for ever).
+                if outcome == Outcome::Again && !self.again.contains(&key) {
                     self.again.push(key);
                 }
                 if let Some(peer) = self.peers.get(key) {
