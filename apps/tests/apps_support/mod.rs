@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use tungstenite::client::IntoClientRequest;
 use tungstenite::http::HeaderValue;
-use ws_server::apps::{AppConfig, Apps};
+use ws_apps::{AppConfig, Apps};
 use ws_server::{Config, Server, ShutdownHandle};
 
 /// A fresh, empty directory under the system temp dir, removed on drop.

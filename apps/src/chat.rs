@@ -9,7 +9,7 @@
 //! and the enqueueing, so every member sees messages in database order and a joiner's history and
 //! live stream neither overlap nor leave a gap. Members leave on close, error or an unanswered ping
 //! (the server's idle ping closes the connection, which ends its reader); a member whose outbound
-//! queue is full is closed by [`crate::Writer::send`] (1008) and dropped without slowing the others.
+//! queue is full is closed by [`ws_server::Writer::send`] (1008) and dropped without slowing the others.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -17,10 +17,10 @@ use std::time::Instant;
 
 use serde_json::json;
 
-use super::limiter::{RateLimiter, Verdict};
-use super::store::{ChatRecord, Store};
-use super::web::now_ms;
-use crate::{CloseCode, Message, WebSocket, Writer};
+use crate::limiter::{RateLimiter, Verdict};
+use crate::store::{ChatRecord, Store};
+use crate::web::now_ms;
+use ws_server::{CloseCode, Message, WebSocket, Writer};
 
 /// The chat room's bounds.
 #[derive(Debug, Clone)]
@@ -85,7 +85,7 @@ impl ChatRoom {
     /// Serves one member until its connection ends.
     pub async fn run(self: Arc<Self>, ws: WebSocket) {
         let (mut reader, writer) = ws.split();
-        let uid = match super::session::uuid_v4() {
+        let uid = match crate::session::uuid_v4() {
             Ok(u) => u,
             Err(e) => {
                 log::error!("chat: no randomness for a uid: {e}");
@@ -135,7 +135,7 @@ impl ChatRoom {
     }
 
     /// Sends hello and the history, then adds the member, all under the room lock.
-    fn join(&self, writer: Writer, hello: String) -> Result<(), super::store::StoreError> {
+    fn join(&self, writer: Writer, hello: String) -> Result<(), crate::store::StoreError> {
         let mut members = self.members();
         let history = self.store.chat_history(self.config.history)?;
         let mut ok = writer.send(Message::Text(hello)).is_ok();
@@ -174,7 +174,7 @@ impl ChatRoom {
     }
 
     /// Stores a message (committed), then queues it to every member; drops members that fail.
-    pub fn post(&self, uid: &str, body: &str) -> Result<(), super::store::StoreError> {
+    pub fn post(&self, uid: &str, body: &str) -> Result<(), crate::store::StoreError> {
         let mut members = self.members();
         let record = self.store.append_chat(uid, now_ms(), body)?;
         let text = record_json(&record, false);

@@ -26,12 +26,12 @@ use async_io::Timer;
 use futures_util::future::{select, Either};
 use serde_json::json;
 
-use super::limiter::{RateLimiter, Verdict};
-use super::pages::{CandidateView, Pages, MAX_NAME_CHARS};
-use super::session::{self, Session, SessionKey, COOKIE_NAME};
-use super::store::Store;
-use super::web::{self, now_ms};
-use crate::{CloseCode, HttpResponse, Message, Reply, Request, Upgrade, WebSocket, Writer};
+use crate::limiter::{RateLimiter, Verdict};
+use crate::pages::{CandidateView, Pages, MAX_NAME_CHARS};
+use crate::session::{self, Session, SessionKey, COOKIE_NAME};
+use crate::store::Store;
+use crate::web::{self, now_ms};
+use ws_server::{CloseCode, HttpResponse, Message, Reply, Request, Upgrade, WebSocket, Writer};
 
 /// Longest notify message in bytes.
 pub const MAX_NOTIFY_BYTES: usize = 4096;

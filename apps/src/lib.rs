@@ -1,5 +1,7 @@
-//! The demo apps, written on this crate's public API only: an echo page, a chat room with durable
-//! history, and live voting with login and notify (`ws-server serve`).
+//! `ws-apps`: the seed's demo apps, written on ws-server's public API only: an echo page, a chat
+//! room with durable history, and live voting with login and notify (`ws-server serve`; the
+//! binary `ws-server` lives in this crate so that the library does not compile SQLite, minijinja,
+//! clap, HMAC or serde).
 //!
 //! Paths: `/` (index), `/echo` + `/echo/ws`, `/chat` + `/chat/ws`, `/login`, `/logout`, `/vote` +
 //! `/vote/ws`, `/notify`, `/static/*`. State lives in `<data dir>/ws.sqlite3` (see [`store`]); the
@@ -7,10 +9,13 @@
 //! configured. What it does not do: TLS (put a TLS proxy in front), accounts with passwords (a
 //! login is a name, as in the original demo).
 
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
 pub mod chat;
-pub mod cli;
 pub mod limiter;
 pub mod pages;
+pub mod serve;
 pub mod session;
 pub mod store;
 pub mod vote;
@@ -21,11 +26,11 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::{Handler, HttpResponse, Reply, Request, Upgrade, WebSocket};
 use chat::{ChatConfig, ChatRoom};
 use session::SessionKey;
 use store::Store;
 use vote::{VoteApp, VoteConfig};
+use ws_server::{Handler, HttpResponse, Reply, Request, Upgrade, WebSocket};
 
 /// The notify token file's name inside the data directory.
 pub const TOKEN_FILE: &str = "notify.token";

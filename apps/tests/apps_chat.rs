@@ -6,7 +6,7 @@ mod apps_support;
 use apps_support::*;
 use serde_json::Value;
 use std::time::{Duration, Instant};
-use ws_server::apps::AppConfig;
+use ws_apps::AppConfig;
 use ws_server::Config;
 
 /// Joins the room: returns the socket, its uid and the replayed history.

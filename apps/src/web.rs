@@ -3,7 +3,7 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use crate::{HttpResponse, Request};
+use ws_server::{HttpResponse, Request};
 
 /// The Content-Security-Policy of every page: scripts, styles and sockets only from this site, so
 /// even an injected tag could neither run nor load anything.

@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use clap::Args;
 
-use super::{AppConfig, Apps};
-use crate::{Config, Server, ShutdownHandle};
+use crate::{AppConfig, Apps};
+use ws_server::{Config, Server, ShutdownHandle};
 
 /// Flags of `ws-server serve` (the demo apps).
 #[derive(Args, Debug, Clone)]
@@ -103,7 +103,7 @@ pub async fn serve(args: &ServeArgs, on_bound: impl FnOnce(ShutdownHandle)) -> i
         if args.notify_token.is_some() || std::env::var_os("WS_NOTIFY_TOKEN").is_some() {
             "from configuration".to_owned()
         } else {
-            format!("{}", args.data_dir.join(super::TOKEN_FILE).display())
+            format!("{}", args.data_dir.join(crate::TOKEN_FILE).display())
         }
     );
     on_bound(server.shutdown_handle());

@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::sync::{Arc, Barrier};
 use std::time::Duration;
-use ws_server::apps::AppConfig;
+use ws_apps::AppConfig;
 use ws_server::Config;
 
 /// A voting socket, after its opening `counts` snapshot (which also proves it is registered
