@@ -33,11 +33,12 @@ fn main() {
 fn run_server(dir: &str) {
     let mut app = AppConfig::new(dir);
     app.notify_token = Some("load".into());
-    let apps = Apps::open(app).expect("open apps");
     async_std::task::block_on(async {
         let server = Server::bind("127.0.0.1:0", Config::default())
             .await
             .expect("bind");
+        app.public_origins = ws_apps::origin::defaults_for(server.local_addr());
+        let apps = Apps::open(app).expect("open apps");
         println!("{}", server.local_addr());
         server.serve(apps.handler()).await.expect("serve");
     });

@@ -14,6 +14,7 @@
 
 pub mod chat;
 pub mod limiter;
+pub mod origin;
 pub mod pages;
 pub mod serve;
 pub mod session;
@@ -27,6 +28,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chat::{ChatConfig, ChatRoom};
+use origin::{Origin, Refusal, Site};
 use session::SessionKey;
 use store::Store;
 use vote::{VoteApp, VoteConfig};
@@ -52,11 +54,18 @@ pub struct AppConfig {
     pub session_ttl: Duration,
     /// Votes per second per voting socket.
     pub vote_rate_per_second: u32,
+    /// The origins the pages are served under (scheme, host, port; see [`origin`]): requests
+    /// naming another `Host` are refused (421), WebSocket handshakes and logins/logouts from
+    /// another `Origin` too (403). Must not be empty: [`origin::defaults_for`] gives the
+    /// loopback names of a listen address (what `ws-server serve` uses without
+    /// `--public-origin`).
+    pub public_origins: Vec<Origin>,
 }
 
 impl AppConfig {
     /// The defaults with data in `data_dir`: candidates 小明, 小强, 小刚; 100 messages of history;
-    /// 4 KiB messages; 20 messages/s; 12 h sessions.
+    /// 4 KiB messages; 20 messages/s; 12 h sessions; no public origin yet (set one, e.g.
+    /// [`origin::defaults_for`] the listen address).
     pub fn new(data_dir: impl Into<PathBuf>) -> AppConfig {
         AppConfig {
             data_dir: data_dir.into(),
@@ -66,6 +75,7 @@ impl AppConfig {
             chat: ChatConfig::default(),
             session_ttl: Duration::from_secs(12 * 3600),
             vote_rate_per_second: 20,
+            public_origins: Vec::new(),
         }
     }
 }
@@ -76,11 +86,18 @@ pub struct Apps {
     chat: Arc<ChatRoom>,
     vote: Arc<VoteApp>,
     notify_token: Arc<str>,
+    site: Arc<Site>,
 }
 
 impl Apps {
     /// Opens the data directory (database, keys) and builds the apps.
     pub fn open(config: AppConfig) -> io::Result<Apps> {
+        if config.public_origins.is_empty() {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "no public origin: the apps must know the scheme://host:port they are served under",
+            ));
+        }
         create_private_dir(&config.data_dir)?;
         let store = Arc::new(Store::open(&config.data_dir).map_err(io::Error::other)?);
         let key = match &config.session_secret {
@@ -106,6 +123,7 @@ impl Apps {
             chat,
             vote,
             notify_token: token.into(),
+            site: Arc::new(Site::new(config.public_origins)),
         })
     }
 
@@ -135,17 +153,24 @@ impl Apps {
 
     /// Answers one request.
     pub async fn route(&self, req: Request) -> Reply {
-        match (req.method.as_str(), req.path.as_str()) {
-            (_, "/echo/ws") => {
-                if !web::same_origin(&req) {
-                    return Reply::Http(web::error(403, "cross-site WebSocket refused"));
-                }
-                return Reply::Upgrade(Upgrade::new(WebSocket::echo));
+        let checked = match (req.method.as_str(), req.path.as_str()) {
+            (_, "/echo/ws" | "/chat/ws" | "/vote/ws") => self.site.check_websocket(&req),
+            // Bearer-token API, no cookie: not a CSRF target.
+            ("GET" | "HEAD", _) | ("POST", "/notify") => self.site.check_host(&req),
+            _ => self.site.check_state_change(&req),
+        };
+        match checked {
+            Ok(()) => {}
+            Err(Refusal::UnknownHost) => {
+                return Reply::Http(web::error(421, "unknown host: not a name of this site"))
             }
-            (_, "/chat/ws") => {
-                if !web::same_origin(&req) {
-                    return Reply::Http(web::error(403, "cross-site WebSocket refused"));
-                }
+            Err(Refusal::CrossSite) => {
+                return Reply::Http(web::error(403, "cross-site request refused"))
+            }
+        }
+        match req.path.as_str() {
+            "/echo/ws" => return Reply::Upgrade(Upgrade::new(WebSocket::echo)),
+            "/chat/ws" => {
                 let room = self.chat.clone();
                 return Reply::Upgrade(Upgrade::new(move |ws| room.run(ws)));
             }

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use clap::Args;
 
+use crate::origin::Origin;
 use crate::{AppConfig, Apps};
 use ws_server::{Config, Server, ShutdownHandle};
 
@@ -51,6 +52,12 @@ pub struct ServeArgs {
     /// Cap on bytes queued to one client; a slower client is closed (1008).
     #[arg(long, default_value_t = 1 << 20)]
     pub max_outbound_bytes: usize,
+    /// The scheme://host[:port] the pages are reached under (repeat or comma-separate for
+    /// several; e.g. https://vote.example.org behind a TLS proxy). Requests naming another Host
+    /// get 421; WebSockets, logins and logouts from another Origin 403. Default: the listen
+    /// address's loopback names (http://localhost:PORT, http://127.0.0.1:PORT, http://[::1]:PORT).
+    #[arg(long, value_delimiter = ',')]
+    pub public_origin: Vec<String>,
 }
 
 impl ServeArgs {
@@ -79,6 +86,24 @@ impl ServeArgs {
         c
     }
 
+    /// The public origins: `--public-origin`, else the defaults for the bound address.
+    pub fn public_origins(&self, bound: std::net::SocketAddr) -> io::Result<Vec<Origin>> {
+        if self.public_origin.is_empty() {
+            return Ok(crate::origin::defaults_for(bound));
+        }
+        self.public_origin
+            .iter()
+            .map(|o| {
+                Origin::parse(o).ok_or_else(|| {
+                    io::Error::new(
+                        io::ErrorKind::InvalidInput,
+                        format!("--public-origin {o:?}: expected http(s)://host[:port]"),
+                    )
+                })
+            })
+            .collect()
+    }
+
     /// The server's configuration.
     pub fn server_config(&self) -> Config {
         let mut c = Config::default();
@@ -94,8 +119,17 @@ impl ServeArgs {
 /// Opens the apps, binds, hands the shutdown handle to `on_bound` (e.g. to wire signals) and
 /// serves until a graceful shutdown.
 pub async fn serve(args: &ServeArgs, on_bound: impl FnOnce(ShutdownHandle)) -> io::Result<()> {
-    let apps = Apps::open(args.app_config())?;
     let server = Server::bind(&args.addr, args.server_config()).await?;
+    let mut config = args.app_config();
+    config.public_origins = args.public_origins(server.local_addr())?;
+    let origins: Vec<String> = config
+        .public_origins
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    // Opened before anything is served: a bad data directory fails the start.
+    let apps = Apps::open(config)?;
+    log::info!("public origins: {}", origins.join(", "));
     log::info!(
         "apps on http://{} (data in {}; notify token: {})",
         server.local_addr(),

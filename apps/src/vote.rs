@@ -230,9 +230,7 @@ impl VoteApp {
     }
 
     async fn upgrade(self: &Arc<Self>, req: Request) -> Reply {
-        if !web::same_origin(&req) {
-            return Reply::Http(web::error(403, "cross-site WebSocket refused"));
-        }
+        // Host and Origin: checked for every app by `Apps::route` (crate::origin).
         let Some(s) = self.session(&req).await else {
             return Reply::Http(web::error(401, "log in first"));
         };
