@@ -14,6 +14,7 @@
 
 pub mod chat;
 pub mod limiter;
+pub mod names;
 pub mod origin;
 pub mod pages;
 pub mod serve;

@@ -4,8 +4,7 @@
 use minijinja::{context, Environment};
 use serde::Serialize;
 
-/// Longest accepted user name, in characters.
-pub const MAX_NAME_CHARS: usize = 64;
+pub use crate::names::MAX_NAME_CHARS;
 
 /// One candidate as the voting page shows it.
 #[derive(Debug, Clone, Serialize)]

@@ -14,8 +14,8 @@
 //! - `POST /logout`: revokes the session and closes the sockets opened with it (1008); a socket is
 //!   also closed with 1008 when its session expires.
 //!
-//! A login is a name, as in the original demo (no passwords): the voter is the name, so the same
-//! name logged in twice holds one vote. Logging out closes that login's sockets; another login of
+//! A login is a name, as in the original demo (no passwords): the voter is the name (normalised,
+//! case-insensitive: see [`crate::names`]), so the same name logged in twice holds one vote. Logging out closes that login's sockets; another login of
 //! the same name (another browser) keeps its own session and sockets.
 
 use std::collections::HashMap;
@@ -27,7 +27,8 @@ use futures_util::future::{select, Either};
 use serde_json::json;
 
 use crate::limiter::{RateLimiter, Verdict};
-use crate::pages::{CandidateView, Pages, MAX_NAME_CHARS};
+use crate::names::{self, NameError, MAX_NAME_CHARS};
+use crate::pages::{CandidateView, Pages};
 use crate::session::{self, Session, SessionKey, COOKIE_NAME};
 use crate::store::Store;
 use crate::web::{self, now_ms};
@@ -145,15 +146,18 @@ impl VoteApp {
     }
 
     async fn login(self: &Arc<Self>, req: &Request) -> HttpResponse {
-        let name = web::form_value(&req.body, "name").unwrap_or_default();
-        let name = name.trim().to_owned();
-        if name.is_empty()
-            || name.chars().count() > MAX_NAME_CHARS
-            || name.chars().any(char::is_control)
-        {
-            let why = format!("Please enter a name of 1 to {MAX_NAME_CHARS} characters.");
-            return self.login_form(Some(&why), &name);
-        }
+        let typed = web::form_value(&req.body, "name").unwrap_or_default();
+        let name = match names::normalise(&typed) {
+            Ok(name) => name,
+            Err(NameError::Length) => {
+                let why = format!("Please enter a name of 1 to {MAX_NAME_CHARS} characters.");
+                return self.login_form(Some(&why), typed.trim());
+            }
+            Err(NameError::Invisible) => {
+                let why = "A name cannot contain invisible or control characters.";
+                return self.login_form(Some(why), "");
+            }
+        };
         let sid = match session::uuid_v4() {
             Ok(s) => s,
             Err(e) => {
@@ -199,7 +203,7 @@ impl VoteApp {
             return HttpResponse::redirect("/login");
         };
         let app = self.clone();
-        let user = s.user.clone();
+        let user = names::voter_key(&s.user);
         let counts = blocking::unblock(move || {
             Ok::<_, rusqlite::Error>((app.store.vote_counts()?, app.store.vote_of(&user)?))
         })
@@ -313,7 +317,7 @@ impl VoteApp {
     ) -> Result<(), rusqlite::Error> {
         let mut sockets = self.sockets();
         let counts = self.store.vote_counts()?;
-        let mine = self.store.vote_of(user)?;
+        let mine = self.store.vote_of(&names::voter_key(user))?;
         let counts: Vec<_> = (1i64..=self.config.candidates.len() as i64)
             .map(|c| json!({ "user": c, "count": counts.get(&c).copied().unwrap_or(0) }))
             .collect();
@@ -327,7 +331,7 @@ impl VoteApp {
     /// counts in commit order).
     fn cast(&self, user: &str, candidate: i64) -> Result<(), rusqlite::Error> {
         let mut sockets = self.sockets();
-        let change = self.store.cast_vote(user, candidate)?;
+        let change = self.store.cast_vote(&names::voter_key(user), candidate)?;
         for (c, n) in change.changed {
             let text = json!({ "type": "vote", "user": c, "count": n }).to_string();
             sockets.retain(|_, k| k.writer.send(Message::Text(text.clone())).is_ok());
