@@ -109,6 +109,7 @@ impl Apps {
             Some(t) if !t.trim().is_empty() => t.trim().to_owned(),
             _ => load_or_create_token(&config.data_dir)?,
         };
+        let site = Arc::new(Site::new(config.public_origins));
         let chat = Arc::new(ChatRoom::new(store.clone(), config.chat.clone()));
         let vote = Arc::new(VoteApp::new(
             store,
@@ -119,12 +120,13 @@ impl Apps {
                 session_ttl: config.session_ttl,
                 rate_per_second: config.vote_rate_per_second,
             },
+            site.clone(),
         ));
         Ok(Apps {
             chat,
             vote,
             notify_token: token.into(),
-            site: Arc::new(Site::new(config.public_origins)),
+            site,
         })
     }
 

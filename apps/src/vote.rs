@@ -28,6 +28,7 @@ use serde_json::json;
 
 use crate::limiter::{RateLimiter, Verdict};
 use crate::names::{self, NameError, MAX_NAME_CHARS};
+use crate::origin::{Scheme, Site};
 use crate::pages::{CandidateView, Pages};
 use crate::session::{self, Session, SessionKey, COOKIE_NAME};
 use crate::store::Store;
@@ -61,6 +62,7 @@ pub struct VoteApp {
     key: SessionKey,
     pages: Pages,
     config: VoteConfig,
+    site: Arc<Site>,
     sockets: Mutex<HashMap<u64, Socket>>,
 }
 
@@ -77,19 +79,27 @@ fn err_msg(text: &str) -> Message {
 }
 
 impl VoteApp {
-    /// A voting app over `store`, signing sessions with `key`.
-    pub fn new(store: Arc<Store>, key: SessionKey, config: VoteConfig) -> VoteApp {
+    /// A voting app over `store`, signing sessions with `key`, served as `site`.
+    pub fn new(store: Arc<Store>, key: SessionKey, config: VoteConfig, site: Arc<Site>) -> VoteApp {
         VoteApp {
             store,
             key,
             pages: Pages::new(),
             config,
+            site,
             sockets: Mutex::new(HashMap::new()),
         }
     }
 
     fn sockets(&self) -> MutexGuard<'_, HashMap<u64, Socket>> {
         self.sockets.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Whether the request came through an `https://` public origin (its Host names one).
+    fn served_over_https(&self, req: &Request) -> bool {
+        self.site
+            .origin_for(req)
+            .is_some_and(|o| o.scheme == Scheme::Https)
     }
 
     fn candidate_exists(&self, id: i64) -> bool {
@@ -180,7 +190,8 @@ impl VoteApp {
             log::error!("vote: storing a session failed: {e}");
             return web::error(500, "internal error");
         }
-        let cookie = session::set_cookie_header(&s.to_cookie(&self.key), ttl_ms / 1000);
+        let secure = self.served_over_https(req);
+        let cookie = session::set_cookie_header(&s.to_cookie(&self.key), ttl_ms / 1000, secure);
         HttpResponse::redirect("/vote").header("Set-Cookie", &cookie)
     }
 
@@ -195,7 +206,8 @@ impl VoteApp {
                 sock.writer.close(CloseCode::POLICY, "logged out");
             }
         }
-        HttpResponse::redirect("/login").header("Set-Cookie", &session::clear_cookie_header())
+        let clear = session::clear_cookie_header(self.served_over_https(req));
+        HttpResponse::redirect("/login").header("Set-Cookie", &clear)
     }
 
     async fn vote_page(self: &Arc<Self>, req: &Request) -> HttpResponse {

@@ -160,3 +160,76 @@ fn cross_site_login_and_logout_are_refused() {
     );
     s.stop();
 }
+
+/// A raw POST with `Host` and `Origin` set; the whole response as text.
+fn raw_post(
+    addr: SocketAddr,
+    path: &str,
+    host: &str,
+    origin: &str,
+    extra: &str,
+    body: &str,
+) -> String {
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let req = format!(
+        "POST {path} HTTP/1.1\r\nHost: {host}\r\nOrigin: {origin}\r\n{extra}\
+         Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    s.write_all(req.as_bytes()).unwrap();
+    let mut out = Vec::new();
+    let _ = s.read_to_end(&mut out);
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn set_cookie(response: &str) -> &str {
+    response
+        .lines()
+        .find_map(|l| l.strip_prefix("Set-Cookie: "))
+        .unwrap_or_else(|| panic!("no Set-Cookie: {response}"))
+}
+
+// Before the fix the cookie never had `Secure`, even for a site served over https.
+#[test]
+fn the_session_cookie_is_secure_when_the_site_is_served_over_https() {
+    let dir = TempDir::new("sec-secure");
+    let mut app = ws_apps::AppConfig::new(dir.path());
+    app.public_origins = vec![
+        ws_apps::origin::Origin::parse("https://vote.example").unwrap(),
+        ws_apps::origin::Origin::parse("http://plain.example").unwrap(),
+    ];
+    let s = AppServer::start(app, ws_server::Config::default());
+    let r = raw_post(
+        s.addr,
+        "/login",
+        "vote.example",
+        "https://vote.example",
+        "",
+        "name=ann",
+    );
+    assert!(r.starts_with("HTTP/1.1 303"), "{r}");
+    let cookie = set_cookie(&r);
+    assert!(cookie.contains("; Secure"), "{cookie}");
+    let pair = cookie.split(';').next().unwrap().to_owned();
+    let r = raw_post(
+        s.addr,
+        "/logout",
+        "vote.example",
+        "https://vote.example",
+        &format!("Cookie: {pair}\r\n"),
+        "",
+    );
+    assert!(set_cookie(&r).contains("; Secure"), "{r}");
+    // The same app under its plain-http name sets no Secure (the browser would drop it).
+    let r = raw_post(
+        s.addr,
+        "/login",
+        "plain.example",
+        "http://plain.example",
+        "",
+        "name=bob",
+    );
+    assert!(!set_cookie(&r).contains("Secure"), "{r}");
+    s.stop();
+}
