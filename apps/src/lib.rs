@@ -100,6 +100,7 @@ impl Apps {
             ));
         }
         create_private_dir(&config.data_dir)?;
+        check_writable(&config.data_dir)?;
         let store = Arc::new(Store::open(&config.data_dir).map_err(io::Error::other)?);
         let key = match &config.session_secret {
             Some(secret) => SessionKey::from_secret(secret),
@@ -211,6 +212,37 @@ fn create_private_dir(dir: &std::path::Path) -> io::Result<()> {
         b.mode(0o700);
     }
     b.create(dir)
+}
+
+/// Fails with a clear message unless `dir` and the database in it can be written: the apps
+/// would otherwise start and then fail each login, vote and chat message at run time.
+fn check_writable(dir: &std::path::Path) -> io::Result<()> {
+    let not_writable = |what: &std::path::Path, e: io::Error| {
+        io::Error::new(
+            e.kind(),
+            format!(
+                "data directory {} is not writable ({}: {e}); the apps keep chat history, votes \
+                 and sessions there: fix its permissions or choose another with --data-dir",
+                dir.display(),
+                what.display()
+            ),
+        )
+    };
+    let probe = dir.join(format!(".write-probe-{}", std::process::id()));
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&probe)
+        .map_err(|e| not_writable(&probe, e))?;
+    std::fs::remove_file(&probe).map_err(|e| not_writable(&probe, e))?;
+    let db = dir.join(store::DB_FILE);
+    if db.exists() {
+        std::fs::OpenOptions::new()
+            .append(true)
+            .open(&db)
+            .map_err(|e| not_writable(&db, e))?;
+    }
+    Ok(())
 }
 
 /// Reads `<dir>/notify.token`, or creates it once (random, mode 0600).
