@@ -12,12 +12,13 @@
 //! queue is full is closed by [`ws_server::Writer::send`] (1008) and dropped without slowing the others.
 
 use std::collections::HashMap;
+use std::net::IpAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
 
 use serde_json::json;
 
-use crate::limiter::{RateLimiter, Verdict};
+use crate::limiter::{RateLimiter, SharedLimiter, Verdict};
 use crate::store::{ChatRecord, Store};
 use crate::web::now_ms;
 use ws_server::{CloseCode, Message, WebSocket, Writer};
@@ -31,6 +32,9 @@ pub struct ChatConfig {
     pub max_message_bytes: usize,
     /// Messages per second per connection (default 20); see [`RateLimiter`].
     pub rate_per_second: u32,
+    /// Messages per second per client IP address, all its connections together (default 40:
+    /// room for a few people behind one NAT, not for 50 sockets of one flooder).
+    pub rate_per_address: u32,
 }
 
 impl Default for ChatConfig {
@@ -39,6 +43,7 @@ impl Default for ChatConfig {
             history: 100,
             max_message_bytes: 4096,
             rate_per_second: 20,
+            rate_per_address: 40,
         }
     }
 }
@@ -49,6 +54,7 @@ pub struct ChatRoom {
     store: Arc<Store>,
     config: ChatConfig,
     members: Mutex<HashMap<u64, Writer>>,
+    by_address: SharedLimiter<IpAddr>,
 }
 
 fn record_json(r: &ChatRecord, history: bool) -> String {
@@ -68,6 +74,7 @@ impl ChatRoom {
     pub fn new(store: Arc<Store>, config: ChatConfig) -> ChatRoom {
         ChatRoom {
             store,
+            by_address: SharedLimiter::new(config.rate_per_address),
             config,
             members: Mutex::new(HashMap::new()),
         }
@@ -82,8 +89,8 @@ impl ChatRoom {
         self.members().len()
     }
 
-    /// Serves one member until its connection ends.
-    pub async fn run(self: Arc<Self>, ws: WebSocket) {
+    /// Serves one member, connected from `peer`, until its connection ends.
+    pub async fn run(self: Arc<Self>, ws: WebSocket, peer: IpAddr) {
         let (mut reader, writer) = ws.split();
         let uid = match crate::session::uuid_v4() {
             Ok(u) => u,
@@ -105,7 +112,13 @@ impl ChatRoom {
         }
         let mut limiter = RateLimiter::new(self.config.rate_per_second, Instant::now());
         while let Some(msg) = reader.recv().await {
-            match limiter.check(Instant::now()) {
+            let now = Instant::now();
+            // The address's bucket is charged only for what the connection's own limit lets by.
+            let verdict = match limiter.check(now) {
+                Verdict::Allow => self.by_address.check(&peer, now),
+                own => own,
+            };
+            match verdict {
                 Verdict::Allow => {}
                 Verdict::Refuse => {
                     let _ = writer.send(error_json("rate limit: message dropped, slow down"));

@@ -176,7 +176,8 @@ impl Apps {
             "/echo/ws" => return Reply::Upgrade(Upgrade::new(WebSocket::echo)),
             "/chat/ws" => {
                 let room = self.chat.clone();
-                return Reply::Upgrade(Upgrade::new(move |ws| room.run(ws)));
+                let peer = req.peer.ip();
+                return Reply::Upgrade(Upgrade::new(move |ws| room.run(ws, peer)));
             }
             _ => {}
         }

@@ -34,9 +34,13 @@ pub struct ServeArgs {
     /// Longest chat message in bytes (longer: error reply, connection stays).
     #[arg(long, default_value_t = 4096)]
     pub max_chat_message: usize,
-    /// Chat messages (and votes) per second per connection; sustained excess closes with 1008.
+    /// Chat messages (and votes) per second per connection, and votes per voter over all their
+    /// connections; sustained excess closes with 1008.
     #[arg(long, default_value_t = 20)]
     pub rate: u32,
+    /// Chat messages per second per client IP address, over all its connections.
+    #[arg(long, default_value_t = 40)]
+    pub rate_per_address: u32,
     /// How long a login lasts, in seconds.
     #[arg(long, default_value_t = 12 * 3600)]
     pub session_ttl_secs: u64,
@@ -81,6 +85,7 @@ impl ServeArgs {
         c.chat.history = self.history;
         c.chat.max_message_bytes = self.max_chat_message;
         c.chat.rate_per_second = self.rate;
+        c.chat.rate_per_address = self.rate_per_address;
         c.vote_rate_per_second = self.rate;
         c.session_ttl = Duration::from_secs(self.session_ttl_secs);
         c

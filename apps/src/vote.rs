@@ -26,7 +26,7 @@ use async_io::Timer;
 use futures_util::future::{select, Either};
 use serde_json::json;
 
-use crate::limiter::{RateLimiter, Verdict};
+use crate::limiter::{RateLimiter, SharedLimiter, Verdict};
 use crate::names::{self, NameError, MAX_NAME_CHARS};
 use crate::origin::{Scheme, Site};
 use crate::pages::{CandidateView, Pages};
@@ -47,7 +47,7 @@ pub struct VoteConfig {
     pub notify_token: String,
     /// How long a login lasts.
     pub session_ttl: Duration,
-    /// Votes per second per connection.
+    /// Votes per second per connection, and per voter over all their connections.
     pub rate_per_second: u32,
 }
 
@@ -64,6 +64,8 @@ pub struct VoteApp {
     config: VoteConfig,
     site: Arc<Site>,
     sockets: Mutex<HashMap<u64, Socket>>,
+    /// The vote rate per voter, all their sockets together.
+    by_voter: SharedLimiter<String>,
 }
 
 impl std::fmt::Debug for VoteApp {
@@ -82,6 +84,7 @@ impl VoteApp {
     /// A voting app over `store`, signing sessions with `key`, served as `site`.
     pub fn new(store: Arc<Store>, key: SessionKey, config: VoteConfig, site: Arc<Site>) -> VoteApp {
         VoteApp {
+            by_voter: SharedLimiter::new(config.rate_per_second),
             store,
             key,
             pages: Pages::new(),
@@ -267,6 +270,7 @@ impl VoteApp {
         let left_ms = u64::try_from(s.expires_ms.saturating_sub(now_ms())).unwrap_or(0);
         let mut expiry = Some(Timer::at(Instant::now() + Duration::from_millis(left_ms)));
         let mut limiter = RateLimiter::new(self.config.rate_per_second, Instant::now());
+        let voter = names::voter_key(&s.user);
         loop {
             let msg = match expiry.as_mut() {
                 Some(timer) => match select(Box::pin(reader.recv()), timer).await {
@@ -280,7 +284,12 @@ impl VoteApp {
                 None => reader.recv().await,
             };
             let Some(msg) = msg else { break };
-            match limiter.check(Instant::now()) {
+            let now = Instant::now();
+            let verdict = match limiter.check(now) {
+                Verdict::Allow => self.by_voter.check(&voter, now),
+                own => own,
+            };
+            match verdict {
                 Verdict::Allow => self.handle_vote(&s.user, &writer, msg).await,
                 Verdict::Refuse => {
                     let _ = writer.send(err_msg("too many votes: slow down"));
