@@ -48,7 +48,7 @@ impl Tools {
         for p in [&server_bin, &wstest] {
             if !p.is_file() {
                 return Err(format!(
-                    "{} not found (build with `cargo build --release -p ws-server`, install with scripts/install-autobahn)",
+                    "{} not found (build with `cargo build --release -p ws-apps`, install with scripts/install-autobahn)",
                     p.display()
                 ));
             }

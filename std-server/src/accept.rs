@@ -135,7 +135,10 @@ async fn handshake(
                 "conn={id} peer={peer} http {method} {path} -> {}",
                 resp.status
             );
-            respond(&mut io, &resp).await;
+            // RFC 9110 §9.3.2: a HEAD response has GET's headers (Content-Length included) and
+            // no body.
+            let with_body = method != "HEAD";
+            send_and_close(&mut io, &encode_response(&resp, with_body)).await;
             None
         }
         Reply::Upgrade(up) => {
@@ -222,10 +225,9 @@ async fn read_body(
     if request.header("transfer-encoding").is_some() {
         return Err(411);
     }
-    let Some(cl) = request.header("content-length") else {
+    let Some(cl) = content_length(request)? else {
         return Ok(after_head);
     };
-    let cl: usize = cl.trim().parse().map_err(|_| 400u16)?;
     if cl > config.max_request_body {
         return Err(413);
     }
@@ -239,6 +241,33 @@ async fn read_body(
     let rest = after_head.split_off(cl);
     request.body = after_head;
     Ok(rest)
+}
+
+/// The request's body length from its `Content-Length` headers, `None` without one, or 400.
+///
+/// RFC 9112 §6.3: a value that is not `1*DIGIT` (`+6`, `0x6`, `6 6`) or headers that disagree
+/// (`3` and `6`, or `3, 6`) are refused, since a proxy in front may have framed the body
+/// differently (request smuggling). Repeats of one value (`6, 6`, or twice `6`) are that value
+/// (RFC 9110 §8.6). A number too large for usize is 400 too (it is far past any body limit).
+fn content_length(request: &Request) -> Result<Option<usize>, u16> {
+    let mut length = None;
+    let values = request
+        .headers
+        .iter()
+        .filter(|(name, _)| name.eq_ignore_ascii_case("content-length"))
+        .flat_map(|(_, value)| value.split(','));
+    for value in values {
+        let value = value.trim_matches([' ', '\t']);
+        if value.is_empty() || !value.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(400);
+        }
+        let n: usize = value.parse().map_err(|_| 400u16)?;
+        if length.is_some_and(|l| l != n) {
+            return Err(400);
+        }
+        length = Some(n);
+    }
+    Ok(length)
 }
 
 /// Answers a failed handshake with ws-core's error response and closes.
@@ -259,11 +288,13 @@ async fn refuse(io: &mut Box<dyn Stream>, id: u64, peer: SocketAddr, e: Handshak
 
 /// Sends a plain HTTP response and closes.
 async fn respond(io: &mut Box<dyn Stream>, resp: &HttpResponse) {
+    send_and_close(io, &encode_response(resp, true)).await;
+}
+
+/// Writes an encoded response and closes.
+async fn send_and_close(io: &mut Box<dyn Stream>, response: &[u8]) {
     let deadline = Instant::now() + RESPONSE_TIMEOUT;
-    if write_all_until(io, &encode_response(resp), deadline)
-        .await
-        .is_ok()
-    {
+    if write_all_until(io, response, deadline).await.is_ok() {
         close_until(io, deadline).await;
     }
 }

@@ -27,7 +27,11 @@ pub use decoder::{Decoder, InflateError, STEP};
 pub use encoder::{CompressError, Encoder};
 
 use std::cell::RefCell;
-use ws_core::deflate::{ClientOffer, Direction, PerMessageDeflate, ServerPolicy};
+// ws-core types in this module's public signatures, re-exported so a user needs no ws-core.
+use ws_core::deflate::Direction;
+pub use ws_core::deflate::{
+    ClientOffer, Compressor, Decompressor, PerMessageDeflate, ServerPolicy, Step,
+};
 use ws_core::Role;
 
 /// permessage-deflate settings, for both roles.

@@ -165,12 +165,14 @@ impl Driver {
         self.mode = mode;
     }
 
+    #[cfg(any(test, feature = "evloop"))]
     /// Makes [`Driver::receive`] return (paused) after `n` events, so one engine thread serving
     /// many connections can let the others run.
     pub(crate) fn set_events_per_call(&mut self, n: usize) {
         self.events_per_call = n.max(1);
     }
 
+    #[cfg(feature = "evloop")]
     /// Queues bytes that precede every frame (the engine's 101 response).
     pub(crate) fn push_raw(&mut self, bytes: &[u8]) {
         self.out.extend(bytes);
@@ -285,6 +287,7 @@ impl Driver {
     }
 
     /// The graceful shutdown: 1001 if the connection is open.
+    #[cfg(any(test, feature = "evloop"))]
     pub(crate) fn shutdown(&mut self, now: u64) {
         let _ = self.close(CloseCode::GOING_AWAY, "server shutting down", now);
     }

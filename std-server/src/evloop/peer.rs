@@ -97,7 +97,7 @@ impl Peer {
     pub(super) fn busy(sock: TcpStream, id: u64, now: u64) -> Self {
         let mut peer = Self::new(sock, id, NEVER);
         peer.stage = Stage::Answering {
-            answer: encode_response(&crate::upgrade::busy()),
+            answer: encode_response(&crate::upgrade::busy(), true),
             sent: 0,
             deadline: now.saturating_add(REFUSAL_LINGER_MS),
         };

@@ -3,12 +3,13 @@
 //! Chromium compresses, we inflate, echo compressed and Chromium inflates back intact.
 
 mod browser_support;
+#[path = "../../std-server/tests/common/mod.rs"]
 mod common;
 
 use browser_support::webdriver::Driver;
 use std::sync::{mpsc, Mutex};
 use std::time::Duration;
-use ws_core::deflate::PerMessageDeflate;
+use ws_server::deflate::PerMessageDeflate;
 use ws_server::{Config, HttpResponse, Reply, Request, Upgrade, WebSocket};
 
 type Seen = (Option<String>, Option<PerMessageDeflate>);

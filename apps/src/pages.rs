@@ -4,8 +4,7 @@
 use minijinja::{context, Environment};
 use serde::Serialize;
 
-/// Longest accepted user name, in characters.
-pub const MAX_NAME_CHARS: usize = 64;
+pub use crate::names::MAX_NAME_CHARS;
 
 /// One candidate as the voting page shows it.
 #[derive(Debug, Clone, Serialize)]
@@ -39,8 +38,8 @@ impl Pages {
         // The templates are compile-time constants checked by the tests below; a syntax error there is
         // a bug in this crate, so it is reported when rendering rather than making `new` fallible.
         for (name, src) in [
-            ("login.html", include_str!("../../assets/login.html")),
-            ("vote.html", include_str!("../../assets/vote.html")),
+            ("login.html", include_str!("../assets/login.html")),
+            ("vote.html", include_str!("../assets/vote.html")),
         ] {
             if let Err(e) = env.add_template(name, src) {
                 log_template_error(name, &e);
@@ -80,16 +79,16 @@ pub fn asset(path: &str) -> Option<(&'static str, &'static [u8])> {
     const HTML: &str = "text/html; charset=utf-8";
     const JS: &str = "text/javascript; charset=utf-8";
     let found: (&str, &str) = match path {
-        "/" => (HTML, include_str!("../../assets/index.html")),
-        "/echo" => (HTML, include_str!("../../assets/echo.html")),
-        "/chat" => (HTML, include_str!("../../assets/chat.html")),
+        "/" => (HTML, include_str!("../assets/index.html")),
+        "/echo" => (HTML, include_str!("../assets/echo.html")),
+        "/chat" => (HTML, include_str!("../assets/chat.html")),
         "/static/style.css" => (
             "text/css; charset=utf-8",
-            include_str!("../../assets/style.css"),
+            include_str!("../assets/style.css"),
         ),
-        "/static/echo.js" => (JS, include_str!("../../assets/echo.js")),
-        "/static/chat.js" => (JS, include_str!("../../assets/chat.js")),
-        "/static/vote.js" => (JS, include_str!("../../assets/vote.js")),
+        "/static/echo.js" => (JS, include_str!("../assets/echo.js")),
+        "/static/chat.js" => (JS, include_str!("../assets/chat.js")),
+        "/static/vote.js" => (JS, include_str!("../assets/vote.js")),
         _ => return None,
     };
     Some((found.0, found.1.as_bytes()))

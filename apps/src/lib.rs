@@ -1,5 +1,7 @@
-//! The demo apps, written on this crate's public API only: an echo page, a chat room with durable
-//! history, and live voting with login and notify (`ws-server serve`).
+//! `ws-apps`: the seed's demo apps, written on ws-server's public API only: an echo page, a chat
+//! room with durable history, and live voting with login and notify (`ws-server serve`; the
+//! binary `ws-server` lives in this crate so that the library does not compile SQLite, minijinja,
+//! clap, HMAC or serde).
 //!
 //! Paths: `/` (index), `/echo` + `/echo/ws`, `/chat` + `/chat/ws`, `/login`, `/logout`, `/vote` +
 //! `/vote/ws`, `/notify`, `/static/*`. State lives in `<data dir>/ws.sqlite3` (see [`store`]); the
@@ -7,10 +9,15 @@
 //! configured. What it does not do: TLS (put a TLS proxy in front), accounts with passwords (a
 //! login is a name, as in the original demo).
 
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
 pub mod chat;
-pub mod cli;
 pub mod limiter;
+pub mod names;
+pub mod origin;
 pub mod pages;
+pub mod serve;
 pub mod session;
 pub mod store;
 pub mod vote;
@@ -21,11 +28,12 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::{Handler, HttpResponse, Reply, Request, Upgrade, WebSocket};
 use chat::{ChatConfig, ChatRoom};
+use origin::{Origin, Refusal, Site};
 use session::SessionKey;
 use store::Store;
 use vote::{VoteApp, VoteConfig};
+use ws_server::{Handler, HttpResponse, Reply, Request, Upgrade, WebSocket};
 
 /// The notify token file's name inside the data directory.
 pub const TOKEN_FILE: &str = "notify.token";
@@ -47,11 +55,18 @@ pub struct AppConfig {
     pub session_ttl: Duration,
     /// Votes per second per voting socket.
     pub vote_rate_per_second: u32,
+    /// The origins the pages are served under (scheme, host, port; see [`origin`]): requests
+    /// naming another `Host` are refused (421), WebSocket handshakes and logins/logouts from
+    /// another `Origin` too (403). Must not be empty: [`origin::defaults_for`] gives the
+    /// loopback names of a listen address (what `ws-server serve` uses without
+    /// `--public-origin`).
+    pub public_origins: Vec<Origin>,
 }
 
 impl AppConfig {
     /// The defaults with data in `data_dir`: candidates 小明, 小强, 小刚; 100 messages of history;
-    /// 4 KiB messages; 20 messages/s; 12 h sessions.
+    /// 4 KiB messages; 20 messages/s; 12 h sessions; no public origin yet (set one, e.g.
+    /// [`origin::defaults_for`] the listen address).
     pub fn new(data_dir: impl Into<PathBuf>) -> AppConfig {
         AppConfig {
             data_dir: data_dir.into(),
@@ -61,6 +76,7 @@ impl AppConfig {
             chat: ChatConfig::default(),
             session_ttl: Duration::from_secs(12 * 3600),
             vote_rate_per_second: 20,
+            public_origins: Vec::new(),
         }
     }
 }
@@ -71,12 +87,20 @@ pub struct Apps {
     chat: Arc<ChatRoom>,
     vote: Arc<VoteApp>,
     notify_token: Arc<str>,
+    site: Arc<Site>,
 }
 
 impl Apps {
     /// Opens the data directory (database, keys) and builds the apps.
     pub fn open(config: AppConfig) -> io::Result<Apps> {
+        if config.public_origins.is_empty() {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "no public origin: the apps must know the scheme://host:port they are served under",
+            ));
+        }
         create_private_dir(&config.data_dir)?;
+        check_writable(&config.data_dir)?;
         let store = Arc::new(Store::open(&config.data_dir).map_err(io::Error::other)?);
         let key = match &config.session_secret {
             Some(secret) => SessionKey::from_secret(secret),
@@ -86,6 +110,7 @@ impl Apps {
             Some(t) if !t.trim().is_empty() => t.trim().to_owned(),
             _ => load_or_create_token(&config.data_dir)?,
         };
+        let site = Arc::new(Site::new(config.public_origins));
         let chat = Arc::new(ChatRoom::new(store.clone(), config.chat.clone()));
         let vote = Arc::new(VoteApp::new(
             store,
@@ -96,11 +121,13 @@ impl Apps {
                 session_ttl: config.session_ttl,
                 rate_per_second: config.vote_rate_per_second,
             },
+            site.clone(),
         ));
         Ok(Apps {
             chat,
             vote,
             notify_token: token.into(),
+            site,
         })
     }
 
@@ -130,19 +157,27 @@ impl Apps {
 
     /// Answers one request.
     pub async fn route(&self, req: Request) -> Reply {
-        match (req.method.as_str(), req.path.as_str()) {
-            (_, "/echo/ws") => {
-                if !web::same_origin(&req) {
-                    return Reply::Http(web::error(403, "cross-site WebSocket refused"));
-                }
-                return Reply::Upgrade(Upgrade::new(WebSocket::echo));
+        let checked = match (req.method.as_str(), req.path.as_str()) {
+            (_, "/echo/ws" | "/chat/ws" | "/vote/ws") => self.site.check_websocket(&req),
+            // Bearer-token API, no cookie: not a CSRF target.
+            ("GET" | "HEAD", _) | ("POST", "/notify") => self.site.check_host(&req),
+            _ => self.site.check_state_change(&req),
+        };
+        match checked {
+            Ok(()) => {}
+            Err(Refusal::UnknownHost) => {
+                return Reply::Http(web::error(421, "unknown host: not a name of this site"))
             }
-            (_, "/chat/ws") => {
-                if !web::same_origin(&req) {
-                    return Reply::Http(web::error(403, "cross-site WebSocket refused"));
-                }
+            Err(Refusal::CrossSite) => {
+                return Reply::Http(web::error(403, "cross-site request refused"))
+            }
+        }
+        match req.path.as_str() {
+            "/echo/ws" => return Reply::Upgrade(Upgrade::new(WebSocket::echo)),
+            "/chat/ws" => {
                 let room = self.chat.clone();
-                return Reply::Upgrade(Upgrade::new(move |ws| room.run(ws)));
+                let peer = req.peer.ip();
+                return Reply::Upgrade(Upgrade::new(move |ws| room.run(ws, peer)));
             }
             _ => {}
         }
@@ -178,6 +213,37 @@ fn create_private_dir(dir: &std::path::Path) -> io::Result<()> {
         b.mode(0o700);
     }
     b.create(dir)
+}
+
+/// Fails with a clear message unless `dir` and the database in it can be written: the apps
+/// would otherwise start and then fail each login, vote and chat message at run time.
+fn check_writable(dir: &std::path::Path) -> io::Result<()> {
+    let not_writable = |what: &std::path::Path, e: io::Error| {
+        io::Error::new(
+            e.kind(),
+            format!(
+                "data directory {} is not writable ({}: {e}); the apps keep chat history, votes \
+                 and sessions there: fix its permissions or choose another with --data-dir",
+                dir.display(),
+                what.display()
+            ),
+        )
+    };
+    let probe = dir.join(format!(".write-probe-{}", std::process::id()));
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&probe)
+        .map_err(|e| not_writable(&probe, e))?;
+    std::fs::remove_file(&probe).map_err(|e| not_writable(&probe, e))?;
+    let db = dir.join(store::DB_FILE);
+    if db.exists() {
+        std::fs::OpenOptions::new()
+            .append(true)
+            .open(&db)
+            .map_err(|e| not_writable(&db, e))?;
+    }
+    Ok(())
 }
 
 /// Reads `<dir>/notify.token`, or creates it once (random, mode 0600).

@@ -150,13 +150,17 @@ impl Session {
 }
 
 /// The `Set-Cookie` value that stores `cookie` for `max_age_s` seconds.
-pub fn set_cookie_header(cookie: &str, max_age_s: i64) -> String {
-    format!("{COOKIE_NAME}={cookie}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age_s}")
+///
+/// `secure`: the page was served over https (a public origin `https://...`, e.g. behind a TLS
+/// proxy); the browser then sends the cookie over https only.
+pub fn set_cookie_header(cookie: &str, max_age_s: i64, secure: bool) -> String {
+    let secure = if secure { "; Secure" } else { "" };
+    format!("{COOKIE_NAME}={cookie}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age_s}{secure}")
 }
 
 /// The `Set-Cookie` value that deletes the session cookie.
-pub fn clear_cookie_header() -> String {
-    format!("{COOKIE_NAME}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0")
+pub fn clear_cookie_header(secure: bool) -> String {
+    set_cookie_header("", 0, secure)
 }
 
 #[cfg(test)]

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use tungstenite::client::IntoClientRequest;
 use tungstenite::http::HeaderValue;
-use ws_server::apps::{AppConfig, Apps};
+use ws_apps::{AppConfig, Apps};
 use ws_server::{Config, Server, ShutdownHandle};
 
 /// A fresh, empty directory under the system temp dir, removed on drop.
@@ -54,9 +54,13 @@ pub struct AppServer {
 impl AppServer {
     /// Serves the apps configured by `app` with server `config` on a free loopback port.
     pub fn start(app: AppConfig, config: Config) -> AppServer {
-        let apps = Apps::open(app).expect("open apps");
         let server = async_std::task::block_on(Server::bind("127.0.0.1:0", config)).expect("bind");
         let addr = server.local_addr();
+        let mut app = app;
+        if app.public_origins.is_empty() {
+            app.public_origins = ws_apps::origin::defaults_for(addr);
+        }
+        let apps = Apps::open(app).expect("open apps");
         let handle = server.shutdown_handle();
         let handler = apps.handler();
         let thread = std::thread::spawn(move || async_std::task::block_on(server.serve(handler)));

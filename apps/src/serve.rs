@@ -6,8 +6,9 @@ use std::time::Duration;
 
 use clap::Args;
 
-use super::{AppConfig, Apps};
-use crate::{Config, Server, ShutdownHandle};
+use crate::origin::Origin;
+use crate::{AppConfig, Apps};
+use ws_server::{Config, Server, ShutdownHandle};
 
 /// Flags of `ws-server serve` (the demo apps).
 #[derive(Args, Debug, Clone)]
@@ -33,9 +34,13 @@ pub struct ServeArgs {
     /// Longest chat message in bytes (longer: error reply, connection stays).
     #[arg(long, default_value_t = 4096)]
     pub max_chat_message: usize,
-    /// Chat messages (and votes) per second per connection; sustained excess closes with 1008.
+    /// Chat messages (and votes) per second per connection, and votes per voter over all their
+    /// connections; sustained excess closes with 1008.
     #[arg(long, default_value_t = 20)]
     pub rate: u32,
+    /// Chat messages per second per client IP address, over all its connections.
+    #[arg(long, default_value_t = 40)]
+    pub rate_per_address: u32,
     /// How long a login lasts, in seconds.
     #[arg(long, default_value_t = 12 * 3600)]
     pub session_ttl_secs: u64,
@@ -51,6 +56,12 @@ pub struct ServeArgs {
     /// Cap on bytes queued to one client; a slower client is closed (1008).
     #[arg(long, default_value_t = 1 << 20)]
     pub max_outbound_bytes: usize,
+    /// The scheme://host[:port] the pages are reached under (repeat or comma-separate for
+    /// several; e.g. https://vote.example.org behind a TLS proxy). Requests naming another Host
+    /// get 421; WebSockets, logins and logouts from another Origin 403. Default: the listen
+    /// address's loopback names (http://localhost:PORT, http://127.0.0.1:PORT, http://[::1]:PORT).
+    #[arg(long, value_delimiter = ',')]
+    pub public_origin: Vec<String>,
 }
 
 impl ServeArgs {
@@ -74,9 +85,28 @@ impl ServeArgs {
         c.chat.history = self.history;
         c.chat.max_message_bytes = self.max_chat_message;
         c.chat.rate_per_second = self.rate;
+        c.chat.rate_per_address = self.rate_per_address;
         c.vote_rate_per_second = self.rate;
         c.session_ttl = Duration::from_secs(self.session_ttl_secs);
         c
+    }
+
+    /// The public origins: `--public-origin`, else the defaults for the bound address.
+    pub fn public_origins(&self, bound: std::net::SocketAddr) -> io::Result<Vec<Origin>> {
+        if self.public_origin.is_empty() {
+            return Ok(crate::origin::defaults_for(bound));
+        }
+        self.public_origin
+            .iter()
+            .map(|o| {
+                Origin::parse(o).ok_or_else(|| {
+                    io::Error::new(
+                        io::ErrorKind::InvalidInput,
+                        format!("--public-origin {o:?}: expected http(s)://host[:port]"),
+                    )
+                })
+            })
+            .collect()
     }
 
     /// The server's configuration.
@@ -94,8 +124,17 @@ impl ServeArgs {
 /// Opens the apps, binds, hands the shutdown handle to `on_bound` (e.g. to wire signals) and
 /// serves until a graceful shutdown.
 pub async fn serve(args: &ServeArgs, on_bound: impl FnOnce(ShutdownHandle)) -> io::Result<()> {
-    let apps = Apps::open(args.app_config())?;
     let server = Server::bind(&args.addr, args.server_config()).await?;
+    let mut config = args.app_config();
+    config.public_origins = args.public_origins(server.local_addr())?;
+    let origins: Vec<String> = config
+        .public_origins
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    // Opened before anything is served: a bad data directory fails the start.
+    let apps = Apps::open(config)?;
+    log::info!("public origins: {}", origins.join(", "));
     log::info!(
         "apps on http://{} (data in {}; notify token: {})",
         server.local_addr(),
@@ -103,7 +142,7 @@ pub async fn serve(args: &ServeArgs, on_bound: impl FnOnce(ShutdownHandle)) -> i
         if args.notify_token.is_some() || std::env::var_os("WS_NOTIFY_TOKEN").is_some() {
             "from configuration".to_owned()
         } else {
-            format!("{}", args.data_dir.join(super::TOKEN_FILE).display())
+            format!("{}", args.data_dir.join(crate::TOKEN_FILE).display())
         }
     );
     on_bound(server.shutdown_handle());

@@ -6,7 +6,7 @@ mod apps_support;
 use apps_support::*;
 use serde_json::Value;
 use std::time::{Duration, Instant};
-use ws_server::apps::AppConfig;
+use ws_apps::AppConfig;
 use ws_server::Config;
 
 /// Joins the room: returns the socket, its uid and the replayed history.
@@ -168,6 +168,7 @@ fn a_member_that_stops_reading_is_dropped_without_stalling_the_others() {
     let dir = TempDir::new("chat-slow");
     let mut app = AppConfig::new(dir.path());
     app.chat.rate_per_second = 100_000;
+    app.chat.rate_per_address = 100_000;
     app.chat.max_message_bytes = 60_000;
     app.chat.history = 0;
     let config = Config {
@@ -247,5 +248,50 @@ fn a_member_that_does_not_answer_pings_is_removed() {
         std::thread::sleep(Duration::from_millis(20));
     }
     drop(silent);
+    server.stop();
+}
+
+// Before the fix the limit was per connection only: 50 connections from one address, each within
+// its own rate, stored all 1 000 messages.
+#[test]
+fn many_connections_from_one_address_share_one_rate_limit() {
+    let dir = TempDir::new("chat-per-address");
+    let mut app = AppConfig::new(dir.path());
+    app.notify_token = Some(TOKEN.into());
+    app.chat.rate_per_second = 20;
+    app.chat.rate_per_address = 5;
+    let server = AppServer::start(app, Config::default());
+    let mut members: Vec<Ws> = (0..50).map(|_| join(server.addr).0).collect();
+    let start = Instant::now();
+    for (i, ws) in members.iter_mut().enumerate() {
+        // 20 each: within the per-connection burst.
+        for j in 0..20 {
+            let text = format!(r#"{{"message":"{i}-{j}"}}"#);
+            if ws.send(tungstenite::Message::text(text)).is_err() {
+                break;
+            }
+        }
+    }
+    // Wait until the stored count stops moving (1 s without change).
+    let store = ws_apps::store::Store::open(dir.path()).expect("store");
+    let count = || store.chat_history(10_000).expect("history").len();
+    let (mut last, mut since) = (count(), Instant::now());
+    while since.elapsed() < Duration::from_secs(1) {
+        assert!(start.elapsed() < Duration::from_secs(120), "still storing");
+        std::thread::sleep(Duration::from_millis(100));
+        let n = count();
+        if n != last {
+            (last, since) = (n, Instant::now());
+        }
+    }
+    // The address's bucket: 5 at once plus 5 per second over the whole exchange (an upper bound
+    // whatever the machine's speed).
+    let bound = 5 + (5.0 * start.elapsed().as_secs_f64()).ceil() as usize;
+    assert!(
+        last <= bound,
+        "{last} stored from one address (bound {bound})"
+    );
+    assert!(last >= 5, "the burst is stored: {last}");
+    drop(members);
     server.stop();
 }

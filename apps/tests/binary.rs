@@ -1,6 +1,8 @@
-//! The `ws-server echo` binary: flags in --help, echo over loopback, SIGTERM -> 1001 to every
-//! client and exit status 0.
+//! The `ws-server echo` binary: flags in --help, echo over loopback on both engines, SIGTERM ->
+//! 1001 to every client and exit status 0.
 
+// The loopback helpers of ws-server's own tests (one copy).
+#[path = "../../std-server/tests/common/mod.rs"]
 mod common;
 
 use common::*;
@@ -111,4 +113,61 @@ fn sigterm_sends_1001_and_exits_0() {
         !log.contains("before"),
         "message contents must not be logged:\n{log}"
     );
+}
+
+// Found here (2 of 30 runs before 9a5c825): the binary installed its signal handlers after it
+// started listening, so an early SIGTERM killed it without the 1001. main installs them first.
+#[test]
+fn cli_echo_engine_loop_serves_and_stops_gracefully_on_sigterm() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .unwrap()
+        .port();
+    let addr: SocketAddr = ([127, 0, 0, 1], port).into();
+    let mut child = Guard(
+        Command::new(BIN)
+            .args(["echo", "--engine", "loop", "--addr", &addr.to_string()])
+            .args(["--close-timeout", "500ms", "--log-level", "warn"])
+            .stdin(Stdio::null())
+            .spawn()
+            .expect("spawn ws-server echo"),
+    );
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while std::net::TcpStream::connect(addr).is_err() {
+        assert!(matches!(child.0.try_wait(), Ok(None)), "ws-server exited");
+        assert!(Instant::now() < deadline, "ws-server did not start");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let mut ws = client(addr);
+    ws.send(T::text("from the cli")).unwrap();
+    assert_eq!(ws.read().unwrap(), T::text("from the cli"));
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.0.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    match ws.read() {
+        Ok(T::Close(Some(f))) => assert_eq!(u16::from(f.code), 1001),
+        other => {
+            std::thread::sleep(Duration::from_millis(500));
+            panic!(
+                "expected 1001, got {other:?}; ws-server: {:?} (killed by the signal: \
+                 SIGTERM arrived before the handler was installed?)",
+                child.0.try_wait()
+            )
+        }
+    }
+    while ws.read().is_ok() {}
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let status = loop {
+        if let Some(status) = child.0.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "ws-server did not exit after SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert!(status.success(), "exit status {status}");
 }

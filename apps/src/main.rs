@@ -26,7 +26,7 @@ enum Command {
     /// Echo every text and binary message back (the server Autobahn and the benchmarks run against).
     Echo(EchoArgs),
     /// Serve the demo apps: echo page, chat room, live voting (http://127.0.0.1:8000 by default).
-    Serve(ws_server::apps::cli::ServeArgs),
+    Serve(ws_apps::serve::ServeArgs),
 }
 
 /// The echo command's flags.
@@ -94,7 +94,7 @@ async fn run_async(command: Command, signals: Option<Signals>) -> std::io::Resul
     match command {
         Command::Echo(echo) => run(echo.server, ws_server::echo_handler(), signals).await,
         Command::Serve(args) => {
-            ws_server::apps::cli::serve(&args, |h| {
+            ws_apps::serve::serve(&args, |h| {
                 if let Some(signals) = signals {
                     async_std::task::spawn(cli::signals::on_signal(signals, move || h.shutdown()));
                 }

@@ -1,9 +1,9 @@
-//! Small HTTP helpers for the apps: page responses with security headers, form decoding, the
-//! same-origin check, constant-time comparison, the clock.
+//! Small HTTP helpers for the apps: page responses with security headers, form decoding,
+//! constant-time comparison, the clock.
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use crate::{HttpResponse, Request};
+use ws_server::HttpResponse;
 
 /// The Content-Security-Policy of every page: scripts, styles and sockets only from this site, so
 /// even an injected tag could neither run nor load anything.
@@ -34,24 +34,6 @@ pub fn json(status: u16, value: &serde_json::Value) -> HttpResponse {
 /// A plain-text error response.
 pub fn error(status: u16, text: &str) -> HttpResponse {
     secure(HttpResponse::text(status, text.to_owned()))
-}
-
-/// Whether the request's `Origin` (if any) is this site: `http(s)://` + its `Host`.
-///
-/// Browsers always send `Origin` on WebSocket handshakes, so a cross-site page cannot pass; clients
-/// that are not browsers send none and are judged by their credentials alone.
-pub fn same_origin(req: &Request) -> bool {
-    let Some(origin) = req.origin() else {
-        return true;
-    };
-    let Some(host) = req.header("host") else {
-        return false;
-    };
-    let origin = origin.trim();
-    let rest = origin
-        .strip_prefix("http://")
-        .or_else(|| origin.strip_prefix("https://"));
-    rest.is_some_and(|h| h.eq_ignore_ascii_case(host.trim()))
 }
 
 /// The value of `name` in an `application/x-www-form-urlencoded` body.
@@ -107,35 +89,6 @@ pub fn now_ms() -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn req(headers: &[(&str, &str)]) -> Request {
-        Request {
-            method: "GET".into(),
-            path: "/".into(),
-            query: None,
-            headers: headers
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect(),
-            body: vec![],
-            peer: ([127, 0, 0, 1], 1).into(),
-            is_upgrade: true,
-        }
-    }
-
-    #[test]
-    fn origin_must_match_host() {
-        let h = ("Host", "127.0.0.1:8000");
-        assert!(same_origin(&req(&[h])));
-        assert!(same_origin(&req(&[h, ("Origin", "http://127.0.0.1:8000")])));
-        assert!(!same_origin(&req(&[h, ("Origin", "http://evil.example")])));
-        assert!(!same_origin(&req(&[
-            h,
-            ("Origin", "http://127.0.0.1:8001")
-        ])));
-        assert!(!same_origin(&req(&[h, ("Origin", "null")])));
-        assert!(!same_origin(&req(&[("Origin", "http://127.0.0.1:8000")])));
-    }
 
     #[test]
     fn forms_decode() {

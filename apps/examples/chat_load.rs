@@ -2,7 +2,7 @@
 //! them posts a message per round, and we measure how long until every member has it, plus the
 //! server's memory (VmRSS of the server process).
 //!
-//! `cargo run --release -p ws-server --example chat_load -- [members] [rounds]`
+//! `cargo run --release -p ws-apps --example chat_load -- [members] [rounds]`
 //!
 //! The server runs in a child process (this binary re-executed with `--server`) so its RSS is its
 //! own; the clients are async tasks using this crate's client (`ws_server::connect`). Each round's
@@ -13,7 +13,7 @@ use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use ws_server::apps::{AppConfig, Apps};
+use ws_apps::{AppConfig, Apps};
 use ws_server::{Config, Message, Server};
 
 fn main() {
@@ -33,11 +33,12 @@ fn main() {
 fn run_server(dir: &str) {
     let mut app = AppConfig::new(dir);
     app.notify_token = Some("load".into());
-    let apps = Apps::open(app).expect("open apps");
     async_std::task::block_on(async {
         let server = Server::bind("127.0.0.1:0", Config::default())
             .await
             .expect("bind");
+        app.public_origins = ws_apps::origin::defaults_for(server.local_addr());
+        let apps = Apps::open(app).expect("open apps");
         println!("{}", server.local_addr());
         server.serve(apps.handler()).await.expect("serve");
     });

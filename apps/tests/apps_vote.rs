@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::sync::{Arc, Barrier};
 use std::time::Duration;
-use ws_server::apps::AppConfig;
+use ws_apps::AppConfig;
 use ws_server::Config;
 
 /// A voting socket, after its opening `counts` snapshot (which also proves it is registered
@@ -327,5 +327,70 @@ fn a_hundred_concurrent_voters_end_with_exact_counts() {
     }
     assert_eq!(seen, expected);
     drop(observer);
+    s.stop();
+}
+
+/// `POST /login` with `name` (form-encoded by the helper's rules); the response.
+fn try_login(s: &AppServer, name: &str) -> Resp {
+    let body: String = name
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect();
+    let origin = s.base();
+    http(
+        s.addr,
+        "POST",
+        "/login",
+        &[
+            ("Content-Type", "application/x-www-form-urlencoded"),
+            ("Origin", &origin),
+        ],
+        &format!("name={body}"),
+    )
+}
+
+// Before the fix: 303 (logged in) for the bidi override, the zero-width space and the BOM, and
+// "Ann", "ANN" and fullwidth "Ａｎｎ" were three voters with three votes.
+#[test]
+fn names_with_invisible_characters_are_refused_and_case_or_width_variants_are_one_voter() {
+    let dir = TempDir::new("vote-names");
+    let s = AppServer::start_default(dir.path());
+    for spoof in [
+        "admin\u{202E}nimda",
+        "a\u{200B}b",
+        "\u{FEFF}ann",
+        "a\u{2066}b",
+        "x\u{0007}",
+        "\u{00AD}ann",
+        "a\u{2028}b",
+        "\u{E000}x",
+    ] {
+        let r = try_login(&s, spoof);
+        assert_eq!(r.status, 400, "{spoof:?}: {r:?}");
+        assert!(r.header("set-cookie").is_none(), "{spoof:?}");
+    }
+    let variants = ["Ann", "ANN", "\u{FF21}\u{FF4E}\u{FF4E}"];
+    for (i, name) in variants.iter().enumerate() {
+        let cookie = login(s.addr, name);
+        let mut ws = vote_socket(&s, &cookie);
+        // Each variant votes for another candidate: one voter moves its one vote.
+        assert_eq!(vote(&mut ws, &(i + 1).to_string())["type"], "voted");
+        drop(ws);
+    }
+    let cookie = login(s.addr, "ann");
+    let total: u64 = (1..=3).map(|id| page_count(s.addr, &cookie, id)).sum();
+    assert_eq!(total, 1, "one vote for the one voter");
+    assert_eq!(page_count(s.addr, &cookie, 3), 1);
+    // The page greets the NFKC form of the name as typed: the fullwidth login shows "Ann".
+    let full = login(s.addr, "\u{FF21}\u{FF4E}\u{FF4E}");
+    let page = http(s.addr, "GET", "/vote", &[("Cookie", &full)], "");
+    assert!(
+        page.body.contains("Ann") && !page.body.contains('\u{FF21}'),
+        "{}",
+        page.body
+    );
     s.stop();
 }

@@ -14,8 +14,8 @@
 //! - `POST /logout`: revokes the session and closes the sockets opened with it (1008); a socket is
 //!   also closed with 1008 when its session expires.
 //!
-//! A login is a name, as in the original demo (no passwords): the voter is the name, so the same
-//! name logged in twice holds one vote. Logging out closes that login's sockets; another login of
+//! A login is a name, as in the original demo (no passwords): the voter is the name (normalised,
+//! case-insensitive: see [`crate::names`]), so the same name logged in twice holds one vote. Logging out closes that login's sockets; another login of
 //! the same name (another browser) keeps its own session and sockets.
 
 use std::collections::HashMap;
@@ -26,12 +26,14 @@ use async_io::Timer;
 use futures_util::future::{select, Either};
 use serde_json::json;
 
-use super::limiter::{RateLimiter, Verdict};
-use super::pages::{CandidateView, Pages, MAX_NAME_CHARS};
-use super::session::{self, Session, SessionKey, COOKIE_NAME};
-use super::store::Store;
-use super::web::{self, now_ms};
-use crate::{CloseCode, HttpResponse, Message, Reply, Request, Upgrade, WebSocket, Writer};
+use crate::limiter::{RateLimiter, SharedLimiter, Verdict};
+use crate::names::{self, NameError, MAX_NAME_CHARS};
+use crate::origin::{Scheme, Site};
+use crate::pages::{CandidateView, Pages};
+use crate::session::{self, Session, SessionKey, COOKIE_NAME};
+use crate::store::Store;
+use crate::web::{self, now_ms};
+use ws_server::{CloseCode, HttpResponse, Message, Reply, Request, Upgrade, WebSocket, Writer};
 
 /// Longest notify message in bytes.
 pub const MAX_NOTIFY_BYTES: usize = 4096;
@@ -45,7 +47,7 @@ pub struct VoteConfig {
     pub notify_token: String,
     /// How long a login lasts.
     pub session_ttl: Duration,
-    /// Votes per second per connection.
+    /// Votes per second per connection, and per voter over all their connections.
     pub rate_per_second: u32,
 }
 
@@ -60,7 +62,10 @@ pub struct VoteApp {
     key: SessionKey,
     pages: Pages,
     config: VoteConfig,
+    site: Arc<Site>,
     sockets: Mutex<HashMap<u64, Socket>>,
+    /// The vote rate per voter, all their sockets together.
+    by_voter: SharedLimiter<String>,
 }
 
 impl std::fmt::Debug for VoteApp {
@@ -76,19 +81,28 @@ fn err_msg(text: &str) -> Message {
 }
 
 impl VoteApp {
-    /// A voting app over `store`, signing sessions with `key`.
-    pub fn new(store: Arc<Store>, key: SessionKey, config: VoteConfig) -> VoteApp {
+    /// A voting app over `store`, signing sessions with `key`, served as `site`.
+    pub fn new(store: Arc<Store>, key: SessionKey, config: VoteConfig, site: Arc<Site>) -> VoteApp {
         VoteApp {
+            by_voter: SharedLimiter::new(config.rate_per_second),
             store,
             key,
             pages: Pages::new(),
             config,
+            site,
             sockets: Mutex::new(HashMap::new()),
         }
     }
 
     fn sockets(&self) -> MutexGuard<'_, HashMap<u64, Socket>> {
         self.sockets.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Whether the request came through an `https://` public origin (its Host names one).
+    fn served_over_https(&self, req: &Request) -> bool {
+        self.site
+            .origin_for(req)
+            .is_some_and(|o| o.scheme == Scheme::Https)
     }
 
     fn candidate_exists(&self, id: i64) -> bool {
@@ -145,15 +159,18 @@ impl VoteApp {
     }
 
     async fn login(self: &Arc<Self>, req: &Request) -> HttpResponse {
-        let name = web::form_value(&req.body, "name").unwrap_or_default();
-        let name = name.trim().to_owned();
-        if name.is_empty()
-            || name.chars().count() > MAX_NAME_CHARS
-            || name.chars().any(char::is_control)
-        {
-            let why = format!("Please enter a name of 1 to {MAX_NAME_CHARS} characters.");
-            return self.login_form(Some(&why), &name);
-        }
+        let typed = web::form_value(&req.body, "name").unwrap_or_default();
+        let name = match names::normalise(&typed) {
+            Ok(name) => name,
+            Err(NameError::Length) => {
+                let why = format!("Please enter a name of 1 to {MAX_NAME_CHARS} characters.");
+                return self.login_form(Some(&why), typed.trim());
+            }
+            Err(NameError::Invisible) => {
+                let why = "A name cannot contain invisible or control characters.";
+                return self.login_form(Some(why), "");
+            }
+        };
         let sid = match session::uuid_v4() {
             Ok(s) => s,
             Err(e) => {
@@ -176,7 +193,8 @@ impl VoteApp {
             log::error!("vote: storing a session failed: {e}");
             return web::error(500, "internal error");
         }
-        let cookie = session::set_cookie_header(&s.to_cookie(&self.key), ttl_ms / 1000);
+        let secure = self.served_over_https(req);
+        let cookie = session::set_cookie_header(&s.to_cookie(&self.key), ttl_ms / 1000, secure);
         HttpResponse::redirect("/vote").header("Set-Cookie", &cookie)
     }
 
@@ -191,7 +209,8 @@ impl VoteApp {
                 sock.writer.close(CloseCode::POLICY, "logged out");
             }
         }
-        HttpResponse::redirect("/login").header("Set-Cookie", &session::clear_cookie_header())
+        let clear = session::clear_cookie_header(self.served_over_https(req));
+        HttpResponse::redirect("/login").header("Set-Cookie", &clear)
     }
 
     async fn vote_page(self: &Arc<Self>, req: &Request) -> HttpResponse {
@@ -199,7 +218,7 @@ impl VoteApp {
             return HttpResponse::redirect("/login");
         };
         let app = self.clone();
-        let user = s.user.clone();
+        let user = names::voter_key(&s.user);
         let counts = blocking::unblock(move || {
             Ok::<_, rusqlite::Error>((app.store.vote_counts()?, app.store.vote_of(&user)?))
         })
@@ -230,9 +249,7 @@ impl VoteApp {
     }
 
     async fn upgrade(self: &Arc<Self>, req: Request) -> Reply {
-        if !web::same_origin(&req) {
-            return Reply::Http(web::error(403, "cross-site WebSocket refused"));
-        }
+        // Host and Origin: checked for every app by `Apps::route` (crate::origin).
         let Some(s) = self.session(&req).await else {
             return Reply::Http(web::error(401, "log in first"));
         };
@@ -253,6 +270,7 @@ impl VoteApp {
         let left_ms = u64::try_from(s.expires_ms.saturating_sub(now_ms())).unwrap_or(0);
         let mut expiry = Some(Timer::at(Instant::now() + Duration::from_millis(left_ms)));
         let mut limiter = RateLimiter::new(self.config.rate_per_second, Instant::now());
+        let voter = names::voter_key(&s.user);
         loop {
             let msg = match expiry.as_mut() {
                 Some(timer) => match select(Box::pin(reader.recv()), timer).await {
@@ -266,7 +284,12 @@ impl VoteApp {
                 None => reader.recv().await,
             };
             let Some(msg) = msg else { break };
-            match limiter.check(Instant::now()) {
+            let now = Instant::now();
+            let verdict = match limiter.check(now) {
+                Verdict::Allow => self.by_voter.check(&voter, now),
+                own => own,
+            };
+            match verdict {
                 Verdict::Allow => self.handle_vote(&s.user, &writer, msg).await,
                 Verdict::Refuse => {
                     let _ = writer.send(err_msg("too many votes: slow down"));
@@ -315,7 +338,7 @@ impl VoteApp {
     ) -> Result<(), rusqlite::Error> {
         let mut sockets = self.sockets();
         let counts = self.store.vote_counts()?;
-        let mine = self.store.vote_of(user)?;
+        let mine = self.store.vote_of(&names::voter_key(user))?;
         let counts: Vec<_> = (1i64..=self.config.candidates.len() as i64)
             .map(|c| json!({ "user": c, "count": counts.get(&c).copied().unwrap_or(0) }))
             .collect();
@@ -329,7 +352,7 @@ impl VoteApp {
     /// counts in commit order).
     fn cast(&self, user: &str, candidate: i64) -> Result<(), rusqlite::Error> {
         let mut sockets = self.sockets();
-        let change = self.store.cast_vote(user, candidate)?;
+        let change = self.store.cast_vote(&names::voter_key(user), candidate)?;
         for (c, n) in change.changed {
             let text = json!({ "type": "vote", "user": c, "count": n }).to_string();
             sockets.retain(|_, k| k.writer.send(Message::Text(text.clone())).is_ok());

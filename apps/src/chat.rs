@@ -9,18 +9,19 @@
 //! and the enqueueing, so every member sees messages in database order and a joiner's history and
 //! live stream neither overlap nor leave a gap. Members leave on close, error or an unanswered ping
 //! (the server's idle ping closes the connection, which ends its reader); a member whose outbound
-//! queue is full is closed by [`crate::Writer::send`] (1008) and dropped without slowing the others.
+//! queue is full is closed by [`ws_server::Writer::send`] (1008) and dropped without slowing the others.
 
 use std::collections::HashMap;
+use std::net::IpAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
 
 use serde_json::json;
 
-use super::limiter::{RateLimiter, Verdict};
-use super::store::{ChatRecord, Store};
-use super::web::now_ms;
-use crate::{CloseCode, Message, WebSocket, Writer};
+use crate::limiter::{RateLimiter, SharedLimiter, Verdict};
+use crate::store::{ChatRecord, Store};
+use crate::web::now_ms;
+use ws_server::{CloseCode, Message, WebSocket, Writer};
 
 /// The chat room's bounds.
 #[derive(Debug, Clone)]
@@ -31,6 +32,9 @@ pub struct ChatConfig {
     pub max_message_bytes: usize,
     /// Messages per second per connection (default 20); see [`RateLimiter`].
     pub rate_per_second: u32,
+    /// Messages per second per client IP address, all its connections together (default 40:
+    /// room for a few people behind one NAT, not for 50 sockets of one flooder).
+    pub rate_per_address: u32,
 }
 
 impl Default for ChatConfig {
@@ -39,6 +43,7 @@ impl Default for ChatConfig {
             history: 100,
             max_message_bytes: 4096,
             rate_per_second: 20,
+            rate_per_address: 40,
         }
     }
 }
@@ -49,6 +54,7 @@ pub struct ChatRoom {
     store: Arc<Store>,
     config: ChatConfig,
     members: Mutex<HashMap<u64, Writer>>,
+    by_address: SharedLimiter<IpAddr>,
 }
 
 fn record_json(r: &ChatRecord, history: bool) -> String {
@@ -68,6 +74,7 @@ impl ChatRoom {
     pub fn new(store: Arc<Store>, config: ChatConfig) -> ChatRoom {
         ChatRoom {
             store,
+            by_address: SharedLimiter::new(config.rate_per_address),
             config,
             members: Mutex::new(HashMap::new()),
         }
@@ -82,10 +89,10 @@ impl ChatRoom {
         self.members().len()
     }
 
-    /// Serves one member until its connection ends.
-    pub async fn run(self: Arc<Self>, ws: WebSocket) {
+    /// Serves one member, connected from `peer`, until its connection ends.
+    pub async fn run(self: Arc<Self>, ws: WebSocket, peer: IpAddr) {
         let (mut reader, writer) = ws.split();
-        let uid = match super::session::uuid_v4() {
+        let uid = match crate::session::uuid_v4() {
             Ok(u) => u,
             Err(e) => {
                 log::error!("chat: no randomness for a uid: {e}");
@@ -105,7 +112,13 @@ impl ChatRoom {
         }
         let mut limiter = RateLimiter::new(self.config.rate_per_second, Instant::now());
         while let Some(msg) = reader.recv().await {
-            match limiter.check(Instant::now()) {
+            let now = Instant::now();
+            // The address's bucket is charged only for what the connection's own limit lets by.
+            let verdict = match limiter.check(now) {
+                Verdict::Allow => self.by_address.check(&peer, now),
+                own => own,
+            };
+            match verdict {
                 Verdict::Allow => {}
                 Verdict::Refuse => {
                     let _ = writer.send(error_json("rate limit: message dropped, slow down"));
@@ -135,7 +148,7 @@ impl ChatRoom {
     }
 
     /// Sends hello and the history, then adds the member, all under the room lock.
-    fn join(&self, writer: Writer, hello: String) -> Result<(), super::store::StoreError> {
+    fn join(&self, writer: Writer, hello: String) -> Result<(), crate::store::StoreError> {
         let mut members = self.members();
         let history = self.store.chat_history(self.config.history)?;
         let mut ok = writer.send(Message::Text(hello)).is_ok();
@@ -174,7 +187,7 @@ impl ChatRoom {
     }
 
     /// Stores a message (committed), then queues it to every member; drops members that fail.
-    pub fn post(&self, uid: &str, body: &str) -> Result<(), super::store::StoreError> {
+    pub fn post(&self, uid: &str, body: &str) -> Result<(), crate::store::StoreError> {
         let mut members = self.members();
         let record = self.store.append_chat(uid, now_ms(), body)?;
         let text = record_json(&record, false);
