@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 /// The listening socket's token (connections use their slab index).
 const LISTENER: Token = Token(usize::MAX - 1);
-/// The token of the waker that [`super::Stopper`] rings.
+/// The token of the waker that a [`crate::ShutdownHandle`] rings.
 const WAKER: Token = Token(usize::MAX - 2);
 /// The token of the alarm (the timerfd for deadlines).
 const ALARM: Token = Token(usize::MAX - 3);
