@@ -1,0 +1,68 @@
+//! The RAM report: printed over semihosting at boot and served as `GET /ram` (plain text), so a
+//! test can read the stack's peak after a run.
+
+use core::fmt::{self, Write};
+
+use crate::budget::{self, STATIC_BUFFERS};
+use crate::ram;
+
+/// Formats into a byte slice, dropping what does not fit.
+struct SliceWriter<'a> {
+    buf: &'a mut [u8],
+    len: usize,
+}
+
+impl Write for SliceWriter<'_> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        for b in s.bytes() {
+            let Some(slot) = self.buf.get_mut(self.len) else {
+                return Err(fmt::Error);
+            };
+            *slot = b;
+            self.len += 1;
+        }
+        Ok(())
+    }
+}
+
+/// The report's lines.
+pub fn write_report(w: &mut impl Write) -> fmt::Result {
+    let u = ram::usage();
+    writeln!(w, "ram region: {} B", u.region)?;
+    writeln!(w, "ram .data: {} B", u.data)?;
+    writeln!(
+        w,
+        "ram .bss: {} B (socket and frame buffers {} B: {} x ({} + {}) WebSocket, {} x ({} + {}) refusing, scratch {}, 2 frames of {})",
+        u.bss,
+        STATIC_BUFFERS,
+        budget::WS_SLOTS,
+        budget::WS_RX,
+        budget::WS_TX,
+        budget::REFUSE_SLOTS,
+        budget::REFUSE_RX,
+        budget::REFUSE_TX,
+        budget::SCRATCH,
+        budget::FRAME
+    )?;
+    writeln!(w, "ram stack peak: {} B", u.stack_peak)?;
+    writeln!(w, "ram total: {} B of {} B", u.total(), u.region)
+}
+
+/// A `200 OK` with the report as its body, written into `out`; bytes written.
+pub fn ram_response(out: &mut [u8]) -> usize {
+    let mut body = [0u8; 400];
+    let mut b = SliceWriter { buf: &mut body, len: 0 };
+    let _ = write_report(&mut b);
+    let len = b.len;
+    let mut w = SliceWriter { buf: out, len: 0 };
+    let _ = write!(
+        w,
+        "HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: {len}\r\nConnection: close\r\n\r\n"
+    );
+    let head = w.len;
+    let room = out.len().saturating_sub(head).min(len);
+    if let (Some(dst), Some(src)) = (out.get_mut(head..head + room), body.get(..room)) {
+        dst.copy_from_slice(src);
+    }
+    head + room
+}
