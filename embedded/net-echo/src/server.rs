@@ -244,7 +244,13 @@ fn echo(socket: &mut Socket, scratch: &mut [u8], mut conn: Connection, now: u64)
                 }
             }
         }
+        let failed = matches!(got.event, Some(Event::Failed(_)));
         discard(socket, consumed);
+        if failed {
+            // RFC 6455 §7.1.7: having failed the connection, a server closes TCP once its close
+            // frame is out (the FIN follows it); what the peer still sends is dropped.
+            return (close(socket, now), true);
+        }
         if consumed == 0 && got.written == 0 {
             break; // a frame is incomplete: wait for more bytes
         }
