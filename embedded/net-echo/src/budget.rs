@@ -75,10 +75,8 @@ pub struct Memory {
 }
 
 /// The bytes of every static buffer above (for the RAM report).
-pub const STATIC_BUFFERS: usize = WS_SLOTS * (WS_RX + WS_TX)
-    + REFUSE_SLOTS * (REFUSE_RX + REFUSE_TX)
-    + SCRATCH
-    + 2 * FRAME;
+pub const STATIC_BUFFERS: usize =
+    WS_SLOTS * (WS_RX + WS_TX) + REFUSE_SLOTS * (REFUSE_RX + REFUSE_TX) + SCRATCH + 2 * FRAME;
 
 /// The memory, the first time; `None` afterwards (so no buffer is ever aliased).
 pub fn take() -> Option<Memory> {

@@ -109,7 +109,10 @@ pub struct Lan9118 {
 impl Lan9118 {
     /// Resets the controller, reads the MAC address it was given (QEMU: `-nic ...,mac=`), turns
     /// the receiver and transmitter on and enables its interrupt on received frames.
-    pub fn init(rx: &'static mut [u8; FRAME], tx: &'static mut [u8; FRAME]) -> Result<Self, InitError> {
+    pub fn init(
+        rx: &'static mut [u8; FRAME],
+        tx: &'static mut [u8; FRAME],
+    ) -> Result<Self, InitError> {
         let test = read(BYTE_TEST);
         if test != BYTE_TEST_VALUE {
             return Err(InitError::NotFound(test));
@@ -126,7 +129,12 @@ impl Lan9118 {
         write(INT_STS, u32::MAX);
         write(INT_EN, RSFL_INT);
         write(IRQ_CFG, IRQ_CFG_ON);
-        Ok(Self { mac, rx, tx, dropped: 0 })
+        Ok(Self {
+            mac,
+            rx,
+            tx,
+            dropped: 0,
+        })
     }
 
     /// The station address.

@@ -55,8 +55,12 @@ fn fail(what: &str) -> ! {
 #[entry]
 fn main() -> ! {
     ram::paint();
-    let Some(cp) = cortex_m::Peripherals::take() else { fail("peripherals taken") };
-    let Some(mem) = budget::take() else { fail("memory taken") };
+    let Some(cp) = cortex_m::Peripherals::take() else {
+        fail("peripherals taken")
+    };
+    let Some(mem) = budget::take() else {
+        fail("memory taken")
+    };
     let mut clock = clock::Clock::start(cp.SYST);
     let mut nic = match lan9118::Lan9118::init(mem.rx_frame, mem.tx_frame) {
         Ok(nic) => nic,
@@ -70,17 +74,39 @@ fn main() -> ! {
     iface.update_ip_addrs(|addrs| {
         let _ = addrs.push(IpCidr::new(IpAddress::v4(10, 0, 2, 15), 24));
     });
-    let _ = iface.routes_mut().add_default_ipv4_route(Ipv4Address::new(10, 0, 2, 2));
+    let _ = iface
+        .routes_mut()
+        .add_default_ipv4_route(Ipv4Address::new(10, 0, 2, 2));
 
     let mut sockets = SocketSet::new(&mut mem.sockets[..]);
     // WebSocket sockets first: smoltcp gives a SYN to the first listening socket in the set, so
     // the refusing ones only get connections when every WebSocket slot is taken.
-    let ws = mem.ws_rx.iter_mut().zip(mem.ws_tx.iter_mut()).map(|(rx, tx)| {
-        (Kind::WebSocket, tcp::Socket::new(tcp::SocketBuffer::new(&mut rx[..]), tcp::SocketBuffer::new(&mut tx[..])))
-    });
-    let refuse = mem.refuse_rx.iter_mut().zip(mem.refuse_tx.iter_mut()).map(|(rx, tx)| {
-        (Kind::Refuse, tcp::Socket::new(tcp::SocketBuffer::new(&mut rx[..]), tcp::SocketBuffer::new(&mut tx[..])))
-    });
+    let ws = mem
+        .ws_rx
+        .iter_mut()
+        .zip(mem.ws_tx.iter_mut())
+        .map(|(rx, tx)| {
+            (
+                Kind::WebSocket,
+                tcp::Socket::new(
+                    tcp::SocketBuffer::new(&mut rx[..]),
+                    tcp::SocketBuffer::new(&mut tx[..]),
+                ),
+            )
+        });
+    let refuse = mem
+        .refuse_rx
+        .iter_mut()
+        .zip(mem.refuse_tx.iter_mut())
+        .map(|(rx, tx)| {
+            (
+                Kind::Refuse,
+                tcp::Socket::new(
+                    tcp::SocketBuffer::new(&mut rx[..]),
+                    tcp::SocketBuffer::new(&mut tx[..]),
+                ),
+            )
+        });
     let mut slots: [Option<Slot>; budget::SOCKETS] = [const { None }; budget::SOCKETS];
     for (slot, (kind, mut socket)) in slots.iter_mut().zip(ws.chain(refuse)) {
         // Acknowledge at once and send small frames at once: the peer's window is our buffer,
@@ -88,7 +114,11 @@ fn main() -> ! {
         socket.set_ack_delay(None);
         socket.set_nagle_enabled(false);
         let _ = socket.listen(PORT);
-        *slot = Some(Slot { handle: sockets.add(socket), kind, phase: Phase::Listening });
+        *slot = Some(Slot {
+            handle: sockets.add(socket),
+            kind,
+            phase: Phase::Listening,
+        });
     }
 
     // SAFETY: the handler only acknowledges the controller's interrupt.

@@ -44,7 +44,10 @@ impl Usage {
 }
 
 fn bounds() -> (usize, usize) {
-    (addr(addr_of!(__euninit)).next_multiple_of(4), addr(addr_of!(_stack_start)))
+    (
+        addr(addr_of!(__euninit)).next_multiple_of(4),
+        addr(addr_of!(_stack_start)),
+    )
 }
 
 /// Paints the free RAM below the current stack frame. Call first thing in `main`.

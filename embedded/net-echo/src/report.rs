@@ -51,7 +51,10 @@ pub fn write_report(w: &mut impl Write) -> fmt::Result {
 /// A `200 OK` with the report as its body, written into `out`; bytes written.
 pub fn ram_response(out: &mut [u8]) -> usize {
     let mut body = [0u8; 400];
-    let mut b = SliceWriter { buf: &mut body, len: 0 };
+    let mut b = SliceWriter {
+        buf: &mut body,
+        len: 0,
+    };
     let _ = write_report(&mut b);
     let len = b.len;
     let mut w = SliceWriter { buf: out, len: 0 };

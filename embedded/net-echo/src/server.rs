@@ -196,7 +196,9 @@ fn handshake(
                 Ok(w) => (w, len, true),
                 Err(_) => (0, len, false),
             },
-            Err(_) if request.method == "GET" && request.path == "/ram" && !request.is_upgrade() => {
+            Err(_)
+                if request.method == "GET" && request.path == "/ram" && !request.is_upgrade() =>
+            {
                 (crate::report::ram_response(&mut out), len, false)
             }
             Err(e) => (write_error_response(e, &mut out).unwrap_or(0), len, false),
@@ -238,7 +240,9 @@ fn echo(socket: &mut Socket, scratch: &mut [u8], mut conn: Connection, now: u64)
         if let Some(Event::Data { kind, payload, end }) = got.event {
             if !payload.is_empty() || end {
                 let mut head = [0u8; MAX_HEADER_LEN];
-                if let Ok(h) = conn.send_data_header(kind, payload.len() as u64, end, [0; 4], &mut head) {
+                if let Ok(h) =
+                    conn.send_data_header(kind, payload.len() as u64, end, [0; 4], &mut head)
+                {
                     send(socket, &head[..h]);
                     send(socket, payload);
                 }
