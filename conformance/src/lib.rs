@@ -15,6 +15,7 @@
 pub mod args;
 pub mod expected;
 pub mod mcu;
+pub mod mcu_checks;
 pub mod process;
 pub mod report;
 pub mod role;

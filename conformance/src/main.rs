@@ -81,6 +81,13 @@ fn conformance(args: &Args) -> Result<bool, String> {
         );
     }
     if args.runs(Role::ServerMcu) {
+        let path = out.join(ws_conformance::mcu::CHECKS_REPORT);
+        if let Ok(report) = fs::read_to_string(&path) {
+            println!("server-mcu role, the firmware checks passed after the run:");
+            for line in report.lines() {
+                println!("  {line}");
+            }
+        }
         let path = out.join(ws_conformance::mcu::RAM_REPORT);
         if let Ok(report) = fs::read_to_string(&path) {
             println!("server-mcu role, the firmware's RAM after the run (GET /ram):");

@@ -11,6 +11,9 @@ pub const READY: &str = "net-echo: ready";
 /// Where the role's RAM report is kept, in the output directory.
 pub const RAM_REPORT: &str = "server-mcu-ram.txt";
 
+/// Where the lines of the checks passed after the run are kept (see [`crate::mcu_checks`]).
+pub const CHECKS_REPORT: &str = "server-mcu-checks.txt";
+
 /// QEMU's arguments before `-kernel FIRMWARE`: the MPS2 AN386 board (Cortex-M4) with its LAN9118
 /// on QEMU's user-mode network, 127.0.0.1:`port` forwarded to the firmware's port 80, the
 /// firmware's semihosting output on stdout, no display and no monitor.

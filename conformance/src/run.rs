@@ -149,6 +149,11 @@ pub fn server_role(
     }
     if role == Role::ServerMcu {
         let addr = url.trim_start_matches("ws://");
+        let checks = crate::mcu_checks::run(addr).map_err(|e| format!("firmware check: {e}"))?;
+        write(
+            &out.join(crate::mcu::CHECKS_REPORT),
+            &(checks.join("\n") + "\n"),
+        )?;
         let ram = crate::mcu::fetch_ram(addr)?;
         write(&out.join(crate::mcu::RAM_REPORT), &ram)?;
     }

@@ -128,7 +128,7 @@ fn main() -> ! {
         "net-echo: LAN9118 {:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}, 10.0.2.15:{}, {} WebSocket slots + {} refusing",
         m[0], m[1], m[2], m[3], m[4], m[5], PORT, budget::WS_SLOTS, budget::REFUSE_SLOTS
     );
-    let _ = report::write_report(&mut Semihosting);
+    let _ = report::write_report(&mut Semihosting, clock.now());
     hprintln!("net-echo: ready");
 
     loop {

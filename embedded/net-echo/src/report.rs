@@ -25,9 +25,14 @@ impl Write for SliceWriter<'_> {
     }
 }
 
-/// The report's lines.
-pub fn write_report(w: &mut impl Write) -> fmt::Result {
+/// The report's lines at `now` (ms).
+pub fn write_report(w: &mut impl Write, now: u64) -> fmt::Result {
     let u = ram::usage();
+    writeln!(
+        w,
+        "uptime: {now} ms (APB timer 0); SysTick interrupts taken: {}",
+        crate::clock::systicks()
+    )?;
     writeln!(w, "ram region: {} B", u.region)?;
     writeln!(w, "ram .data: {} B", u.data)?;
     writeln!(
@@ -48,14 +53,14 @@ pub fn write_report(w: &mut impl Write) -> fmt::Result {
     writeln!(w, "ram total: {} B of {} B", u.total(), u.region)
 }
 
-/// A `200 OK` with the report as its body, written into `out`; bytes written.
-pub fn ram_response(out: &mut [u8]) -> usize {
+/// A `200 OK` with the report at `now` as its body, written into `out`; bytes written.
+pub fn ram_response(out: &mut [u8], now: u64) -> usize {
     let mut body = [0u8; 400];
     let mut b = SliceWriter {
         buf: &mut body,
         len: 0,
     };
-    let _ = write_report(&mut b);
+    let _ = write_report(&mut b, now);
     let len = b.len;
     let mut w = SliceWriter { buf: out, len: 0 };
     let _ = write!(

@@ -199,7 +199,7 @@ fn handshake(
             Err(_)
                 if request.method == "GET" && request.path == "/ram" && !request.is_upgrade() =>
             {
-                (crate::report::ram_response(&mut out), len, false)
+                (crate::report::ram_response(&mut out, now), len, false)
             }
             Err(e) => (write_error_response(e, &mut out).unwrap_or(0), len, false),
         },
