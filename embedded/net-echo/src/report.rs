@@ -34,7 +34,13 @@ pub fn write_report(w: &mut impl Write, now: u64) -> fmt::Result {
         crate::clock::systicks()
     )?;
     writeln!(w, "ram region: {} B", u.region)?;
-    writeln!(w, "ram .data: {} B", u.data)?;
+    writeln!(
+        w,
+        "ram .data: {} B (smoltcp's socket slots: {} x {})",
+        u.data,
+        budget::SOCKETS,
+        core::mem::size_of::<smoltcp::iface::SocketStorage<'static>>()
+    )?;
     writeln!(
         w,
         "ram .bss: {} B (socket and frame buffers {} B: {} x ({} + {}) WebSocket, {} x ({} + {}) refusing, scratch {}, 2 frames of {})",
@@ -53,24 +59,27 @@ pub fn write_report(w: &mut impl Write, now: u64) -> fmt::Result {
     writeln!(w, "ram total: {} B of {} B", u.total(), u.region)
 }
 
-/// A `200 OK` with the report at `now` as its body, written into `out`; bytes written.
+/// Counts the bytes written.
+struct Counter(usize);
+
+impl Write for Counter {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        self.0 += s.len();
+        Ok(())
+    }
+}
+
+/// A `200 OK` with the report at `now` as its body, written into `out` (what does not fit is
+/// cut); bytes written.
 pub fn ram_response(out: &mut [u8], now: u64) -> usize {
-    let mut body = [0u8; 400];
-    let mut b = SliceWriter {
-        buf: &mut body,
-        len: 0,
-    };
-    let _ = write_report(&mut b, now);
-    let len = b.len;
+    let mut len = Counter(0);
+    let _ = write_report(&mut len, now);
     let mut w = SliceWriter { buf: out, len: 0 };
     let _ = write!(
         w,
-        "HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: {len}\r\nConnection: close\r\n\r\n"
+        "HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        len.0
     );
-    let head = w.len;
-    let room = out.len().saturating_sub(head).min(len);
-    if let (Some(dst), Some(src)) = (out.get_mut(head..head + room), body.get(..room)) {
-        dst.copy_from_slice(src);
-    }
-    head + room
+    let _ = write_report(&mut w, now);
+    w.len
 }

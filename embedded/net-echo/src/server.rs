@@ -177,7 +177,7 @@ fn handshake(
         return (close(socket, now), true);
     };
     let mut headers = [Header::EMPTY; MAX_HEADERS];
-    let mut out = [0u8; 512];
+    let mut out = [0u8; 768];
     let result = parser.feed(&scratch[..n], &mut headers);
     let (written, consumed, upgraded) = match result {
         Ok(Status::Partial) => {
