@@ -156,6 +156,11 @@ pub fn server_role(
         )?;
         let ram = crate::mcu::fetch_ram(addr)?;
         write(&out.join(crate::mcu::RAM_REPORT), &ram)?;
+        // Painted words left between the statics and the stack prove it never overflowed.
+        match crate::mcu::ram_total(&ram) {
+            Some((used, region)) if used < region => {}
+            _ => return Err(format!("the firmware's stack reached its statics:\n{ram}")),
+        }
     }
     Ok(took)
 }
