@@ -3,6 +3,26 @@
 //!
 //! The role is chosen once, at construction, so no call takes a mask key: a server cannot be
 //! handed one and a client cannot be handed a forgotten or stale one.
+//!
+//! ```compile_fail
+//! // A server takes no mask key.
+//! use ws_core::{Connection, Limits, MessageKind, Timers};
+//! let mut server = Connection::server(Limits::DEFAULT, Timers::default(), 0);
+//! server.send_data(MessageKind::Text, b"x", true, [1, 2, 3, 4], &mut [0u8; 16]);
+//! ```
+//!
+//! ```compile_fail
+//! // A client cannot be built without a key source.
+//! use ws_core::{Connection, Limits, Timers};
+//! let client = Connection::client(Limits::DEFAULT, Timers::default(), 0);
+//! ```
+//!
+//! ```compile_fail
+//! // `receive` takes room for a whole reply, not any slice.
+//! use ws_core::{Connection, Limits, Timers};
+//! let mut server = Connection::server(Limits::DEFAULT, Timers::default(), 0);
+//! server.receive(&mut [0x89, 0x80, 0, 0, 0, 0], &mut [0u8; 8], 0);
+//! ```
 
 use crate::Role;
 
