@@ -6,10 +6,12 @@
 //! a message is complete, or while the outbox is at its cap); write the outbox (all replies to one
 //! read leave in one vectored write); read more; run the timers.
 
+mod core;
 mod input;
 mod read_buffer;
 mod timers;
 
+use self::core::Core;
 use crate::config::Config;
 use crate::deflate::{glue, DeflateConfig, Session};
 use crate::frame_plan::Passthrough;
@@ -28,7 +30,7 @@ use std::time::{Duration, Instant};
 use ws_core::connection::MIN_OUTPUT;
 use ws_core::deflate::PerMessageDeflate;
 use ws_core::frame::{apply_mask, MAX_HEADER_LEN};
-use ws_core::{CloseCode, Connection, Limits, MessageKind, Role, SendError, State};
+use ws_core::{CloseCode, Limits, MessageKind, Role, SendError, State};
 
 /// A transport: any futures-io byte stream.
 pub trait Stream: AsyncRead + AsyncWrite + Unpin + Send {}
@@ -48,7 +50,7 @@ enum Read {
 const YIELD_AFTER: Duration = Duration::from_micros(500);
 
 /// The close code reported when the transport ended without a close frame (never sent).
-pub(crate) const ABNORMAL: CloseCode = CloseCode(1006);
+pub(crate) const ABNORMAL: CloseCode = CloseCode::ABNORMAL;
 
 /// A fresh connection id for logs.
 pub(crate) fn next_id() -> u64 {
@@ -68,7 +70,7 @@ pub(crate) enum Mode {
 /// One connection's driver.
 pub(crate) struct Conn {
     io: Option<Box<dyn Stream>>,
-    core: Connection,
+    core: Core,
     role: Role,
     limits: Limits,
     /// Unprocessed input; the thread's shared read buffer while reading (see [`ReadBuffer`]).
@@ -117,7 +119,7 @@ impl Conn {
         let close_timeout = config.close_timeout;
         Self {
             io: Some(io),
-            core: Connection::new(role, config.limits, config.timers(), 0),
+            core: Core::new(role, config.limits, config.timers(), 0),
             role,
             limits: config.limits,
             input: ReadBuffer::new(leftover, config.read_buffer),
@@ -175,13 +177,6 @@ impl Conn {
         u64::try_from(self.epoch.elapsed().as_millis()).unwrap_or(u64::MAX)
     }
 
-    fn mask(&self) -> [u8; 4] {
-        match self.role {
-            Role::Client => rand::random(),
-            Role::Server => [0; 4],
-        }
-    }
-
     fn set_close_info(&mut self, code: CloseCode, reason: &str) {
         if self.close_info.is_none() {
             self.close_info = Some((code, reason.to_owned()));
@@ -195,13 +190,8 @@ impl Conn {
     }
 
     fn send_owned(&mut self, kind: MessageKind, mut payload: Vec<u8>) -> Result<(), SendError> {
-        let mask = self.mask();
         let Self {
-            core,
-            out,
-            role,
-            deflate,
-            ..
+            core, out, deflate, ..
         } = self;
         let compressed = match glue::compress(deflate.as_deref_mut(), &payload) {
             Some(z) => {
@@ -210,8 +200,7 @@ impl Conn {
             }
             None => false,
         };
-        send_header(core, out, kind, payload.len(), mask, compressed)?;
-        if *role == Role::Client {
+        if let Some(mask) = send_header(core, out, kind, payload.len(), compressed)? {
             apply_mask(&mut payload, mask, 0);
         }
         out.push_owned(payload);
@@ -220,9 +209,8 @@ impl Conn {
 
     /// Queues a ping.
     pub(crate) fn send_ping(&mut self, payload: &[u8]) -> Result<(), SendError> {
-        let mask = self.mask();
         let Self { core, out, .. } = self;
-        out.write_with(MIN_OUTPUT, |o| split(core.send_ping(payload, mask, o)))
+        out.write_with(MIN_OUTPUT, |o| split(core.send_ping(payload, o)))
     }
 
     /// Queues a close frame (once; later calls are no-ops) and arms the close timeout.
@@ -234,10 +222,10 @@ impl Conn {
             return Ok(());
         }
         let reason = truncate(reason, 123);
-        let (now, mask) = (self.now_ms(), self.mask());
+        let now = self.now_ms();
         let Self { core, out, .. } = self;
         out.write_with(MIN_OUTPUT, |o| {
-            split(core.send_close(Some(code), reason, now, mask, o))
+            split(core.send_close(Some(code), reason, now, o))
         })?;
         self.set_close_info(code, reason);
         Ok(())
@@ -546,23 +534,26 @@ impl Drop for Conn {
     }
 }
 
-/// Writes a data frame header for a whole message of `len` bytes (RSV1 if `compressed`).
+/// Writes a data frame header for a whole message of `len` bytes (RSV1 if `compressed`);
+/// returns the key to mask the payload with in the client role (the header's last 4 bytes).
 fn send_header(
-    core: &mut Connection,
+    core: &mut Core,
     out: &mut Outbox,
     kind: MessageKind,
     len: usize,
-    mask: [u8; 4],
     compressed: bool,
-) -> Result<(), SendError> {
+) -> Result<Option<[u8; 4]>, SendError> {
     let mut header = [0u8; MAX_HEADER_LEN];
-    let n = if compressed {
-        core.send_compressed_data_header(kind, len as u64, true, mask, &mut header)
-    } else {
-        core.send_data_header(kind, len as u64, true, mask, &mut header)
-    }?;
-    out.extend(header.get(..n).unwrap_or_default());
-    Ok(())
+    let n = core.send_data_header(kind, len as u64, compressed, &mut header)?;
+    let header = header.get(..n).unwrap_or_default();
+    out.extend(header);
+    let key = match core {
+        Core::Server(_) => None,
+        Core::Client(_) => header
+            .get(n.saturating_sub(4)..)
+            .and_then(|k| k.try_into().ok()),
+    };
+    Ok(key)
 }
 
 /// Adapts a "bytes written" result to [`Outbox::write_with`].

@@ -2,6 +2,7 @@
 //! binary frames that fit the read buffer are awaited so they can be echoed in place; text goes
 //! to the core as it arrives so invalid UTF-8 fails fast.
 
+use super::core::Core;
 use super::{send_header, split, Conn, Mode, Stream};
 use crate::deflate::{glue, Session};
 use crate::frame_plan::{plan, Passthrough, Plan};
@@ -10,7 +11,7 @@ use crate::outbox::Outbox;
 use std::task::Context;
 use ws_core::connection::MIN_OUTPUT;
 use ws_core::frame::{apply_mask, FrameHeader};
-use ws_core::{CloseCode, Connection, Event, MessageKind, Role, State};
+use ws_core::{CloseCode, Event, MessageKind, Role, State};
 
 impl Conn {
     /// Processes buffered input until it needs more bytes, a message completes (Messages mode),
@@ -59,7 +60,6 @@ impl Conn {
                     Err(_) => self.track = false,
                 }
             }
-            let mask = self.mask();
             let message_limit = self.limits.max_message_size;
             let copy_limit = self.input.size().max(16 << 10);
             let Self {
@@ -86,7 +86,7 @@ impl Conn {
                 bytes_out,
             };
             let bytes = input.buf.get_mut(input.start..input.end)?;
-            let rec = core.receive(bytes, &mut replies, now, mask).ok()?;
+            let rec = core.receive(bytes, &mut replies, now);
             if let Some(reply) = replies.get(..rec.written).filter(|r| !r.is_empty()) {
                 out.extend(reply);
             }
@@ -99,7 +99,12 @@ impl Conn {
                 continue;
             };
             match event {
-                Event::Data { kind, payload, end } if core.message_compressed() => {
+                Event::Data {
+                    kind,
+                    payload,
+                    end,
+                    compressed: true,
+                } => {
                     if *failed {
                         continue;
                     }
@@ -112,7 +117,7 @@ impl Conn {
                             assembly.clear();
                             *assembling = false;
                             let _ = out.write_with(MIN_OUTPUT, |o| {
-                                split(core.send_close(Some(code), why, now, mask, o))
+                                split(core.send_close(Some(code), why, now, o))
                             });
                             *track = false;
                             *failed = true;
@@ -134,10 +139,15 @@ impl Conn {
                         },
                     }
                 }
-                Event::Data { kind, payload, end } => match mode {
+                Event::Data {
+                    kind,
+                    payload,
+                    end,
+                    compressed: false,
+                } => match mode {
                     Mode::Echo if *passthrough != Passthrough::Off => {
                         if let Passthrough::Header(len) = *passthrough {
-                            let _ = send_header(core, out, kind, len as usize, [0; 4], false);
+                            let _ = send_header(core, out, kind, len as usize, false);
                             *passthrough = Passthrough::Body;
                         }
                         direct.send(out, payload);
@@ -146,7 +156,7 @@ impl Conn {
                         }
                     }
                     Mode::Echo if !*assembling && end => {
-                        echo(core, out, *role, deflate.as_deref_mut(), kind, payload);
+                        echo(core, out, deflate.as_deref_mut(), kind, payload);
                     }
                     Mode::Echo => {
                         assembly.extend_from_slice(payload);
@@ -166,7 +176,7 @@ impl Conn {
                 },
                 Event::Ping(_) | Event::Pong(_) => {}
                 Event::Close { code, reason } => {
-                    let code = code.unwrap_or(CloseCode(1005));
+                    let code = code.unwrap_or(CloseCode::NO_STATUS);
                     log::debug!("conn={} peer close {}", shared.id, code.0);
                     if close_info.is_none() {
                         *close_info = Some((code, reason.to_owned()));
@@ -194,32 +204,25 @@ impl Conn {
 /// Echoes one whole message straight from the read buffer (compressed when the extension is
 /// active and the message is worth it).
 fn echo(
-    core: &mut Connection,
+    core: &mut Core,
     out: &mut Outbox,
-    role: Role,
     deflate: Option<&mut Session>,
     kind: MessageKind,
     payload: &[u8],
 ) {
-    let mask = match role {
-        Role::Client => rand::random(),
-        Role::Server => [0; 4],
-    };
     if let Some(mut z) = glue::compress(deflate, payload) {
-        if send_header(core, out, kind, z.len(), mask, true).is_ok() {
-            if role == Role::Client {
+        if let Ok(mask) = send_header(core, out, kind, z.len(), true) {
+            if let Some(mask) = mask {
                 apply_mask(&mut z, mask, 0);
             }
             out.push_owned(z);
         }
         return;
     }
-    if send_header(core, out, kind, payload.len(), mask, false).is_err() {
-        return;
-    }
-    match role {
-        Role::Server => out.extend(payload),
-        Role::Client => {
+    match send_header(core, out, kind, payload.len(), false) {
+        Err(_) => {}
+        Ok(None) => out.extend(payload),
+        Ok(Some(mask)) => {
             let mut v = payload.to_vec();
             apply_mask(&mut v, mask, 0);
             out.push_owned(v);
@@ -231,7 +234,7 @@ fn echo(
 /// the next message: no allocation per message), larger ones are handed to the outbox without a
 /// copy.
 fn echo_assembled(
-    core: &mut Connection,
+    core: &mut Core,
     out: &mut Outbox,
     role: Role,
     deflate: Option<&mut Session>,
@@ -240,12 +243,12 @@ fn echo_assembled(
     copy_limit: usize,
 ) {
     if deflate.is_some() || assembly.len() <= copy_limit || role == Role::Client {
-        echo(core, out, role, deflate, kind, assembly);
+        echo(core, out, deflate, kind, assembly);
         assembly.clear();
         if assembly.capacity() > 2 * copy_limit {
             *assembly = Vec::new();
         }
-    } else if send_header(core, out, kind, assembly.len(), [0; 4], false).is_ok() {
+    } else if send_header(core, out, kind, assembly.len(), false).is_ok() {
         out.push_owned(std::mem::take(assembly));
     } else {
         *assembly = Vec::new();

@@ -6,7 +6,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::Context;
 use std::time::{Duration, Instant};
-use ws_core::connection::{Timeout, MIN_OUTPUT};
+use ws_core::connection::{TimerEvent, MIN_OUTPUT};
 use ws_core::CloseCode;
 
 impl Conn {
@@ -62,17 +62,16 @@ impl Conn {
         if self.drop_if_mid_echo("timer frame", ABNORMAL, "stalled in the middle of a frame") {
             return;
         }
-        let (now, mask) = (self.now_ms(), self.mask());
+        let now = self.now_ms();
         let Self { core, out, .. } = self;
-        let r = out.write_with(MIN_OUTPUT, |o| match core.handle_timeout(now, mask, o) {
-            Ok(Timeout::Ping(n)) => (n, Ok(Timeout::Ping(n))),
-            Ok(Timeout::PongOverdue(n)) => (n, Ok(Timeout::PongOverdue(n))),
-            Ok(t) => (0, Ok(t)),
-            Err(e) => (0, Err(e)),
-        });
-        match r {
-            Ok(Timeout::Ping(_)) => log::debug!("conn={} idle: ping sent", self.id()),
-            Ok(Timeout::PongOverdue(_)) => {
+        let mut frame = [0u8; MIN_OUTPUT];
+        let t = core.handle_timeout(now, &mut frame);
+        if t.written > 0 {
+            out.extend(frame.get(..t.written).unwrap_or_default());
+        }
+        match t.event {
+            Some(TimerEvent::Ping) => log::debug!("conn={} idle: ping sent", self.id()),
+            Some(TimerEvent::PongOverdue) => {
                 log::info!("conn={} no pong in time: closing 1011", self.id());
                 self.set_close_info(CloseCode::INTERNAL_ERROR, "pong timeout");
                 // A peer that does not answer pings is gone (or behind a half-open connection):
@@ -80,7 +79,7 @@ impl Conn {
                 // still count as a member.
                 self.drop_when_flushed = true;
             }
-            Ok(Timeout::DropTransport) => {
+            Some(TimerEvent::DropTransport) => {
                 log::info!(
                     "conn={} peer did not answer our close in time; dropping",
                     self.id()
@@ -88,7 +87,7 @@ impl Conn {
                 self.set_close_info(ABNORMAL, "close timeout");
                 self.finish();
             }
-            Ok(_) | Err(_) => {}
+            None => {}
         }
     }
 }

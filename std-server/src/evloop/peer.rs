@@ -13,7 +13,7 @@ use std::io::{self, Read};
 use std::net::Shutdown;
 use std::time::{Duration, Instant};
 use ws_core::connection::MIN_OUTPUT;
-use ws_core::{CloseCode, Connection, Role, State, Timeout};
+use ws_core::{CloseCode, Connection, State, TimerEvent};
 
 /// "No deadline".
 pub(super) const NEVER: u64 = u64::MAX;
@@ -94,12 +94,7 @@ impl Peer {
     pub(super) fn new(sock: TcpStream, id: u64, deadline: u64) -> Self {
         Self {
             sock,
-            core: Connection::new(
-                Role::Server,
-                ws_core::Limits::DEFAULT,
-                Default::default(),
-                0,
-            ),
+            core: Connection::server(ws_core::Limits::DEFAULT, Default::default(), 0),
             phase: Phase::Handshake,
             passthrough: Passthrough::Off,
             input: Vec::new(),
@@ -383,16 +378,17 @@ impl Peer {
             return Outcome::Remove("stalled in the middle of a frame");
         }
         let mut frame = [0u8; MIN_OUTPUT];
-        match self.core.handle_timeout(now, [0; 4], &mut frame) {
-            Ok(Timeout::Nothing) => {}
-            Ok(Timeout::Ping(n)) => scratch.out.push(frame.get(..n).unwrap_or_default()),
-            Ok(Timeout::PongOverdue(n)) => {
+        let t = self.core.handle_timeout(now, &mut frame);
+        if t.written > 0 {
+            scratch.out.push(frame.get(..t.written).unwrap_or_default());
+        }
+        match t.event {
+            None | Some(TimerEvent::Ping) => {}
+            Some(TimerEvent::PongOverdue) => {
                 log::info!("conn={} pong overdue -> close 1011", self.id);
-                scratch.out.push(frame.get(..n).unwrap_or_default());
                 self.drop_when_flushed = true;
             }
-            Ok(Timeout::DropTransport) => return Outcome::Remove("close timeout"),
-            Err(_) => return Outcome::Remove("timer frame did not fit"),
+            Some(TimerEvent::DropTransport) => return Outcome::Remove("close timeout"),
         }
         if let Err(e) = self.transmit(scratch, &[]) {
             return self.io_error(&e);
@@ -419,7 +415,6 @@ impl Peer {
                 Some(CloseCode::GOING_AWAY),
                 "server shutting down",
                 now,
-                [0; 4],
                 &mut frame,
             ) {
                 scratch.out.push(frame.get(..n).unwrap_or_default());

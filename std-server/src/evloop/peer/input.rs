@@ -62,7 +62,7 @@ impl Peer {
             Ok((head_len, resp, n)) => {
                 s.out.push(resp.get(..n).unwrap_or_default());
                 self.phase = Phase::Open;
-                self.core = Connection::new(Role::Server, config.limits, config.timers(), now);
+                self.core = Connection::server(config.limits, config.timers(), now);
                 self.deadline = NEVER;
                 log::info!("conn={} handshake accepted (event loop)", self.id);
                 let rest = self.frames(head_len, len, now, config, s)?;
@@ -132,10 +132,7 @@ impl Peer {
             let mut replies = [0u8; MIN_OUTPUT];
             let buf_addr = s.buf.as_ptr() as usize;
             let bytes = s.buf.get_mut(pos..end).unwrap_or_default();
-            let rec = self
-                .core
-                .receive(bytes, &mut replies, now, [0; 4])
-                .map_err(|_| io::Error::other("reply buffer too small"))?;
+            let rec = self.core.receive(bytes, &mut replies, now);
             let out = &mut s.out;
             out.push(replies.get(..rec.written).unwrap_or_default());
             pos += rec.consumed;
@@ -148,7 +145,10 @@ impl Peer {
             };
             frames += 1;
             match event {
-                Event::Data { kind, payload, end } => {
+                // Deflate is never negotiated here: `compressed` is always false.
+                Event::Data {
+                    kind, payload, end, ..
+                } => {
                     if self.passthrough != Passthrough::Off {
                         if let Passthrough::Header(len) = self.passthrough {
                             header(&mut self.core, out, kind, len);
@@ -199,7 +199,7 @@ impl Peer {
 /// Queues a data frame header for a whole message of `len` bytes.
 fn header(core: &mut Connection, out: &mut Batch, kind: MessageKind, len: u64) {
     let mut h = [0u8; MAX_HEADER_LEN];
-    if let Ok(n) = core.send_data_header(kind, len, true, [0; 4], &mut h) {
+    if let Ok(n) = core.send_data_header(kind, len, true, &mut h) {
         out.push(h.get(..n).unwrap_or_default());
     }
 }
