@@ -183,3 +183,38 @@ fn rfc6455_5_1_role_decides_masking() {
         .unwrap();
     assert_eq!(&out[..n], &[0x81, 0x81, 1, 2, 3, 4, b'a' ^ 1]);
 }
+
+/// RFC 6455 §5.3: one key per frame written — a send that fails (too small a buffer, closing,
+/// too long a control payload) draws none.
+#[test]
+fn rfc6455_5_3_failed_sends_draw_no_key() {
+    let mut drawn = 0u8;
+    let keys = move || {
+        drawn += 1;
+        [drawn; 4]
+    };
+    let mut c = Connection::client(Limits::DEFAULT, Timers::default(), 0, keys);
+    let mut small = [0u8; 6];
+    assert_eq!(
+        c.send_data(MessageKind::Binary, b"ab", true, &mut small),
+        Err(SendError::BufferTooSmall(BufferTooSmall { needed: 8 }))
+    );
+    assert_eq!(
+        c.send_ping(b"abc", &mut small),
+        Err(SendError::BufferTooSmall(BufferTooSmall { needed: 9 }))
+    );
+    assert_eq!(
+        c.send_pong(&[0; 126], &mut [0u8; 200]),
+        Err(SendError::ControlTooLong)
+    );
+    let mut out = [0u8; 16];
+    let n = c
+        .send_data(MessageKind::Binary, b"ab", true, &mut out)
+        .unwrap();
+    assert_eq!(&out[..n], &[0x82, 0x82, 1, 1, 1, 1, b'a' ^ 1, b'b' ^ 1]);
+    c.send_close(None, "", 0, &mut out).unwrap();
+    assert_eq!(
+        c.send_data(MessageKind::Binary, b"", true, &mut out),
+        Err(SendError::Closing)
+    );
+}

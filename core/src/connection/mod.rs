@@ -291,9 +291,15 @@ impl<E: Endpoint> Connection<E> {
         self.state
     }
 
-    /// The mask key for a frame this side sends: a fresh key in the client role.
+    /// The mask key for a frame this side sends: a fresh key in the client role. Drawn only for
+    /// a frame that is written (one key per frame, none wasted on a failed send).
     fn out_mask(&mut self) -> Option<[u8; 4]> {
         self.endpoint.next_mask()
+    }
+
+    /// A stand-in key of the right presence, to size a frame before drawing its key.
+    fn out_mask_len_only(&self) -> Option<[u8; 4]> {
+        (E::ROLE == Role::Client).then_some([0; 4])
     }
 
     /// Moves to Closing after our close frame went out at `now`; arms the close timer.

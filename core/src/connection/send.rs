@@ -93,19 +93,21 @@ impl<E: Endpoint> Connection<E> {
         if compressed && !self.deflate {
             return Err(SendError::ExtensionNotActive);
         }
-        let header = FrameHeader {
+        let mut header = FrameHeader {
             fin,
             rsv1: compressed && opcode != OpCode::Continuation,
             rsv2: false,
             rsv3: false,
             opcode,
-            mask: self.out_mask(),
+            // A placeholder of the right size: the key is drawn only once the frame fits.
+            mask: self.out_mask_len_only(),
             payload_len: len,
         };
         let head_len = header.encoded_len();
         let body_len = payload.map_or(0, <[u8]>::len);
         let needed = head_len + body_len;
         let out = output.get_mut(..needed).ok_or(BufferTooSmall { needed })?;
+        header.mask = self.out_mask();
         let (head, body) = out.split_at_mut(head_len);
         header.encode(head)?;
         if let Some(payload) = payload {
@@ -130,6 +132,10 @@ impl<E: Endpoint> Connection<E> {
         }
         if payload.len() > MAX_CONTROL_PAYLOAD {
             return Err(SendError::ControlTooLong);
+        }
+        let needed = 2 + self.out_mask_len_only().map_or(0, |k| k.len()) + payload.len();
+        if output.len() < needed {
+            return Err(BufferTooSmall { needed }.into());
         }
         let mask = self.out_mask();
         Ok(encode_frame(true, opcode, mask, payload, output)?)

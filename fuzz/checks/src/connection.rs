@@ -108,8 +108,8 @@ fn peer_of(role: Role, limits: Limits, deflate: bool) -> PeerStep {
 /// bytes, 1000 bytes and 4 fragments; bits 3-5 enable the idle-ping, pong and close timers; bit 6
 /// activates permessage-deflate framing: RSV1 on a message's first frame, compressed sends),
 /// then operations, each a tag byte (modulo 16): 0-5 a peer frame ([`WireFrame::read`]), 6 raw
-/// bytes (length byte, bytes), 7-9 deliver (a byte: bits 0-6 + 1 bytes, bit 7 reads an output
-/// size byte), 10-11 send data, 12 send ping or pong, 13 send close, 14 advance the clock (u16)
+/// bytes (length byte, bytes), 7-9 deliver (a byte: bits 0-6 + 1 bytes; bit 7 skips one byte,
+/// once an output size, kept so the corpus keeps its meaning), 10-11 send data, 12 send ping or pong, 13 send close, 14 advance the clock (u16)
 /// and run the timers, 15 deliver everything. Whatever is still undelivered at the end is
 /// delivered.
 fn run<E: Endpoint>(data: &[u8], new: impl FnOnce(Limits, Timers) -> (Connection<E>, Drawn)) {
@@ -531,6 +531,9 @@ impl<E: Endpoint> Harness<E> {
             }
         };
         let mut result = send(&mut self.conn, &mut out);
+        if result.is_err() {
+            assert_eq!(self.mask(), None, "a key drawn for a failed send");
+        }
         if let Err(SendError::BufferTooSmall(BufferTooSmall { needed })) = result {
             assert!(needed > out_size, "needed {needed} with {out_size}");
             out = vec![0u8; needed];
@@ -593,6 +596,9 @@ impl<E: Endpoint> Harness<E> {
         } else {
             self.conn.send_pong(&payload, &mut out)
         };
+        if result.is_err() {
+            assert_eq!(self.mask(), None, "a key drawn for a failed send");
+        }
         match result {
             Ok(n) => {
                 assert!(
@@ -623,6 +629,9 @@ impl<E: Endpoint> Harness<E> {
         let mut out = vec![0u8; MIN_OUTPUT];
         let before = self.close_out;
         let result = self.conn.send_close(code, &reason, self.now, &mut out);
+        if result.is_err() {
+            assert_eq!(self.mask(), None, "a key drawn for a failed send");
+        }
         let too_long = code.is_some() && reason.len() > 123;
         let bad_code = code.is_some_and(|c| !c.is_sendable());
         match result {
