@@ -1,8 +1,9 @@
 //! `ws-core`: a `no_std`, no-alloc, sans-IO implementation of the WebSocket protocol (RFC 6455).
 //!
 //! Bytes go in, events and bytes come out. The crate never performs IO, never reads a clock, never
-//! draws random numbers and never allocates: the caller owns every buffer and passes in the current
-//! time (any monotonic count, e.g. milliseconds) and the random bytes the client role needs.
+//! generates random numbers and never allocates: the caller owns every buffer and passes in the
+//! current time (any monotonic count, e.g. milliseconds), the handshake nonce, and — once, when
+//! building a client [`Connection`] — the source of random mask keys ([`MaskKeys`]).
 //!
 //! What it does not do: sockets, TLS, reassembling messages into owned memory (see
 //! [`reassembler::Reassembler`] for a fixed-capacity helper), compression codecs.
