@@ -8,7 +8,7 @@ use std::io::{ErrorKind, Read, Write};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
-use ws_core::{CloseCode, Connection, Event, Limits, MessageKind, Role, Timers};
+use ws_core::{CloseCode, Connection, Event, Limits, MessageKind, Timers};
 
 /// WebSocket connections the firmware serves at once (embedded/net-echo/src/budget.rs WS_SLOTS).
 pub const WS_SLOTS: usize = 4;
@@ -22,9 +22,16 @@ const KEY: &str = "dGhlIHNhbXBsZSBub25jZQ==";
 const ACCEPT: &str = "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=";
 
 /// A client connection: the socket, ws-core's client state, and bytes read but not yet parsed.
+/// The client's mask keys: fixed, as in a test (the firmware unmasks whatever key it gets).
+type MaskKey = fn() -> [u8; 4];
+
+fn mask_key() -> [u8; 4] {
+    [0x12, 0x34, 0x56, 0x78]
+}
+
 struct Client {
     tcp: TcpStream,
-    conn: Connection,
+    conn: Connection<ws_core::Client<MaskKey>>,
     input: Vec<u8>,
 }
 
@@ -68,7 +75,7 @@ impl Client {
         {
             return Err(format!("expected a 101 with the accept key, got {text:?}"));
         }
-        let conn = Connection::new(Role::Client, Limits::DEFAULT, Timers::default(), 0);
+        let conn = Connection::client(Limits::DEFAULT, Timers::default(), 0, mask_key as MaskKey);
         Ok(Client {
             tcp,
             conn,
@@ -88,7 +95,7 @@ impl Client {
             let mut out = vec![0u8; chunk.len() + 14];
             let n = self
                 .conn
-                .send_data(kind, chunk, i == last, [0x12, 0x34, 0x56, 0x78], &mut out)
+                .send_data(kind, chunk, i == last, &mut out)
                 .map_err(|e| format!("send_data: {e}"))?;
             self.tcp
                 .write_all(&out[..n])
@@ -104,10 +111,7 @@ impl Client {
         let mut message = Vec::new();
         let mut out = [0u8; ws_core::connection::MIN_OUTPUT];
         loop {
-            let rec = self
-                .conn
-                .receive(&mut self.input, &mut out, 0, [1, 2, 3, 4])
-                .map_err(|e| format!("receive: {e}"))?;
+            let rec = self.conn.receive(&mut self.input, &mut out, 0);
             let (consumed, written) = (rec.consumed, rec.written);
             let got = match rec.event {
                 Some(Event::Data { payload, end, .. }) => {
@@ -224,7 +228,7 @@ pub fn run(addr: &str) -> Result<Vec<String>, String> {
     let mut out = [0u8; 32];
     let n = c
         .conn
-        .send_data(MessageKind::Text, b"ok \xff", false, [9, 8, 7, 6], &mut out)
+        .send_data(MessageKind::Text, b"ok \xff", false, &mut out)
         .map_err(|e| format!("send_data: {e}"))?;
     c.tcp.write_all(&out[..n]).map_err(|e| e.to_string())?;
     match c.next(t)? {
@@ -292,7 +296,7 @@ pub fn run(addr: &str) -> Result<Vec<String>, String> {
         let mut out = [0u8; 16];
         let n = c
             .conn
-            .send_close(Some(CloseCode(1000)), "", 0, [5, 5, 5, 5], &mut out)
+            .send_close(Some(CloseCode(1000)), "", 0, &mut out)
             .map_err(|e| format!("send_close: {e}"))?;
         c.tcp.write_all(&out[..n]).map_err(|e| e.to_string())?;
         loop {

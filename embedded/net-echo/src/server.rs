@@ -15,7 +15,7 @@ use ws_core::handshake::{
     write_accept_response, write_error_response, Accept, Header, RequestParser, Status,
 };
 use ws_core::limits::HeadLimits;
-use ws_core::{Connection, Event, Limits, Role, State, Timeout, Timers};
+use ws_core::{Connection, Event, Limits, State, TimerEvent, Timers};
 
 use crate::budget::{
     CLOSE_TIMEOUT_MS, HANDSHAKE_TIMEOUT_MS, IDLE_PING_MS, LINGER_MS, MAX_HEAD, MAX_HEADERS,
@@ -210,7 +210,7 @@ fn handshake(
     if !upgraded {
         return (close(socket, now), true);
     }
-    let conn = Connection::new(Role::Server, LIMITS, TIMERS, now);
+    let conn = Connection::server(LIMITS, TIMERS, now);
     let (phase, _) = echo(socket, scratch, conn, now);
     (phase, true)
 }
@@ -232,17 +232,16 @@ fn echo(socket: &mut Socket, scratch: &mut [u8], mut conn: Connection, now: u64)
         let Ok(n) = socket.peek_slice(&mut scratch[..take]) else {
             break;
         };
-        let Ok(got) = conn.receive(&mut scratch[..n], &mut out, now, [0; 4]) else {
-            break; // cannot happen: `out` holds MIN_OUTPUT bytes
-        };
+        let got = conn.receive(&mut scratch[..n], &mut out, now);
         let consumed = got.consumed;
         send(socket, &out[..got.written]);
-        if let Some(Event::Data { kind, payload, end }) = got.event {
+        if let Some(Event::Data {
+            kind, payload, end, ..
+        }) = got.event
+        {
             if !payload.is_empty() || end {
                 let mut head = [0u8; MAX_HEADER_LEN];
-                if let Ok(h) =
-                    conn.send_data_header(kind, payload.len() as u64, end, [0; 4], &mut head)
-                {
+                if let Ok(h) = conn.send_data_header(kind, payload.len() as u64, end, &mut head) {
                     send(socket, &head[..h]);
                     send(socket, payload);
                 }
@@ -262,13 +261,11 @@ fn echo(socket: &mut Socket, scratch: &mut [u8], mut conn: Connection, now: u64)
     }
     if let Some(at) = conn.poll_timeout() {
         if now >= at && room(socket) >= MIN_OUTPUT {
-            match conn.handle_timeout(now, [0; 4], &mut out) {
-                Ok(Timeout::Ping(n) | Timeout::PongOverdue(n)) => send(socket, &out[..n]),
-                Ok(Timeout::DropTransport) => {
-                    socket.abort();
-                    return (Phase::Closing { since: now }, true);
-                }
-                Ok(Timeout::Nothing) | Err(_) => {}
+            let fired = conn.handle_timeout(now, &mut out);
+            send(socket, &out[..fired.written]);
+            if fired.event == Some(TimerEvent::DropTransport) {
+                socket.abort();
+                return (Phase::Closing { since: now }, true);
             }
             progress = true;
         }

@@ -19,12 +19,14 @@
 //! Application calls ([`Driver::send`], [`Driver::close`], [`Driver::shutdown`]) may come at any
 //! time: every frame is queued whole, so a control frame never lands inside another frame.
 
+mod core;
 mod receive;
 #[cfg(test)]
 mod tests;
 
 pub(crate) mod outbound;
 
+use self::core::Core;
 use crate::budget::MessageBudget;
 use crate::config::ConnectionConfig;
 use crate::deflate::{glue, DeflateConfig, Session};
@@ -34,12 +36,7 @@ use std::io::IoSlice;
 use ws_core::connection::MIN_OUTPUT;
 use ws_core::deflate::PerMessageDeflate;
 use ws_core::frame::{apply_mask, MAX_HEADER_LEN};
-use ws_core::{CloseCode, Connection, Limits, MessageKind, Role, SendError, State, Timeout};
-
-/// The close code reported when the transport ended without a close frame (never sent).
-pub(crate) const ABNORMAL: CloseCode = CloseCode(1006);
-/// The close code reported for a close frame without a code (never sent).
-pub(crate) const NO_STATUS: CloseCode = CloseCode(1005);
+use ws_core::{CloseCode, Limits, MessageKind, Role, SendError, State, TimerEvent};
 
 /// How data messages are consumed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -92,7 +89,7 @@ pub(crate) enum Stop {
 
 /// One connection's protocol state, queue and deadlines.
 pub(crate) struct Driver {
-    core: Connection,
+    core: Core,
     mode: Mode,
     id: u64,
     limits: Limits,
@@ -135,7 +132,7 @@ impl Driver {
     ) -> Self {
         let close_ms = config.timers().close_timeout.unwrap_or(1000);
         Self {
-            core: Connection::new(role, config.limits, config.timers(), now),
+            core: Core::new(role, config.limits, config.timers(), now),
             mode,
             id,
             limits: config.limits,
@@ -200,13 +197,6 @@ impl Driver {
         self.close_info.clone()
     }
 
-    fn mask(&self) -> [u8; 4] {
-        match self.core.role() {
-            Role::Client => rand::random(),
-            Role::Server => [0; 4],
-        }
-    }
-
     /// Records why the connection ends (the first reason wins).
     fn note_close(&mut self, code: CloseCode, reason: &str) {
         if self.close_info.is_none() {
@@ -230,34 +220,34 @@ impl Driver {
             }
             None => false,
         };
-        let mask = self.mask();
-        self.data_header(kind, payload.len(), true, compressed, mask)?;
-        if self.core.role() == Role::Client {
-            apply_mask(&mut payload, mask, 0);
+        if let Some(key) = self.data_header(kind, payload.len(), true, compressed)? {
+            apply_mask(&mut payload, key, 0);
         }
         self.out.push_owned(payload);
         Ok(())
     }
 
-    /// Queues a data frame header (the payload follows from the caller).
+    /// Queues a data frame header (the payload follows from the caller); in the client role,
+    /// the mask key to mask that payload with (the header's last four bytes).
     fn data_header(
         &mut self,
         kind: MessageKind,
         len: usize,
         fin: bool,
         compressed: bool,
-        mask: [u8; 4],
-    ) -> Result<(), SendError> {
+    ) -> Result<Option<[u8; 4]>, SendError> {
         let mut header = [0u8; MAX_HEADER_LEN];
-        let n = if compressed {
-            self.core
-                .send_compressed_data_header(kind, len as u64, fin, mask, &mut header)
-        } else {
-            self.core
-                .send_data_header(kind, len as u64, fin, mask, &mut header)
-        }?;
-        self.out.extend(header.get(..n).unwrap_or_default());
-        Ok(())
+        let n = self
+            .core
+            .send_data_header(kind, len as u64, fin, compressed, &mut header)?;
+        let header = header.get(..n).unwrap_or_default();
+        self.out.extend(header);
+        Ok(match self.core.role() {
+            Role::Server => None,
+            Role::Client => header
+                .get(n.saturating_sub(4)..)
+                .and_then(|k| k.try_into().ok()),
+        })
     }
 
     /// Queues a ping (payload at most 125 bytes).
@@ -266,7 +256,7 @@ impl Driver {
             return Err(SendError::Closing);
         }
         let mut frame = [0u8; MIN_OUTPUT];
-        let n = self.core.send_ping(payload, self.mask(), &mut frame)?;
+        let n = self.core.send_ping(payload, &mut frame)?;
         self.out.extend(frame.get(..n).unwrap_or_default());
         Ok(())
     }
@@ -284,9 +274,7 @@ impl Driver {
         }
         let reason = truncate(reason, ws_core::close::MAX_REASON_LEN);
         let mut frame = [0u8; MIN_OUTPUT];
-        let n = self
-            .core
-            .send_close(Some(code), reason, now, self.mask(), &mut frame)?;
+        let n = self.core.send_close(Some(code), reason, now, &mut frame)?;
         self.out.extend(frame.get(..n).unwrap_or_default());
         self.note_close(code, reason);
         Ok(())
@@ -314,7 +302,7 @@ impl Driver {
                 } else {
                     "transport closed during the close handshake"
                 };
-                self.note_close(ABNORMAL, reason);
+                self.note_close(CloseCode::ABNORMAL, reason);
                 self.flush_then_drop(now);
             }
             Phase::Closed { .. } if self.core.role() == Role::Server => self.flush_then_drop(now),
@@ -326,14 +314,14 @@ impl Driver {
     /// The transport failed: drop it.
     pub(crate) fn transport_error(&mut self, e: &std::io::Error) {
         log::debug!("conn={} transport error: {e}", self.id);
-        self.note_close(ABNORMAL, "transport error");
+        self.note_close(CloseCode::ABNORMAL, "transport error");
         self.finish("transport error");
     }
 
     /// The transport is dropped by its owner (the application dropped the connection).
     pub(crate) fn abandon(&mut self, why: &str) {
         if self.phase != Phase::Done {
-            self.note_close(ABNORMAL, why);
+            self.note_close(CloseCode::ABNORMAL, why);
             self.finish(why);
         }
     }
@@ -357,7 +345,10 @@ impl Driver {
         self.out.clear();
         self.message = None;
         self.inbound.abandon(&self.budget);
-        let code = self.close_info.as_ref().map_or(ABNORMAL.0, |(c, _)| c.0);
+        let code = self
+            .close_info
+            .as_ref()
+            .map_or(CloseCode::ABNORMAL.0, |(c, _)| c.0);
         log::info!(
             "conn={} closed code={code} ({why}) bytes_in={} bytes_out={}",
             self.id,
@@ -474,22 +465,20 @@ impl Driver {
             Phase::Lingering { until } | Phase::Closed { until } | Phase::Flushing { until } => {
                 if now >= until {
                     log::info!("conn={} peer did not finish closing in time", self.id);
-                    self.note_close(ABNORMAL, "close timeout");
+                    self.note_close(CloseCode::ABNORMAL, "close timeout");
                     self.finish("close timeout");
                 }
             }
             Phase::Open | Phase::Failing => {
                 let mut frame = [0u8; MIN_OUTPUT];
-                let mask = self.mask();
-                match self.core.handle_timeout(now, mask, &mut frame) {
-                    Ok(Timeout::Nothing) | Err(_) => {}
-                    Ok(Timeout::Ping(n)) => {
-                        log::debug!("conn={} idle: ping sent", self.id);
-                        self.out.extend(frame.get(..n).unwrap_or_default());
-                    }
-                    Ok(Timeout::PongOverdue(n)) => {
+                let fired = self.core.handle_timeout(now, &mut frame);
+                self.out
+                    .extend(frame.get(..fired.written).unwrap_or_default());
+                match fired.event {
+                    None => {}
+                    Some(TimerEvent::Ping) => log::debug!("conn={} idle: ping sent", self.id),
+                    Some(TimerEvent::PongOverdue) => {
                         log::info!("conn={} no pong in time: closing 1011", self.id);
-                        self.out.extend(frame.get(..n).unwrap_or_default());
                         self.note_close(CloseCode::INTERNAL_ERROR, "pong timeout");
                         // A peer that does not answer pings will not answer a close either:
                         // drop it once the close is written instead of waiting for an answer.
@@ -498,9 +487,9 @@ impl Driver {
                         };
                         self.inbound.abandon(&self.budget);
                     }
-                    Ok(Timeout::DropTransport) => {
+                    Some(TimerEvent::DropTransport) => {
                         log::info!("conn={} peer did not answer our close in time", self.id);
-                        self.note_close(ABNORMAL, "close timeout");
+                        self.note_close(CloseCode::ABNORMAL, "close timeout");
                         self.finish("close timeout");
                     }
                 }

@@ -9,7 +9,7 @@
 //! compressed message is inflated [`STEP`] bytes at a time, validated, re-compressed and sent as
 //! fragments the same way.
 
-use super::{Driver, Mode, Phase, Stop, NO_STATUS};
+use super::{Driver, Mode, Phase, Stop};
 use crate::budget::MessageBudget;
 use crate::deflate::{InflateError, STEP};
 use crate::message::Message;
@@ -101,11 +101,7 @@ impl Driver {
                 return (pos, Stop::NeedInput);
             };
             let mut replies = [0u8; MIN_OUTPUT];
-            let mask = self.mask();
-            let Ok(rec) = self.core.receive(input, &mut replies, now, mask) else {
-                // Cannot happen: MIN_OUTPUT always has room for a reply.
-                return (pos, Stop::Paused);
-            };
+            let rec = self.core.receive(input, &mut replies, now);
             self.out
                 .extend(replies.get(..rec.written).unwrap_or_default());
             pos += rec.consumed;
@@ -124,8 +120,12 @@ impl Driver {
 
     fn on_event(&mut self, event: Event<'_>, base: usize, now: u64) {
         match event {
-            Event::Data { kind, payload, end } => {
-                let compressed = self.core.message_compressed();
+            Event::Data {
+                kind,
+                payload,
+                end,
+                compressed,
+            } => {
                 let r = match (self.mode, compressed) {
                     (Mode::Echo, false) => {
                         self.echo_chunk(kind, payload, end, base);
@@ -140,7 +140,7 @@ impl Driver {
             }
             Event::Ping(_) | Event::Pong(_) => {}
             Event::Close { code, reason } => {
-                let code = code.unwrap_or(NO_STATUS);
+                let code = code.unwrap_or(CloseCode::NO_STATUS);
                 log::debug!("conn={} peer close {}", self.id, code.0);
                 self.note_close(code, reason);
                 self.inbound.abandon(&self.budget);
@@ -179,20 +179,14 @@ impl Driver {
         if payload.is_empty() && !end {
             return;
         }
-        let mask = self.mask();
-        if self
-            .data_header(kind, payload.len(), end, false, mask)
-            .is_err()
-        {
-            return;
-        }
-        match self.core.role() {
-            Role::Server => self.out.push_input(payload, base),
-            Role::Client => {
+        match self.data_header(kind, payload.len(), end, false) {
+            Ok(None) => self.out.push_input(payload, base),
+            Ok(Some(key)) => {
                 let mut masked = payload.to_vec();
-                apply_mask(&mut masked, mask, 0);
+                apply_mask(&mut masked, key, 0);
                 self.out.push_owned(masked);
             }
+            Err(_) => {}
         }
     }
 
@@ -259,10 +253,9 @@ impl Driver {
 
     /// Queues one fragment of a re-compressed echo.
     fn echo_compressed_frame(&mut self, kind: MessageKind, mut frame: Vec<u8>, fin: bool) {
-        let mask = self.mask();
-        if self.data_header(kind, frame.len(), fin, true, mask).is_ok() {
-            if self.core.role() == Role::Client {
-                apply_mask(&mut frame, mask, 0);
+        if let Ok(key) = self.data_header(kind, frame.len(), fin, true) {
+            if let Some(key) = key {
+                apply_mask(&mut frame, key, 0);
             }
             self.out.push_owned(frame);
         }

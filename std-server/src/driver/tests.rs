@@ -335,7 +335,7 @@ fn a_client_waits_for_the_server_to_close_tcp() {
     exchange(&mut d, &[0x88, 0x00], T0);
     d.handle_timeout(T0 + 5_000);
     assert!(d.is_done());
-    assert_eq!(d.close_info().map(|c| c.0), Some(NO_STATUS));
+    assert_eq!(d.close_info().map(|c| c.0), Some(CloseCode::NO_STATUS));
 }
 
 #[test]
@@ -351,7 +351,7 @@ fn eof_without_a_close_is_1006_and_queued_output_is_written_first() {
     let out = write_all(&mut d, &[], T0);
     assert_eq!(frames(&out)[0].payload, payload);
     assert!(d.is_done());
-    assert_eq!(d.close_info().map(|c| c.0), Some(ABNORMAL));
+    assert_eq!(d.close_info().map(|c| c.0), Some(CloseCode::ABNORMAL));
 }
 
 // ---- backpressure and fairness ----
