@@ -9,7 +9,7 @@ use ws_core::handshake::{
     ResponseParser, Status,
 };
 use ws_core::limits::HeadLimits;
-use ws_core::{CloseCode, Connection, Event, Limits, MessageKind, Role, Timers};
+use ws_core::{CloseCode, Connection, Endpoint, Event, Limits, MaskKeys, MessageKind, Timers};
 
 /// Prints bytes going one way as a hex dump with the printable characters alongside.
 fn show(direction: &str, what: &str, bytes: &[u8]) {
@@ -30,11 +30,12 @@ fn show(direction: &str, what: &str, bytes: &[u8]) {
     }
 }
 
-/// A stand-in for a random source (a real client draws fresh random bytes for every frame).
+/// A stand-in for a random source, for reproducible output. A real client must draw fresh
+/// unpredictable bytes for every frame (RFC 6455 §5.3), e.g. `|| rand::random()`.
 struct Keys(u32);
 
-impl Keys {
-    fn next(&mut self) -> [u8; 4] {
+impl MaskKeys for Keys {
+    fn next_key(&mut self) -> [u8; 4] {
         self.0 = self.0.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
         self.0.to_be_bytes()
     }
@@ -45,23 +46,22 @@ type Chunk = (MessageKind, Vec<u8>, bool);
 
 /// Feeds all of `wire` to `conn`, printing each event; returns the bytes the connection wrote
 /// (pongs, close echoes) and the events' data chunks for an echo.
-fn deliver(
+fn deliver<E: Endpoint>(
     name: &str,
-    conn: &mut Connection,
+    conn: &mut Connection<E>,
     wire: &mut Vec<u8>,
-    keys: &mut Keys,
 ) -> (Vec<u8>, Vec<Chunk>) {
     let mut replies = Vec::new();
     let mut data = Vec::new();
     let mut out = [0u8; MIN_OUTPUT];
     loop {
-        let got = conn
-            .receive(wire, &mut out, 0, keys.next())
-            .expect("MIN_OUTPUT always suffices");
+        let got = conn.receive(wire, &mut out, 0);
         replies.extend_from_slice(&out[..got.written]);
         let progressed = got.consumed > 0 || got.event.is_some();
         match got.event {
-            Some(Event::Data { kind, payload, end }) => {
+            Some(Event::Data {
+                kind, payload, end, ..
+            }) => {
                 let text = String::from_utf8_lossy(payload);
                 println!("  {name} got {kind:?} chunk {text:?} (end: {end})");
                 data.push((kind, payload.to_vec(), end));
@@ -78,8 +78,6 @@ fn deliver(
 }
 
 fn main() {
-    let mut keys = Keys(42);
-
     // 1. The client writes its upgrade request (the nonce comes from the caller's RNG).
     let request = ClientRequest {
         host: "127.0.0.1:8000",
@@ -131,33 +129,20 @@ fn main() {
     assert_eq!(head_len, request_bytes.len());
 
     // 4. Both sides switch to frames.
-    let mut client = Connection::new(Role::Client, Limits::DEFAULT, Timers::default(), 0);
-    let mut server = Connection::new(Role::Server, Limits::DEFAULT, Timers::default(), 0);
+    // The client masks every frame with a key from its source; the server never masks.
+    let mut client = Connection::client(Limits::DEFAULT, Timers::default(), 0, Keys(42));
+    let mut server = Connection::server(Limits::DEFAULT, Timers::default(), 0);
     let mut to_server = Vec::new();
     let mut out = [0u8; 256];
 
     let n = client
-        .send_data(
-            MessageKind::Text,
-            "Hello, ".as_bytes(),
-            false,
-            keys.next(),
-            &mut out,
-        )
+        .send_data(MessageKind::Text, "Hello, ".as_bytes(), false, &mut out)
         .expect("fits");
     to_server.extend_from_slice(&out[..n]);
-    let n = client
-        .send_ping(b"ping!", keys.next(), &mut out)
-        .expect("fits");
+    let n = client.send_ping(b"ping!", &mut out).expect("fits");
     to_server.extend_from_slice(&out[..n]);
     let n = client
-        .send_data(
-            MessageKind::Text,
-            "WebSocket ✓".as_bytes(),
-            true,
-            keys.next(),
-            &mut out,
-        )
+        .send_data(MessageKind::Text, "WebSocket ✓".as_bytes(), true, &mut out)
         .expect("fits");
     to_server.extend_from_slice(&out[..n]);
     show(
@@ -167,10 +152,10 @@ fn main() {
     );
 
     // 5. The server echoes every chunk as it arrives; the core wrote the pong itself.
-    let (mut to_client, chunks) = deliver("server", &mut server, &mut to_server, &mut keys);
+    let (mut to_client, chunks) = deliver("server", &mut server, &mut to_server);
     for (kind, payload, end) in chunks {
         let n = server
-            .send_data(kind, &payload, end, [0; 4], &mut out)
+            .send_data(kind, &payload, end, &mut out)
             .expect("fits");
         to_client.extend_from_slice(&out[..n]);
     }
@@ -179,7 +164,7 @@ fn main() {
         "pong, then the echo (unmasked)",
         &to_client,
     );
-    let (replies, chunks) = deliver("client", &mut client, &mut to_client, &mut keys);
+    let (replies, chunks) = deliver("client", &mut client, &mut to_client);
     assert!(replies.is_empty());
     let echoed: Vec<u8> = chunks.into_iter().flat_map(|(_, p, _)| p).collect();
     assert_eq!(
@@ -189,13 +174,13 @@ fn main() {
 
     // 6. The client closes; the server echoes the close; both end Closed.
     let n = client
-        .send_close(Some(CloseCode::NORMAL), "bye", 0, keys.next(), &mut out)
+        .send_close(Some(CloseCode::NORMAL), "bye", 0, &mut out)
         .expect("fits");
     to_server.extend_from_slice(&out[..n]);
     show("client -> server", "close 1000 \"bye\"", &to_server);
-    let (mut to_client, _) = deliver("server", &mut server, &mut to_server, &mut keys);
+    let (mut to_client, _) = deliver("server", &mut server, &mut to_server);
     show("server -> client", "close echo", &to_client);
-    deliver("client", &mut client, &mut to_client, &mut keys);
+    deliver("client", &mut client, &mut to_client);
     println!(
         "  states: client {:?}, server {:?}",
         client.state(),

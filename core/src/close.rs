@@ -13,6 +13,12 @@ impl CloseCode {
     pub const PROTOCOL_ERROR: Self = Self(1002);
     /// 1003: unsupported data.
     pub const UNSUPPORTED: Self = Self(1003);
+    /// 1005: no status code was present (RFC 6455 §7.1.5). Only for reporting a close frame
+    /// without a code; never sent ([`CloseCode::is_sendable`] is false).
+    pub const NO_STATUS: Self = Self(1005);
+    /// 1006: the connection closed without a close frame (RFC 6455 §7.1.5). Only for reporting;
+    /// never sent ([`CloseCode::is_sendable`] is false).
+    pub const ABNORMAL: Self = Self(1006);
     /// 1007: invalid frame payload data (e.g. bad UTF-8).
     pub const INVALID_PAYLOAD: Self = Self(1007);
     /// 1008: policy violation.

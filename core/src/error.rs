@@ -45,8 +45,6 @@ pub enum ProtocolError {
     InvalidClosePayload,
     /// Close code not allowed on the wire (§7.4).
     InvalidCloseCode,
-    /// No pong arrived within the pong timeout (1011).
-    PongTimeout,
 }
 
 impl ProtocolError {
@@ -57,7 +55,6 @@ impl ProtocolError {
             Self::FrameTooLarge | Self::MessageTooLarge | Self::TooManyFragments => {
                 CloseCode::TOO_BIG
             }
-            Self::PongTimeout => CloseCode::INTERNAL_ERROR,
             _ => CloseCode::PROTOCOL_ERROR,
         }
     }

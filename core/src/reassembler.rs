@@ -61,7 +61,9 @@ impl<const N: usize> Reassembler<N> {
         event: &Event<'_>,
     ) -> Result<Option<(MessageKind, &[u8])>, ProtocolError> {
         match *event {
-            Event::Data { kind, payload, end } => self.push(kind, payload, end),
+            Event::Data {
+                kind, payload, end, ..
+            } => self.push(kind, payload, end),
             _ => Ok(None),
         }
     }

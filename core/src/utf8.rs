@@ -49,11 +49,6 @@ impl Utf8Validator {
         Self { state: 0 }
     }
 
-    /// Whether the bytes so far end on a code point boundary.
-    pub const fn is_boundary(&self) -> bool {
-        self.state == 0
-    }
-
     /// One byte through the state machine.
     fn step(state: u8, b: u8) -> Result<u8, InvalidUtf8> {
         if state == 0 {

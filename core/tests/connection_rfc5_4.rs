@@ -2,7 +2,7 @@
 
 mod common;
 use common::*;
-use ws_core::{Connection, Limits, MessageKind, OpCode, ProtocolError, Role, State, Timers};
+use ws_core::{Connection, Limits, MessageKind, OpCode, ProtocolError, Server, State, Timers};
 
 const CLOSE_1002: [u8; 4] = [0x88, 0x02, 0x03, 0xEA];
 const CLOSE_1009: [u8; 4] = [0x88, 0x02, 0x03, 0xF1];
@@ -98,13 +98,17 @@ fn rfc5_5_reserved_opcode_through_connection_is_1002() {
     assert_eq!(d.written, expected);
 }
 
-fn limited(max_frame_payload: u64, max_message_size: u64, max_fragments: u32) -> Connection {
+fn limited(
+    max_frame_payload: u64,
+    max_message_size: u64,
+    max_fragments: u32,
+) -> Connection<Server> {
     let limits = Limits {
         max_frame_payload,
         max_message_size,
         max_fragments,
     };
-    Connection::new(Role::Server, limits, Timers::default(), 0)
+    Connection::server(limits, Timers::default(), 0)
 }
 
 #[test]

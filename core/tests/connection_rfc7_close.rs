@@ -106,24 +106,20 @@ fn rfc5_5_1_our_close_then_peer_close() {
     let mut out = [0u8; 64];
     let n = d
         .conn
-        .send_close(Some(CloseCode::GOING_AWAY), "bye", 0, [0; 4], &mut out)
+        .send_close(Some(CloseCode::GOING_AWAY), "bye", 0, &mut out)
         .unwrap();
     assert_eq!(&out[..n], b"\x88\x05\x03\xe9bye");
     assert_eq!(d.conn.state(), State::Closing);
     // No more data; no second close.
     assert_eq!(
-        d.conn
-            .send_data(MessageKind::Text, b"x", true, [0; 4], &mut out),
+        d.conn.send_data(MessageKind::Text, b"x", true, &mut out),
         Err(SendError::Closing)
     );
     assert_eq!(
-        d.conn.send_close(None, "", 0, [0; 4], &mut out),
+        d.conn.send_close(None, "", 0, &mut out),
         Err(SendError::Closing)
     );
-    assert_eq!(
-        d.conn.send_ping(b"", [0; 4], &mut out),
-        Err(SendError::Closing)
-    );
+    assert_eq!(d.conn.send_ping(b"", &mut out), Err(SendError::Closing));
     // Data and pings from the peer are skipped while Closing; its close ends the handshake,
     // without an echo.
     let bytes = [
@@ -165,28 +161,28 @@ fn send_close_rules() {
     let mut c = server();
     let mut out = [0u8; 200];
     assert_eq!(
-        c.send_close(Some(CloseCode(1005)), "", 0, [0; 4], &mut out),
+        c.send_close(Some(CloseCode(1005)), "", 0, &mut out),
         Err(SendError::InvalidCloseCode)
     );
     assert_eq!(
-        c.send_close(Some(CloseCode(999)), "", 0, [0; 4], &mut out),
+        c.send_close(Some(CloseCode(999)), "", 0, &mut out),
         Err(SendError::InvalidCloseCode)
     );
     let long = "x".repeat(124);
     assert_eq!(
-        c.send_close(Some(CloseCode::NORMAL), &long, 0, [0; 4], &mut out),
+        c.send_close(Some(CloseCode::NORMAL), &long, 0, &mut out),
         Err(SendError::ControlTooLong)
     );
     let max = "x".repeat(123);
     assert_eq!(
-        c.send_close(Some(CloseCode::NORMAL), &max, 0, [0; 4], &mut out[..10]),
+        c.send_close(Some(CloseCode::NORMAL), &max, 0, &mut out[..10]),
         Err(SendError::BufferTooSmall(ws_core::BufferTooSmall {
             needed: 127
         }))
     );
     assert_eq!(c.state(), State::Open);
     assert_eq!(
-        c.send_close(Some(CloseCode::NORMAL), &max, 0, [0; 4], &mut out),
+        c.send_close(Some(CloseCode::NORMAL), &max, 0, &mut out),
         Ok(127)
     );
     assert_eq!(c.state(), State::Closing);
@@ -212,4 +208,37 @@ fn a_close_frame_failed_on_its_header_is_not_the_peers_close() {
         ]
     );
     assert_eq!(d.written, vec![0x88, 0x02, 0x03, 0xEA]);
+}
+
+/// RFC 6455 §7.4.1: 1005 (no status) and 1006 (abnormal closure) are reserved for reporting and
+/// MUST NOT be set as the code in a close frame: the named constants exist, are not sendable,
+/// `send_close` refuses them writing nothing, and receiving them fails the connection with 1002.
+#[test]
+fn rfc7_4_1_no_status_and_abnormal_are_never_sent() {
+    for (code, value) in [(CloseCode::NO_STATUS, 1005u16), (CloseCode::ABNORMAL, 1006)] {
+        assert_eq!(code.0, value);
+        assert!(!code.is_sendable(), "{value}");
+        for mut c in [server(), server()] {
+            let mut out = [0xAAu8; 16];
+            assert_eq!(
+                c.send_close(Some(code), "", 0, &mut out),
+                Err(SendError::InvalidCloseCode),
+                "{value}"
+            );
+            assert_eq!(out, [0xAA; 16], "nothing written for {value}");
+            assert_eq!(c.state(), State::Open);
+        }
+        let mut c = client();
+        assert_eq!(
+            c.send_close(Some(code), "", 0, &mut [0u8; 16]),
+            Err(SendError::InvalidCloseCode)
+        );
+        let [hi, lo] = value.to_be_bytes();
+        let mut d = Driver::new(server());
+        assert_eq!(
+            d.feed(&client_frame(true, OpCode::Close, &[hi, lo])),
+            vec![Ev::Failed(ProtocolError::InvalidCloseCode)]
+        );
+        assert_eq!(d.written, [0x88, 0x02, 0x03, 0xEA]);
+    }
 }

@@ -98,10 +98,15 @@ fn rfc5_7_unmasked_ping_and_masked_pong() {
         Ok(Some((header(true, OpCode::Pong, Some(MASK), 5), 6)))
     );
     // A client receiving the ping answers with exactly the masked pong of §5.7 (given that key).
-    let mut conn = client();
+    let mut conn = ws_core::Connection::client(
+        ws_core::Limits::DEFAULT,
+        ws_core::Timers::default(),
+        0,
+        || MASK,
+    );
     let mut input = PING_HELLO;
     let mut output = [0u8; 139];
-    let r = conn.receive(&mut input, &mut output, 0, MASK).unwrap();
+    let r = conn.receive(&mut input, &mut output, 0);
     assert_eq!(r.consumed, 7);
     assert_eq!(r.event, Some(ws_core::Event::Ping(b"Hello")));
     assert_eq!(&output[..r.written], &PONG_HELLO_MASKED);

@@ -8,41 +8,44 @@ use ws_core::handshake::{
     ResponseParser, Status,
 };
 use ws_core::limits::HeadLimits;
-use ws_core::{CloseCode, MessageKind, State};
+use ws_core::{Client, CloseCode, Connection, Limits, MaskKeys, MessageKind, State, Timers};
+
+/// A fresh (here: counting, for reproducible bytes) mask key for every client frame.
+#[derive(Default)]
+struct CountingKeys(u8);
+
+impl MaskKeys for CountingKeys {
+    fn next_key(&mut self) -> [u8; 4] {
+        self.0 = self.0.wrapping_add(1);
+        [self.0, 0xA5, self.0.wrapping_mul(7), 0x3C]
+    }
+}
 
 /// Both ends; `send_*` helpers put frames on the wire, `pump` delivers them.
 struct Pair {
-    client: Driver,
+    client: Driver<Client<CountingKeys>>,
     server: Driver,
     to_server: Vec<u8>,
     to_client: Vec<u8>,
-    key: u8,
 }
 
 impl Pair {
     fn new() -> Self {
+        let client = Connection::client(Limits::DEFAULT, Timers::default(), 0, CountingKeys(0));
         Self {
-            client: Driver::new(client()),
+            client: Driver::new(client),
             server: Driver::new(server()),
             to_server: vec![],
             to_client: vec![],
-            key: 0,
         }
-    }
-
-    /// A fresh mask key for every client frame.
-    fn mask(&mut self) -> [u8; 4] {
-        self.key = self.key.wrapping_add(1);
-        [self.key, 0xA5, self.key.wrapping_mul(7), 0x3C]
     }
 
     fn client_send(&mut self, kind: MessageKind, payload: &[u8], fin: bool) {
         let mut out = vec![0u8; payload.len() + 14];
-        let mask = self.mask();
         let n = self
             .client
             .conn
-            .send_data(kind, payload, fin, mask, &mut out)
+            .send_data(kind, payload, fin, &mut out)
             .unwrap();
         self.to_server.extend_from_slice(&out[..n]);
     }
@@ -52,7 +55,7 @@ impl Pair {
         let n = self
             .server
             .conn
-            .send_data(kind, payload, fin, [0; 4], &mut out)
+            .send_data(kind, payload, fin, &mut out)
             .unwrap();
         self.to_client.extend_from_slice(&out[..n]);
     }
@@ -78,12 +81,7 @@ fn pair_fragmented_text_both_ways_with_ping_pong() {
         let mut p = Pair::new();
         p.client_send(MessageKind::Text, "héllo ".as_bytes(), false);
         let mut out = [0u8; 64];
-        let mask = p.mask();
-        let n = p
-            .client
-            .conn
-            .send_ping(b"are you there", mask, &mut out)
-            .unwrap();
+        let n = p.client.conn.send_ping(b"are you there", &mut out).unwrap();
         p.to_server.extend_from_slice(&out[..n]);
         p.client_send(MessageKind::Text, "wörld 😀".as_bytes(), true);
         p.server_send(MessageKind::Text, "€€".as_bytes(), false);
@@ -130,18 +128,17 @@ fn pair_close_with_each_valid_code_from_either_side() {
             let mut p = Pair::new();
             let mut out = [0u8; 64];
             if client_closes {
-                let mask = p.mask();
                 let n = p
                     .client
                     .conn
-                    .send_close(Some(CloseCode(code)), "done", 0, mask, &mut out)
+                    .send_close(Some(CloseCode(code)), "done", 0, &mut out)
                     .unwrap();
                 p.to_server.extend_from_slice(&out[..n]);
             } else {
                 let n = p
                     .server
                     .conn
-                    .send_close(Some(CloseCode(code)), "done", 0, [0; 4], &mut out)
+                    .send_close(Some(CloseCode(code)), "done", 0, &mut out)
                     .unwrap();
                 p.to_client.extend_from_slice(&out[..n]);
             }

@@ -5,7 +5,7 @@ mod common;
 use common::*;
 use proptest::prelude::*;
 use ws_core::connection::MIN_OUTPUT;
-use ws_core::{Connection, FrameHeader, Limits, OpCode, Role, Timers};
+use ws_core::{Connection, Endpoint, FrameHeader, Limits, OpCode, Role, Timers};
 
 fn opcode() -> impl Strategy<Value = OpCode> {
     prop_oneof![
@@ -97,46 +97,65 @@ proptest! {
     fn any_chunking_yields_the_same_events((role, frames) in role_and_frames(),
                                            sizes in proptest::collection::vec(1usize..20, 1..8)) {
         let wire = frames.concat();
-        let conn = || Connection::new(role, Limits::DEFAULT, Timers::default(), 0);
-        let mut whole = Driver::new(conn());
-        whole.feed(&wire);
-        let mut split = Driver::new(conn());
-        let mut at = 0;
-        for size in sizes.iter().cycle() {
-            if at >= wire.len() { break; }
-            let end = (at + size).min(wire.len());
-            split.feed(&wire[at..end]);
-            at = end;
+        match role {
+            Role::Server => same_events(server, &wire, &sizes)?,
+            Role::Client => same_events(client, &wire, &sizes)?,
         }
-        prop_assert_eq!(normalize(&whole.events), normalize(&split.events));
-        prop_assert_eq!(&whole.written, &split.written);
-        prop_assert_eq!(whole.conn.state(), split.conn.state());
     }
 
     #[test]
     fn arbitrary_bytes_never_panic_or_overconsume(bytes in proptest::collection::vec(any::<u8>(), 0..400),
-                                                  client_role in any::<bool>(), out_len in 0usize..160) {
-        let role = if client_role { Role::Client } else { Role::Server };
+                                                  client_role in any::<bool>()) {
         let limits = Limits { max_frame_payload: 200, max_message_size: 300, max_fragments: 4 };
-        let mut conn = Connection::new(role, limits, Timers::default(), 0);
-        let mut input = bytes.clone();
-        let mut out = vec![0u8; out_len];
-        let mut at = 0;
-        for _ in 0..1000 {
-            let rest = &mut input[at..];
-            let len = rest.len();
-            match conn.receive(rest, &mut out, 0, [1, 2, 3, 4]) {
-                Ok(r) => {
-                    prop_assert!(r.consumed <= len);
-                    prop_assert!(r.written <= out.len());
-                    if r.consumed == 0 && r.event.is_none() { break; }
-                    at += r.consumed;
-                }
-                Err(e) => {
-                    prop_assert!(e.needed > out.len() && e.needed <= MIN_OUTPUT);
-                    break;
-                }
-            }
+        if client_role {
+            never_overconsume(client_with(limits, Timers::default(), 0), bytes)?;
+        } else {
+            never_overconsume(Connection::server(limits, Timers::default(), 0), bytes)?;
         }
     }
+}
+
+/// Feeding `wire` whole or split into `sizes` chunks gives the same events, bytes and state.
+fn same_events<E: Endpoint>(
+    conn: impl Fn() -> Connection<E>,
+    wire: &[u8],
+    sizes: &[usize],
+) -> Result<(), TestCaseError> {
+    let mut whole = Driver::new(conn());
+    whole.feed(wire);
+    let mut split = Driver::new(conn());
+    let mut at = 0;
+    for size in sizes.iter().cycle() {
+        if at >= wire.len() {
+            break;
+        }
+        let end = (at + size).min(wire.len());
+        split.feed(&wire[at..end]);
+        at = end;
+    }
+    prop_assert_eq!(normalize(&whole.events), normalize(&split.events));
+    prop_assert_eq!(&whole.written, &split.written);
+    prop_assert_eq!(whole.conn.state(), split.conn.state());
+    Ok(())
+}
+
+/// Arbitrary bytes never panic, never consume more than given, and every reply fits.
+fn never_overconsume<E: Endpoint>(
+    mut conn: Connection<E>,
+    mut input: Vec<u8>,
+) -> Result<(), TestCaseError> {
+    let mut out = [0u8; MIN_OUTPUT];
+    let mut at = 0;
+    for _ in 0..1000 {
+        let rest = &mut input[at..];
+        let len = rest.len();
+        let r = conn.receive(rest, &mut out, 0);
+        prop_assert!(r.consumed <= len);
+        prop_assert!(r.written <= MIN_OUTPUT);
+        if r.consumed == 0 && r.event.is_none() {
+            break;
+        }
+        at += r.consumed;
+    }
+    Ok(())
 }

@@ -3,11 +3,11 @@
 mod common;
 use common::*;
 use ws_core::reassembler::Reassembler;
-use ws_core::{Connection, Event, Limits, MessageKind, OpCode, ProtocolError, Role, Timers};
+use ws_core::{Connection, Event, Limits, MessageKind, OpCode, ProtocolError, Timers};
 
 #[test]
 fn reassembles_chunked_fragmented_messages_from_a_connection() {
-    let mut conn = Connection::new(Role::Server, Limits::DEFAULT, Timers::default(), 0);
+    let mut conn = Connection::server(Limits::DEFAULT, Timers::default(), 0);
     let mut r = Reassembler::<32>::new();
     let wire = [
         client_frame(false, OpCode::Text, "Hé".as_bytes()),
@@ -23,7 +23,7 @@ fn reassembles_chunked_fragmented_messages_from_a_connection() {
     for chunk in wire.chunks(2) {
         pending.extend_from_slice(chunk);
         loop {
-            let got = conn.receive(&mut pending, &mut out, 0, [0; 4]).unwrap();
+            let got = conn.receive(&mut pending, &mut out, 0);
             let (consumed, event) = (got.consumed, got.event);
             if let Some(ev) = &event {
                 if let Some((kind, msg)) = r.push_event(ev).unwrap() {

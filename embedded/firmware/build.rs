@@ -1,4 +1,6 @@
-//! Puts the memory map of the board this target runs on where cortex-m-rt's link.x finds it.
+//! Puts the memory map of the board this target runs on where cortex-m-rt's link.x finds it, and
+//! links the firmware's binaries with link.x (here rather than in embedded/.cargo/config.toml,
+//! which would apply to net-echo/ too).
 use std::{env, fs, path::PathBuf};
 
 fn main() {
@@ -13,5 +15,7 @@ fn main() {
     let out = PathBuf::from(env::var_os("OUT_DIR").expect("OUT_DIR"));
     fs::write(out.join("memory.x"), memory).expect("write memory.x");
     println!("cargo:rustc-link-search={}", out.display());
+    println!("cargo:rustc-link-arg-bins=-Tlink.x");
+    println!("cargo:rustc-link-arg-bins=--nmagic");
     println!("cargo:rerun-if-changed=build.rs");
 }

@@ -7,9 +7,10 @@
 mod rt;
 
 use core::hint::black_box;
+use ws_core::connection::MIN_OUTPUT;
 use ws_core::handshake::{write_accept_response, Accept, Header, RequestParser, Status};
 use ws_core::limits::HeadLimits;
-use ws_core::{Connection, Event, Limits, MessageKind, Role, Timers};
+use ws_core::{Connection, Event, Limits, MessageKind, Timers};
 
 /// RFC 6455 §1.3's request followed by §5.7's masked "Hello" in the same segment.
 const INPUT: &[u8] = b"GET /chat HTTP/1.1\r\nHost: server.example.com\r\nUpgrade: websocket\r\n\
@@ -26,7 +27,9 @@ fn run() -> i32 {
     let mut response = [0u8; 256];
     let (head_len, response_len) = match parser.feed(&input, &mut headers) {
         Ok(Status::Complete((request, len))) => {
-            let Ok(upgrade) = request.upgrade() else { return 2 };
+            let Ok(upgrade) = request.upgrade() else {
+                return 2;
+            };
             match write_accept_response(upgrade.key, &Accept::default(), &mut response) {
                 Ok(n) => (len, n),
                 Err(_) => return 3,
@@ -35,20 +38,29 @@ fn run() -> i32 {
         _ => return 1,
     };
     let response = black_box(&response[..response_len]);
-    if !contains(response, b"Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n") {
+    if !contains(
+        response,
+        b"Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n",
+    ) {
         return 4;
     }
     rt::write(response);
 
-    let mut conn = Connection::new(Role::Server, Limits::DEFAULT, Timers::default(), 0);
-    let mut out = [0u8; 64];
+    let mut conn = Connection::server(Limits::DEFAULT, Timers::default(), 0);
+    let mut out = [0u8; MIN_OUTPUT];
     let frame = &mut input[head_len..];
-    let Ok(got) = conn.receive(frame, &mut out, 0, [0; 4]) else { return 5 };
-    let Some(Event::Data { kind: MessageKind::Text, payload, end: true }) = got.event else {
+    let got = conn.receive(frame, &mut out, 0);
+    let Some(Event::Data {
+        kind: MessageKind::Text,
+        payload,
+        end: true,
+        compressed: false,
+    }) = got.event
+    else {
         return 6;
     };
     let mut echo = [0u8; 64];
-    let Ok(n) = conn.send_data(MessageKind::Text, payload, true, [0; 4], &mut echo) else {
+    let Ok(n) = conn.send_data(MessageKind::Text, payload, true, &mut echo) else {
         return 7;
     };
     let echo = black_box(&echo[..n]);

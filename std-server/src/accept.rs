@@ -3,7 +3,7 @@
 
 use crate::config::Config;
 use crate::conn::Stream;
-use crate::http::{encode_response, Handler, HttpResponse, OnOpen, Reply, Request, Upgrade};
+use crate::http::{encode_response, Handler, HttpResponse, OnOpen, Reply, Request};
 use crate::io_util::{close_until, read_until, write_all_until};
 use crate::server::ServerState;
 use crate::websocket::WebSocket;
@@ -11,7 +11,7 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use ws_core::handshake::{self, Accept, Header, RequestParser, Status};
+use ws_core::handshake::{self, Header, RequestParser, Status};
 use ws_core::{HandshakeError, Role};
 
 /// The first size of the request head buffer.
@@ -135,7 +135,10 @@ async fn handshake(
                 "conn={id} peer={peer} http {method} {path} -> {}",
                 resp.status
             );
-            respond(&mut io, &resp).await;
+            // RFC 9110 §9.3.2: a HEAD response has GET's headers (Content-Length included) and
+            // no body.
+            let with_body = method != "HEAD";
+            send_and_close(&mut io, &encode_response(&resp, with_body)).await;
             None
         }
         Reply::Upgrade(up) => {
@@ -155,17 +158,16 @@ async fn handshake(
                     return None;
                 }
             }
-            let deflate = config
-                .deflate
-                .policy
-                .negotiate(extension_offers.iter().map(String::as_str));
-            let mut ext_buf = [0u8; ws_core::deflate::MAX_HEADER_VALUE_LEN];
-            let extensions = deflate.and_then(|d| d.write_response(&mut ext_buf).ok());
-            let Some(response) = accept_response(&key, &up, extensions) else {
+            let offers = extension_offers.iter().map(String::as_str);
+            let extra = &up.extra_headers;
+            let subprotocol = up.subprotocol.as_deref();
+            let Some(accepted) = crate::upgrade::accept(&key, subprotocol, extra, offers, &config)
+            else {
                 log::error!("conn={id} invalid upgrade response header from the application");
                 respond(&mut io, &HttpResponse::text(500, "Internal Server Error")).await;
                 return None;
             };
+            let response = accepted.response;
             let write_deadline = Instant::now() + RESPONSE_TIMEOUT;
             if write_all_until(&mut io, &response, write_deadline)
                 .await
@@ -178,10 +180,16 @@ async fn handshake(
                 "conn={id} peer={peer} handshake accepted path={path} subprotocol={:?}",
                 up.subprotocol
             );
-            let mut ws =
-                WebSocket::from_parts(io, Role::Server, &config, &leftover, id, up.subprotocol);
-            if let Some(d) = deflate {
-                ws.enable_deflate(d.params, &config.deflate);
+            let mut ws = WebSocket::from_parts(
+                io,
+                Role::Server,
+                &config.connection(),
+                &leftover,
+                id,
+                up.subprotocol,
+            );
+            if let Some(params) = accepted.deflate {
+                ws.enable_deflate(params, &config.deflate);
             }
             Some((ws, up.on_open))
         }
@@ -223,10 +231,9 @@ async fn read_body(
     if request.header("transfer-encoding").is_some() {
         return Err(411);
     }
-    let Some(cl) = request.header("content-length") else {
+    let Some(cl) = content_length(request)? else {
         return Ok(after_head);
     };
-    let cl: usize = cl.trim().parse().map_err(|_| 400u16)?;
     if cl > config.max_request_body {
         return Err(413);
     }
@@ -242,27 +249,31 @@ async fn read_body(
     Ok(rest)
 }
 
-/// The 101 response for `key` and the application's choices, or `None` if a header is invalid.
-fn accept_response(key: &str, up: &Upgrade, extensions: Option<&str>) -> Option<Vec<u8>> {
-    let extra: Vec<(&str, &str)> = up
-        .extra_headers
+/// The request's body length from its `Content-Length` headers, `None` without one, or 400.
+///
+/// RFC 9112 §6.3: a value that is not `1*DIGIT` (`+6`, `0x6`, `6 6`) or headers that disagree
+/// (`3` and `6`, or `3, 6`) are refused, since a proxy in front may have framed the body
+/// differently (request smuggling). Repeats of one value (`6, 6`, or twice `6`) are that value
+/// (RFC 9110 §8.6). A number too large for usize is 400 too (it is far past any body limit).
+fn content_length(request: &Request) -> Result<Option<usize>, u16> {
+    let mut length = None;
+    let values = request
+        .headers
         .iter()
-        .map(|(k, v)| (k.as_str(), v.as_str()))
-        .collect();
-    let accept = Accept {
-        subprotocol: up.subprotocol.as_deref(),
-        extensions,
-        extra_headers: &extra,
-    };
-    let room = 640
-        + extra
-            .iter()
-            .map(|(k, v)| k.len() + v.len() + 4)
-            .sum::<usize>();
-    let mut out = vec![0u8; room];
-    let n = handshake::write_accept_response(key, &accept, &mut out).ok()?;
-    out.truncate(n);
-    Some(out)
+        .filter(|(name, _)| name.eq_ignore_ascii_case("content-length"))
+        .flat_map(|(_, value)| value.split(','));
+    for value in values {
+        let value = value.trim_matches([' ', '\t']);
+        if value.is_empty() || !value.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(400);
+        }
+        let n: usize = value.parse().map_err(|_| 400u16)?;
+        if length.is_some_and(|l| l != n) {
+            return Err(400);
+        }
+        length = Some(n);
+    }
+    Ok(length)
 }
 
 /// Answers a failed handshake with ws-core's error response and closes.
@@ -283,11 +294,13 @@ async fn refuse(io: &mut Box<dyn Stream>, id: u64, peer: SocketAddr, e: Handshak
 
 /// Sends a plain HTTP response and closes.
 async fn respond(io: &mut Box<dyn Stream>, resp: &HttpResponse) {
+    send_and_close(io, &encode_response(resp, true)).await;
+}
+
+/// Writes an encoded response and closes.
+async fn send_and_close(io: &mut Box<dyn Stream>, response: &[u8]) {
     let deadline = Instant::now() + RESPONSE_TIMEOUT;
-    if write_all_until(io, &encode_response(resp), deadline)
-        .await
-        .is_ok()
-    {
+    if write_all_until(io, response, deadline).await.is_ok() {
         close_until(io, deadline).await;
     }
 }
@@ -303,9 +316,7 @@ pub(crate) async fn answer_busy(mut io: Box<dyn Stream>) {
     let deadline = Instant::now() + Duration::from_secs(1);
     let mut buf = [0u8; 4096];
     let _ = read_until(&mut io, &mut buf, deadline).await;
-    let resp = HttpResponse::text(503, "Service Unavailable: too many connections")
-        .header("Retry-After", "1");
-    respond(&mut io, &resp).await;
+    respond(&mut io, &crate::upgrade::busy()).await;
     // Drain what the client still sends so the close is a FIN, not a reset.
     let drain_deadline = Instant::now() + Duration::from_millis(500);
     while let Ok(n) = read_until(&mut io, &mut buf, drain_deadline).await {

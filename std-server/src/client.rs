@@ -2,7 +2,7 @@
 //! futures-io stream. Nonces and masking keys come from a CSPRNG seeded by the OS; the
 //! `Sec-WebSocket-Accept` check is ws-core's.
 
-use crate::config::{ClientConfig, Config};
+use crate::config::{ClientConfig, ConnectionConfig};
 use crate::conn::Stream;
 use crate::error::Error;
 use crate::io_util::{read_until, write_all_until};
@@ -34,9 +34,6 @@ fn parse_url(url: &str) -> Result<Url<'_>, Error> {
         ),
         None => (rest, "/"),
     };
-    if authority.is_empty() {
-        return Err(Error::InvalidUrl("missing host"));
-    }
     let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
         let (h, after) = v6
             .split_once(']')
@@ -53,6 +50,9 @@ fn parse_url(url: &str) -> Result<Url<'_>, Error> {
             None => (authority, 80),
         }
     };
+    if host.is_empty() {
+        return Err(Error::InvalidUrl("missing host"));
+    }
     Ok(Url {
         host,
         port,
@@ -87,7 +87,7 @@ pub async fn client_handshake<S: Stream + 'static>(
     path: &str,
     cfg: ClientConfig,
 ) -> Result<WebSocket, Error> {
-    let config: &Config = &cfg.config;
+    let config: &ConnectionConfig = &cfg.connection;
     let deadline = Instant::now() + config.handshake_timeout;
     let protocols: Vec<&str> = cfg.subprotocols.iter().map(String::as_str).collect();
     let extra: Vec<(&str, &str)> = cfg
@@ -241,7 +241,26 @@ mod tests {
         assert_eq!((u.host, u.port, u.path), ("::1", 80, "/"));
         assert_eq!(parse_url("ws://localhost").unwrap().port, 80);
         assert!(parse_url("wss://x").is_err());
-        assert!(parse_url("ws://:1/").is_err() || parse_url("ws://:1/").unwrap().host.is_empty());
         assert!(parse_url("ws://h:notaport/").is_err());
+    }
+
+    // Before the fix `ws://:1/` parsed to host "" (and connect() resolved it to nothing useful,
+    // with a Host header of ":1"); an empty host is a malformed URL.
+    #[test]
+    fn refuses_an_empty_host() {
+        for url in [
+            "ws://:1/",
+            "ws://:1",
+            "ws://:80/chat",
+            "ws://[]:1/",
+            "ws://[]/",
+            "ws://[]",
+        ] {
+            assert!(
+                matches!(parse_url(url), Err(Error::InvalidUrl("missing host"))),
+                "{url}: {:?}",
+                parse_url(url)
+            );
+        }
     }
 }

@@ -250,8 +250,9 @@ fn is_value(s: &str) -> bool {
     s.bytes().all(|b| b == b'\t' || (0x20..0x7f).contains(&b))
 }
 
-/// Serializes `resp` (with `Content-Length` and `Connection: close`).
-pub(crate) fn encode_response(resp: &HttpResponse) -> Vec<u8> {
+/// Serializes `resp` (with `Content-Length` and `Connection: close`); the body only if
+/// `with_body` (not for HEAD, whose Content-Length is still the body's).
+pub(crate) fn encode_response(resp: &HttpResponse, with_body: bool) -> Vec<u8> {
     let mut out = Vec::with_capacity(128 + resp.body.len());
     out.extend_from_slice(
         format!(
@@ -278,6 +279,8 @@ pub(crate) fn encode_response(resp: &HttpResponse) -> Vec<u8> {
         )
         .as_bytes(),
     );
-    out.extend_from_slice(&resp.body);
+    if with_body {
+        out.extend_from_slice(&resp.body);
+    }
     out
 }

@@ -15,7 +15,8 @@
 //! - [`deflate`]: permessage-deflate (RFC 7692), negotiated by default ([`Config::deflate`]).
 //! - [`evloop`]: a second echo engine without async: one thread, one edge-triggered epoll, each
 //!   connection a ws-core state machine and a socket (about 0.25 KiB idle, 3 syscalls per
-//!   echo); `ws-server echo --engine loop`. No deflate, no applications.
+//!   echo); `ws-server echo --engine loop`. No deflate, no applications. Behind the cargo
+//!   feature `evloop` (off by default: it adds mio, slab and rustix).
 //!
 //! A server that echoes on `/echo`, broadcasts on `/chat` and serves a page elsewhere:
 //!
@@ -64,26 +65,28 @@
 #![deny(missing_docs)]
 
 mod accept;
-pub mod apps;
+mod budget;
 mod client;
 mod config;
 mod conn;
 pub mod deflate;
+mod driver;
 mod echo;
 mod error;
+#[cfg(feature = "evloop")]
 pub mod evloop;
-mod frame_plan;
 mod http;
 mod io_util;
 mod message;
-mod outbox;
 mod server;
 mod shared;
 mod tcp;
+mod upgrade;
 mod websocket;
 
+pub use budget::{MessageBudget, DEFAULT_MESSAGE_BUDGET};
 pub use client::{client_handshake, connect, connect_with};
-pub use config::{ClientConfig, Config};
+pub use config::{ClientConfig, Config, ConnectionConfig};
 pub use conn::Stream;
 pub use echo::echo_handler;
 pub use error::Error;
@@ -91,4 +94,8 @@ pub use http::{BoxFuture, Handler, HttpResponse, Reply, Request, Upgrade};
 pub use message::Message;
 pub use server::{serve_connection, Server, ShutdownHandle, Spawner};
 pub use websocket::{Reader, WebSocket, Writer};
-pub use ws_core::{CloseCode, Limits};
+// The ws-core types that appear in this crate's public signatures (the permessage-deflate ones are
+// in [`deflate`]), so that a user needs no direct dependency on ws-core.
+pub use ws_core::error::{HandshakeError, SendError};
+pub use ws_core::limits::HeadLimits;
+pub use ws_core::{CloseCode, Limits, MessageKind, Role};

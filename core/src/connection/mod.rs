@@ -1,16 +1,25 @@
 //! The per-connection state machine (RFC 6455 §5.4, §5.5, §7, §8.1).
 //!
-//! Call order: [`Connection::new`] after the opening handshake; then, for every chunk of bytes the
-//! transport delivers, call [`Connection::receive`] repeatedly on the unconsumed bytes until it
-//! returns no event and consumes nothing (it needs more input); transmit whatever it wrote into the
-//! output buffer. Send with [`Connection::send_data`], [`Connection::send_ping`],
-//! [`Connection::send_close`]. Arrange to call [`Connection::handle_timeout`] at
-//! [`Connection::poll_timeout`]. When [`Connection::state`] is [`State::Closed`], close the transport
-//! (a server closes TCP first; a client waits briefly for the server to do it).
+//! Call order: [`Connection::server`] or [`Connection::client`] after the opening handshake; then,
+//! for every chunk of bytes the transport delivers, call [`Connection::receive`] repeatedly on the
+//! unconsumed bytes until it returns no event and consumes nothing (it needs more input); transmit
+//! whatever it wrote into the output buffer. Send with [`Connection::send_data`],
+//! [`Connection::send_ping`], [`Connection::send_close`]. Arrange to call
+//! [`Connection::handle_timeout`] at [`Connection::poll_timeout`]. When [`Connection::state`] is
+//! [`State::Closed`], close the transport (a server closes TCP first; a client waits briefly for
+//! the server to do it).
+//!
+//! Bytes written, one convention: every call that may write frames writes them at the start of
+//! the caller's `output` and reports how many bytes it wrote as a `usize` named `written` — the
+//! `Ok` value of the `send_*` calls, [`Received::written`] and [`Timeout::written`]. Nothing is
+//! written past that count, and a count of 0 means there is nothing to transmit.
 
+mod endpoint;
 mod receive;
 mod send;
 mod timers;
+
+pub use endpoint::{Client, Endpoint, MaskKeys, Server};
 
 use crate::close::CloseCode;
 use crate::error::ProtocolError;
@@ -18,17 +27,14 @@ use crate::limits::{Limits, Timers};
 use crate::utf8::Utf8Validator;
 use crate::Role;
 
-/// Room in the output buffer that [`Connection::receive`] and [`Connection::handle_timeout`] may
-/// need for one reply frame (header with mask key + 125-byte control payload).
+/// Size of the output buffer [`Connection::receive`] and [`Connection::handle_timeout`] take: one
+/// reply frame (header with mask key + 125-byte control payload), so they cannot run out of room.
 pub const MIN_OUTPUT: usize = crate::frame::MAX_HEADER_LEN + 125;
 
 /// Room the caller's input buffer needs: a whole control frame (header with mask key + 125-byte
 /// payload), which [`Connection::receive`] hands out only once all of it is present. Data frames
 /// of any size pass through smaller buffers as chunks.
 pub const MIN_INPUT: usize = crate::frame::MAX_HEADER_LEN + 125;
-
-/// Room a close frame with a code and no reason needs (header with mask key + 2).
-const CLOSE_FRAME_LEN: usize = 2 + 4 + 2;
 
 /// "No deadline" / "timer disabled".
 const NEVER: u64 = u64::MAX;
@@ -69,7 +75,7 @@ pub struct Received<'a> {
 pub enum Event<'a> {
     /// A chunk of a data message, unmasked in place in the caller's input buffer. For text, the
     /// bytes seen so far are valid UTF-8 except that a chunk may end inside a code point (unless
-    /// the message is compressed: [`Connection::message_compressed`]).
+    /// the message is `compressed`: then they are deflate bytes the core does not validate).
     Data {
         /// Text or binary (the opcode of the message's first frame).
         kind: MessageKind,
@@ -77,6 +83,10 @@ pub enum Event<'a> {
         payload: &'a [u8],
         /// Whether this chunk ends the message.
         end: bool,
+        /// Whether the message's first frame had RSV1 set: it is compressed with
+        /// permessage-deflate (RFC 7692 §6; only with [`Connection::set_deflate`]). The same for
+        /// every chunk of a message.
+        compressed: bool,
     },
     /// A ping; the pong with the same payload has been written to the output.
     Ping(&'a [u8]),
@@ -98,44 +108,66 @@ pub enum Event<'a> {
     Failed(ProtocolError),
 }
 
-/// What a [`Connection::handle_timeout`] call did.
+/// What one [`Connection::handle_timeout`] call produced.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Timeout {
-    /// Nothing was due.
-    Nothing,
-    /// A keep-alive ping of this many bytes was written to the output.
-    Ping(usize),
-    /// The pong is overdue: a 1011 close of this many bytes was written; state is Closing.
-    PongOverdue(usize),
-    /// The peer never answered our close: drop the transport now; state is Closed.
+pub struct Timeout {
+    /// Bytes written at the start of the output buffer (a keep-alive ping or a 1011 close).
+    pub written: usize,
+    /// The timer that fired, if any.
+    pub event: Option<TimerEvent>,
+}
+
+/// A timer that fired in [`Connection::handle_timeout`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum TimerEvent {
+    /// The connection was idle: an empty keep-alive ping was written; the pong deadline is armed.
+    Ping,
+    /// The pong is overdue: a 1011 close was written; state is Closing.
+    PongOverdue,
+    /// The peer never answered our close: drop the transport now (nothing written); state is
+    /// Closed.
     DropTransport,
 }
 
-/// One WebSocket connection's protocol state, for one role.
+/// One WebSocket connection's protocol state, for one role: [`Server`] (the default) or
+/// [`Client`], chosen at construction ([`Connection::server`], [`Connection::client`]).
 ///
-/// `size_of::<Connection>()` is 96 bytes on 64-bit targets (asserted in a test); it holds no
-/// buffer: payload is unmasked in the caller's input buffer and replies go to the caller's output.
+/// `size_of::<Connection<Server>>()` is at most 96 bytes on 64-bit targets (asserted in a test);
+/// it holds no buffer: payload is unmasked in the caller's input buffer and replies go to the
+/// caller's output. A client connection adds its key source.
 ///
 /// A server receiving RFC 6455 §5.7's masked "Hello":
 ///
 /// ```
-/// use ws_core::{Connection, Event, Limits, MessageKind, Role, Timers};
-/// let mut conn = Connection::new(Role::Server, Limits::DEFAULT, Timers::default(), 0);
+/// use ws_core::connection::MIN_OUTPUT;
+/// use ws_core::{Connection, Event, Limits, MessageKind, Timers};
+/// let mut conn = Connection::server(Limits::DEFAULT, Timers::default(), 0);
 /// let mut input = [0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58];
-/// let mut output = [0u8; ws_core::connection::MIN_OUTPUT];
-/// let got = conn.receive(&mut input, &mut output, 0, [0; 4]).unwrap();
+/// let mut output = [0u8; MIN_OUTPUT];
+/// let got = conn.receive(&mut input, &mut output, 0);
 /// assert_eq!(got.consumed, 11);
 /// assert_eq!(got.written, 0);
 /// assert_eq!(
 ///     got.event,
-///     Some(Event::Data { kind: MessageKind::Text, payload: b"Hello", end: true })
+///     Some(Event::Data { kind: MessageKind::Text, payload: b"Hello", end: true, compressed: false })
 /// );
 /// // And sending it back (servers do not mask): 81 05 "Hello".
-/// let n = conn.send_data(MessageKind::Text, b"Hello", true, [0; 4], &mut output).unwrap();
-/// assert_eq!(&output[..n], b"\x81\x05Hello");
+/// let written = conn.send_data(MessageKind::Text, b"Hello", true, &mut output).unwrap();
+/// assert_eq!(&output[..written], b"\x81\x05Hello");
+/// ```
+///
+/// A client masks with keys from the source it is built with (here a fixed key, as in §5.7's
+/// example; a real client passes fresh random keys):
+///
+/// ```
+/// use ws_core::{Connection, Limits, MessageKind, Timers};
+/// let mut conn = Connection::client(Limits::DEFAULT, Timers::default(), 0, || [0x37, 0xfa, 0x21, 0x3d]);
+/// let mut output = [0u8; 16];
+/// let written = conn.send_data(MessageKind::Text, b"Hello", true, &mut output).unwrap();
+/// assert_eq!(&output[..written], b"\x81\x85\x37\xfa\x21\x3d\x7f\x9f\x4d\x51\x58");
 /// ```
 #[derive(Clone, Debug)]
-pub struct Connection {
+pub struct Connection<E = Server> {
     /// [`Limits::max_frame_payload`].
     max_frame_payload: u64,
     /// [`Limits::max_message_size`].
@@ -164,7 +196,8 @@ pub struct Connection {
     frame_offset: u8,
     /// FIN of the current incoming data frame.
     frame_fin: bool,
-    role: Role,
+    /// The role, and a client's mask keys.
+    endpoint: E,
     state: State,
     /// Kind of the incoming message in progress.
     recv_kind: Option<MessageKind>,
@@ -181,9 +214,24 @@ pub struct Connection {
     skip_frame: bool,
 }
 
-impl Connection {
-    /// A connection in the Open state, as `role`, at time `now`.
-    pub fn new(role: Role, limits: Limits, timers: Timers, now: u64) -> Self {
+impl Connection<Server> {
+    /// A server connection in the Open state at time `now`.
+    pub fn server(limits: Limits, timers: Timers, now: u64) -> Self {
+        Self::with_endpoint(Server, limits, timers, now)
+    }
+}
+
+impl<K: MaskKeys> Connection<Client<K>> {
+    /// A client connection in the Open state at time `now`, masking every frame it sends with a
+    /// key drawn from `keys` (RFC 6455 §5.3: unpredictable keys, e.g. from the OS's RNG).
+    pub fn client(limits: Limits, timers: Timers, now: u64, keys: K) -> Self {
+        Self::with_endpoint(Client(keys), limits, timers, now)
+    }
+}
+
+impl<E: Endpoint> Connection<E> {
+    /// A connection in the Open state for `endpoint` at time `now`.
+    fn with_endpoint(endpoint: E, limits: Limits, timers: Timers, now: u64) -> Self {
         Self {
             max_frame_payload: limits.max_frame_payload,
             max_message_size: limits.max_message_size,
@@ -199,7 +247,7 @@ impl Connection {
             frame_mask: [0; 4],
             frame_offset: 0,
             frame_fin: false,
-            role,
+            endpoint,
             state: State::Open,
             recv_kind: None,
             send_kind: None,
@@ -212,22 +260,30 @@ impl Connection {
 
     /// Marks permessage-deflate (RFC 7692) as negotiated, or not. When active, RSV1 is accepted on
     /// the first frame of a data message (on any other frame it still fails with 1002); such a
-    /// message is reported through [`Connection::message_compressed`] and its (compressed) bytes
+    /// message's [`Event::Data`] chunks say `compressed: true` and its (compressed) bytes
     /// are not UTF-8 validated by the core: validate the inflated text, e.g. with
     /// [`crate::utf8::Utf8Validator`]. The size limits apply to the bytes on the wire.
     pub fn set_deflate(&mut self, active: bool) {
         self.deflate = active;
     }
 
-    /// Whether the incoming message that the last [`Event::Data`] belonged to had RSV1 set on its
-    /// first frame (it is compressed; see [`Connection::set_deflate`]).
-    pub fn message_compressed(&self) -> bool {
-        self.recv_compressed
-    }
-
     /// This side's role.
     pub fn role(&self) -> Role {
-        self.role
+        E::ROLE
+    }
+
+    /// Payload bytes of the current incoming frame that [`Connection::receive`] has not handed out
+    /// (or, while [`State::Closing`], not skipped) yet; 0 at a frame boundary, i.e. the next input
+    /// byte starts a frame header. Lets a caller that forwards payload as it arrives (a
+    /// pass-through echo) know where the frame ends without parsing headers itself.
+    pub fn frame_remaining(&self) -> u64 {
+        self.frame_remaining
+    }
+
+    /// Whether the current (or last) incoming data frame has FIN set: once its
+    /// [`Connection::frame_remaining`] reaches 0, its message is complete.
+    pub fn frame_fin(&self) -> bool {
+        self.frame_fin
     }
 
     /// Where the close handshake stands.
@@ -235,12 +291,15 @@ impl Connection {
         self.state
     }
 
-    /// The mask key for a frame this side sends: the caller's key in the client role.
-    fn out_mask(&self, mask: [u8; 4]) -> Option<[u8; 4]> {
-        match self.role {
-            Role::Client => Some(mask),
-            Role::Server => None,
-        }
+    /// The mask key for a frame this side sends: a fresh key in the client role. Drawn only for
+    /// a frame that is written (one key per frame, none wasted on a failed send).
+    fn out_mask(&mut self) -> Option<[u8; 4]> {
+        self.endpoint.next_mask()
+    }
+
+    /// A stand-in key of the right presence, to size a frame before drawing its key.
+    fn out_mask_len_only(&self) -> Option<[u8; 4]> {
+        (E::ROLE == Role::Client).then_some([0; 4])
     }
 
     /// Moves to Closing after our close frame went out at `now`; arms the close timer.
@@ -267,7 +326,7 @@ mod tests {
 
     #[test]
     fn size_is_small_and_documented() {
-        assert_eq!(core::mem::size_of::<Connection>(), 96);
+        assert!(core::mem::size_of::<Connection<Server>>() <= 96);
         assert_eq!(core::mem::size_of::<Utf8Validator>(), 1);
     }
 }

@@ -1,9 +1,10 @@
 //! [`Connection::receive`]: frames in, events and replies out (RFC 6455 §5.4, §5.5, §7, §8.1).
 
-use super::{Connection, Event, MessageKind, Received, State, CLOSE_FRAME_LEN};
+use super::{Connection, Endpoint, Event, MessageKind, Received, State, MIN_OUTPUT};
 use crate::close::parse_close_payload;
-use crate::error::{BufferTooSmall, ProtocolError};
+use crate::error::ProtocolError;
 use crate::frame::{apply_mask, encode_frame, FrameHeader, OpCode, RawHeader};
+use crate::Role;
 
 impl Received<'_> {
     /// Nothing consumed, nothing produced: more input is needed.
@@ -25,62 +26,53 @@ impl Received<'_> {
     }
 }
 
-impl Connection {
+impl<E: Endpoint> Connection<E> {
     /// Processes bytes from the peer: parses at most one frame header and/or payload chunk and
-    /// reports at most one event, unmasking payload in place. Writes at most one reply frame into
-    /// `output`, masked with `mask` in the client role (pass fresh random bytes on every call; the
-    /// server role ignores it). `now` is the current time; receiving bytes restarts the idle timer.
-    ///
-    /// Fails only if `output` is shorter than a reply this call might write (8 bytes for a close,
-    /// 6 + payload for a pong; [`super::MIN_OUTPUT`] always suffices); nothing is consumed or
-    /// changed then.
+    /// reports at most one event, unmasking payload in place. Writes at most one reply frame (a
+    /// pong, a close echo or a failing close; masked in the client role) at the start of
+    /// `output`, whose type guarantees the room, and says how many bytes in
+    /// [`Received::written`]. `now` is the current time; receiving bytes restarts the idle timer.
     ///
     /// Data frames are handed out as they arrive: a frame whose payload is only partly in `input`
     /// yields the part present as a [`Event::Data`] chunk with `end == false`, and the rest comes
     /// out of later calls. Control frames are handed out whole: until all of one is in `input`,
-    /// nothing is consumed (so the input buffer must hold [`super::MIN_INPUT`] bytes). In [`State::Closing`] every frame but the peer's close is skipped; in
-    /// [`State::Closed`] all input is consumed and ignored.
+    /// nothing is consumed (so the input buffer must hold [`super::MIN_INPUT`] bytes). In
+    /// [`State::Closing`] every frame but the peer's close is skipped; in [`State::Closed`] all
+    /// input is consumed and ignored.
     pub fn receive<'a>(
         &mut self,
         input: &'a mut [u8],
-        output: &mut [u8],
+        output: &mut [u8; MIN_OUTPUT],
         now: u64,
-        mask: [u8; 4],
-    ) -> Result<Received<'a>, BufferTooSmall> {
+    ) -> Received<'a> {
         if self.state == State::Closed {
-            return Ok(Received::skipped(input.len()));
+            return Received::skipped(input.len());
         }
         if !input.is_empty() {
             self.idle_base = self.idle_base.max(now);
         }
         if self.frame_remaining > 0 {
-            if self.state == State::Open
-                && self.recv_kind == Some(MessageKind::Text)
-                && !self.recv_compressed
-            {
-                need_room(output, CLOSE_FRAME_LEN)?;
-            }
-            return Ok(self.payload(input, 0, output, now, mask));
+            return self.payload(input, 0, output, now);
         }
         if self.state == State::Closing {
-            return Ok(self.receive_closing(input));
+            return self.receive_closing(input);
         }
-        let (header, header_len) = match FrameHeader::parse(input, self.role) {
+        let (header, header_len) = match FrameHeader::parse(input, E::ROLE) {
             Ok(Some(parsed)) => parsed,
-            Ok(None) => return Ok(Received::need_more()),
-            Err(e) => return self.fail(e, 0, output, now, mask),
+            Ok(None) => return Received::need_more(),
+            Err(e) => return self.fail(e, 0, output, now),
         };
         // RSV1 means "compressed" on the first frame of a data message when deflate is active.
         let rsv1_ok = self.deflate
             && matches!(header.opcode, OpCode::Text | OpCode::Binary)
             && self.recv_kind.is_none();
         if (header.rsv1 && !rsv1_ok) || header.rsv2 || header.rsv3 {
-            return self.fail(ProtocolError::ReservedBitsSet, 0, output, now, mask);
+            return self.fail(ProtocolError::ReservedBitsSet, 0, output, now);
         }
         if header.opcode.is_control() {
-            self.control(header, header_len, input, output, now, mask)
+            self.control(header, header_len, input, output, now)
         } else {
-            self.data_header(header, header_len, input, output, now, mask)
+            self.data_header(header, header_len, input, output, now)
         }
     }
 
@@ -90,10 +82,9 @@ impl Connection {
         header: FrameHeader,
         header_len: usize,
         input: &'a mut [u8],
-        output: &mut [u8],
+        output: &mut [u8; MIN_OUTPUT],
         now: u64,
-        mask: [u8; 4],
-    ) -> Result<Received<'a>, BufferTooSmall> {
+    ) -> Received<'a> {
         let started = match (header.opcode, self.recv_kind) {
             (OpCode::Continuation, None) => Err(ProtocolError::UnexpectedContinuation),
             (OpCode::Continuation, Some(kind)) => Ok((kind, false)),
@@ -103,7 +94,7 @@ impl Connection {
         };
         let (kind, first) = match started {
             Ok(started) => started,
-            Err(e) => return self.fail(e, 0, output, now, mask),
+            Err(e) => return self.fail(e, 0, output, now),
         };
         let len = header.payload_len;
         let size_before = if first { 0 } else { self.message_size };
@@ -122,18 +113,15 @@ impl Connection {
             None
         };
         if let Some(e) = violation {
-            return self.fail(e, 0, output, now, mask);
+            return self.fail(e, 0, output, now);
         }
         let compressed = if first {
             header.rsv1
         } else {
             self.recv_compressed
         };
-        if kind == MessageKind::Text && !compressed {
-            need_room(output, CLOSE_FRAME_LEN)?;
-            if first {
-                self.utf8.reset();
-            }
+        if kind == MessageKind::Text && !compressed && first {
+            self.utf8.reset();
         }
         self.recv_compressed = compressed;
         self.recv_kind = Some(kind);
@@ -143,18 +131,16 @@ impl Connection {
         self.frame_fin = header.fin;
         self.frame_mask = header.mask.unwrap_or_default();
         self.frame_offset = 0;
-        Ok(self.payload(input, header_len, output, now, mask))
+        self.payload(input, header_len, output, now)
     }
 
-    /// The next chunk of the current data frame's payload, from `input[start..]`. Output room for a
-    /// failing close has been checked by the caller.
+    /// The next chunk of the current data frame's payload, from `input[start..]`.
     fn payload<'a>(
         &mut self,
         input: &'a mut [u8],
         start: usize,
-        output: &mut [u8],
+        output: &mut [u8; MIN_OUTPUT],
         now: u64,
-        mask: [u8; 4],
     ) -> Received<'a> {
         let available = input.len().saturating_sub(start);
         let n = usize::try_from(self.frame_remaining).map_or(available, |r| r.min(available));
@@ -169,7 +155,7 @@ impl Connection {
         let Some(chunk) = input.get_mut(start..start + n) else {
             return Received::skipped(start);
         };
-        if self.role == crate::Role::Server {
+        if E::ROLE == Role::Server {
             apply_mask(chunk, self.frame_mask, usize::from(self.frame_offset));
         }
         self.frame_offset = ((usize::from(self.frame_offset) + n) % 4) as u8;
@@ -182,9 +168,7 @@ impl Connection {
                     .feed(chunk)
                     .and_then(|()| if end { self.utf8.finish() } else { Ok(()) });
             if valid.is_err() {
-                return self
-                    .fail(ProtocolError::InvalidUtf8, start + n, output, now, mask)
-                    .unwrap_or(Received::skipped(start + n));
+                return self.fail(ProtocolError::InvalidUtf8, start + n, output, now);
             }
         }
         if end {
@@ -194,7 +178,12 @@ impl Connection {
         Received {
             consumed: start + n,
             written: 0,
-            event: Some(Event::Data { kind, payload, end }),
+            event: Some(Event::Data {
+                kind,
+                payload,
+                end,
+                compressed: self.recv_compressed,
+            }),
         }
     }
 
@@ -204,25 +193,14 @@ impl Connection {
         header: FrameHeader,
         header_len: usize,
         input: &'a mut [u8],
-        output: &mut [u8],
+        output: &mut [u8; MIN_OUTPUT],
         now: u64,
-        mask: [u8; 4],
-    ) -> Result<Received<'a>, BufferTooSmall> {
-        // Control payloads are at most 125 bytes (checked by the parser).
+    ) -> Received<'a> {
+        // Control payloads are at most 125 bytes (checked by the parser), so a reply fits in
+        // MIN_OUTPUT.
         let total = header_len + header.payload_len as usize;
-        let reply_mask = self.out_mask(mask);
-        let mask_len = if reply_mask.is_some() { 4 } else { 0 };
-        let reply_len = match header.opcode {
-            OpCode::Ping => 2 + mask_len + header.payload_len as usize,
-            OpCode::Close => CLOSE_FRAME_LEN,
-            _ => 0,
-        };
-        if input.len() < total {
-            return Ok(Received::need_more());
-        }
-        need_room(output, reply_len)?;
         let Some(payload) = input.get_mut(header_len..total) else {
-            return Ok(Received::need_more());
+            return Received::need_more();
         };
         if let Some(key) = header.mask {
             apply_mask(payload, key, 0);
@@ -230,7 +208,7 @@ impl Connection {
         let payload: &'a [u8] = payload;
         let (written, event) = match header.opcode {
             OpCode::Ping => {
-                let written = encode_frame(true, OpCode::Pong, reply_mask, payload, output)?;
+                let written = self.reply(OpCode::Pong, payload, output);
                 (written, Event::Ping(payload))
             }
             OpCode::Pong => {
@@ -241,22 +219,29 @@ impl Connection {
                 Ok((code, reason)) => {
                     let bytes = code.map(|code| code.0.to_be_bytes());
                     let body = bytes.as_ref().map_or(&[][..], |b| b.as_slice());
-                    let written = encode_frame(true, OpCode::Close, reply_mask, body, output)?;
+                    let written = self.reply(OpCode::Close, body, output);
                     self.enter_closed();
                     (written, Event::Close { code, reason })
                 }
                 Err(e) => {
-                    let failed = self.fail(e, total, output, now, mask)?;
+                    let failed = self.fail(e, total, output, now);
                     self.enter_closed();
-                    return Ok(failed);
+                    return failed;
                 }
             },
         };
-        Ok(Received {
+        Received {
             consumed: total,
             written,
             event: Some(event),
-        })
+        }
+    }
+
+    /// Writes a control frame of at most 125 payload bytes; it always fits in `output`.
+    fn reply(&mut self, opcode: OpCode, payload: &[u8], output: &mut [u8; MIN_OUTPUT]) -> usize {
+        let mask = self.out_mask();
+        // Infallible: MIN_OUTPUT is the largest control frame (a 0 would only mean "nothing sent").
+        encode_frame(true, opcode, mask, payload, output).unwrap_or(0)
     }
 
     /// Closing: skip every frame until the peer's close, checking nothing but the framing.
@@ -300,14 +285,13 @@ impl Connection {
         &mut self,
         error: ProtocolError,
         consumed: usize,
-        output: &mut [u8],
+        output: &mut [u8; MIN_OUTPUT],
         now: u64,
-        mask: [u8; 4],
-    ) -> Result<Received<'a>, BufferTooSmall> {
+    ) -> Received<'a> {
         let mut written = 0;
         if self.state == State::Open {
             let code = error.close_code().0.to_be_bytes();
-            written = encode_frame(true, OpCode::Close, self.out_mask(mask), &code, output)?;
+            written = self.reply(OpCode::Close, &code, output);
             self.enter_closing(now);
         } else {
             self.enter_closed();
@@ -315,19 +299,10 @@ impl Connection {
         self.recv_kind = None;
         // A frame failed on its header alone is left in the input and skipped in Closing.
         self.skip_frame = consumed == 0;
-        Ok(Received {
+        Received {
             consumed,
             written,
             event: Some(Event::Failed(error)),
-        })
-    }
-}
-
-/// Fails with the room needed unless `output` holds `needed` bytes.
-fn need_room(output: &[u8], needed: usize) -> Result<(), BufferTooSmall> {
-    if output.len() < needed {
-        Err(BufferTooSmall { needed })
-    } else {
-        Ok(())
+        }
     }
 }

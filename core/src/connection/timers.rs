@@ -1,11 +1,10 @@
 //! Timers without a clock: the caller passes `now` in, the connection says when to wake it.
 
-use super::{Connection, State, Timeout, NEVER};
+use super::{Connection, Endpoint, State, Timeout, TimerEvent, MIN_OUTPUT, NEVER};
 use crate::close::CloseCode;
-use crate::error::BufferTooSmall;
 use crate::frame::{encode_frame, OpCode};
 
-impl Connection {
+impl<E: Endpoint> Connection<E> {
     /// When the idle timer fires: `idle_ping` after the last received bytes or keep-alive ping,
     /// unless a pong is awaited.
     fn idle_deadline(&self) -> u64 {
@@ -29,38 +28,53 @@ impl Connection {
 
     /// Runs the timers at `now`: the keep-alive ping (an empty ping; arms the pong deadline), the
     /// pong deadline (fails the connection with 1011), the close deadline (the transport must be
-    /// dropped). Writes at most one frame (at most 8 bytes) into `output`; fails, changing nothing,
-    /// if it does not fit.
-    pub fn handle_timeout(
-        &mut self,
-        now: u64,
-        mask: [u8; 4],
-        output: &mut [u8],
-    ) -> Result<Timeout, BufferTooSmall> {
+    /// dropped). Writes at most one frame (at most 8 bytes; masked in the client role) at the
+    /// start of `output`, whose type guarantees the room, and says how many bytes in
+    /// [`Timeout::written`].
+    pub fn handle_timeout(&mut self, now: u64, output: &mut [u8; MIN_OUTPUT]) -> Timeout {
+        let fired = |written, event| Timeout {
+            written,
+            event: Some(event),
+        };
+        let nothing = Timeout {
+            written: 0,
+            event: None,
+        };
         match self.state {
-            State::Closed => Ok(Timeout::Nothing),
+            State::Closed => nothing,
             State::Closing if self.deadline != NEVER && now >= self.deadline => {
                 self.enter_closed();
-                Ok(Timeout::DropTransport)
+                fired(0, TimerEvent::DropTransport)
             }
-            State::Closing => Ok(Timeout::Nothing),
+            State::Closing => nothing,
             State::Open if self.deadline != NEVER && now >= self.deadline => {
                 let code = CloseCode::INTERNAL_ERROR.0.to_be_bytes();
-                let n = encode_frame(true, OpCode::Close, self.out_mask(mask), &code, output)?;
+                let written = self.timer_frame(OpCode::Close, &code, output);
                 self.recv_kind = None;
                 self.enter_closing(now);
-                Ok(Timeout::PongOverdue(n))
+                fired(written, TimerEvent::PongOverdue)
             }
             State::Open if self.idle_deadline() != NEVER && now >= self.idle_deadline() => {
-                let n = encode_frame(true, OpCode::Ping, self.out_mask(mask), &[], output)?;
+                let written = self.timer_frame(OpCode::Ping, &[], output);
                 self.idle_base = now;
                 self.deadline = now.saturating_add(self.pong_timeout);
                 if self.pong_timeout == NEVER {
                     self.deadline = NEVER;
                 }
-                Ok(Timeout::Ping(n))
+                fired(written, TimerEvent::Ping)
             }
-            State::Open => Ok(Timeout::Nothing),
+            State::Open => nothing,
         }
+    }
+
+    /// Writes a ping or close of at most 2 payload bytes; it always fits in `output`.
+    fn timer_frame(
+        &mut self,
+        opcode: OpCode,
+        payload: &[u8],
+        output: &mut [u8; MIN_OUTPUT],
+    ) -> usize {
+        let mask = self.out_mask();
+        encode_frame(true, opcode, mask, payload, output).unwrap_or(0)
     }
 }

@@ -32,10 +32,3 @@ pub fn apply_mask(buf: &mut [u8], key: [u8; 4], offset: usize) {
         *byte ^= k;
     }
 }
-
-/// The plain byte loop that [`apply_mask`] must match (reference for tests and benchmarks).
-pub fn apply_mask_bytewise(buf: &mut [u8], key: [u8; 4], offset: usize) {
-    for (byte, k) in buf.iter_mut().zip(key.iter().cycle().skip(offset % 4)) {
-        *byte ^= k;
-    }
-}

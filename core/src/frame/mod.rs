@@ -39,5 +39,5 @@ mod opcode;
 
 pub(crate) use header::RawHeader;
 pub use header::{encode_frame, FrameHeader, MAX_CONTROL_PAYLOAD, MAX_HEADER_LEN};
-pub use mask::{apply_mask, apply_mask_bytewise};
+pub use mask::apply_mask;
 pub use opcode::OpCode;

@@ -4,15 +4,26 @@
 
 use ws_core::connection::MIN_OUTPUT;
 use ws_core::frame::encode_frame;
-use ws_core::{Connection, Event, Limits, MessageKind, OpCode, ProtocolError, Role, Timers};
+use ws_core::{
+    Client, Connection, Endpoint, Event, Limits, MessageKind, OpCode, ProtocolError, Server, Timers,
+};
 
 /// The mask key the tests' "client" uses.
 pub const KEY: [u8; 4] = [0x37, 0xfa, 0x21, 0x3d];
 
+/// The mask key the tests' client connections draw for every frame they send.
+pub const CLIENT_KEY: [u8; 4] = [1, 2, 3, 4];
+
+/// A client connection whose key source is a plain function (nameable in types).
+pub type ClientConn = Connection<Client<fn() -> [u8; 4]>>;
+
 /// An owned copy of an [`Event`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Ev {
+    /// An uncompressed data chunk: kind, bytes, end.
     Data(MessageKind, Vec<u8>, bool),
+    /// A chunk of a message whose first frame had RSV1 (`compressed: true`).
+    Compressed(MessageKind, Vec<u8>, bool),
     Ping(Vec<u8>),
     Pong(Vec<u8>),
     Close(Option<u16>, String),
@@ -22,7 +33,18 @@ pub enum Ev {
 impl From<Event<'_>> for Ev {
     fn from(e: Event<'_>) -> Self {
         match e {
-            Event::Data { kind, payload, end } => Ev::Data(kind, payload.to_vec(), end),
+            Event::Data {
+                kind,
+                payload,
+                end,
+                compressed: false,
+            } => Ev::Data(kind, payload.to_vec(), end),
+            Event::Data {
+                kind,
+                payload,
+                end,
+                compressed: true,
+            } => Ev::Compressed(kind, payload.to_vec(), end),
             Event::Ping(p) => Ev::Ping(p.to_vec()),
             Event::Pong(p) => Ev::Pong(p.to_vec()),
             Event::Close { code, reason } => Ev::Close(code.map(|c| c.0), reason.to_string()),
@@ -57,18 +79,23 @@ pub fn close_body(code: u16, reason: &str) -> Vec<u8> {
 }
 
 /// A connection with default limits and no timers.
-pub fn server() -> Connection {
-    Connection::new(Role::Server, Limits::DEFAULT, Timers::default(), 0)
+pub fn server() -> Connection<Server> {
+    Connection::server(Limits::DEFAULT, Timers::default(), 0)
 }
 
-/// A client-role connection with default limits and no timers.
-pub fn client() -> Connection {
-    Connection::new(Role::Client, Limits::DEFAULT, Timers::default(), 0)
+/// A client-role connection with default limits and no timers, masking with [`CLIENT_KEY`].
+pub fn client() -> ClientConn {
+    client_with(Limits::DEFAULT, Timers::default(), 0)
+}
+
+/// A client-role connection masking with [`CLIENT_KEY`].
+pub fn client_with(limits: Limits, timers: Timers, now: u64) -> ClientConn {
+    Connection::client(limits, timers, now, (|| CLIENT_KEY) as fn() -> [u8; 4])
 }
 
 /// Feeds bytes to a connection, keeping unconsumed bytes between feeds like a transport would.
-pub struct Driver {
-    pub conn: Connection,
+pub struct Driver<E: Endpoint = Server> {
+    pub conn: Connection<E>,
     pending: Vec<u8>,
     pub events: Vec<Ev>,
     /// Everything the connection wrote, in order.
@@ -76,8 +103,8 @@ pub struct Driver {
     pub now: u64,
 }
 
-impl Driver {
-    pub fn new(conn: Connection) -> Self {
+impl<E: Endpoint> Driver<E> {
+    pub fn new(conn: Connection<E>) -> Self {
         Self {
             conn,
             pending: Vec::new(),
@@ -94,10 +121,7 @@ impl Driver {
         let mut out = [0u8; MIN_OUTPUT];
         loop {
             let len = self.pending.len();
-            let r = self
-                .conn
-                .receive(&mut self.pending, &mut out, self.now, [1, 2, 3, 4])
-                .unwrap();
+            let r = self.conn.receive(&mut self.pending, &mut out, self.now);
             assert!(r.consumed <= len, "consumed more than given");
             let consumed = r.consumed;
             let progress = consumed > 0 || r.event.is_some();

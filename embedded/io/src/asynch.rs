@@ -2,20 +2,21 @@
 //! It mirrors blocking.rs line for line (only `async`/`.await` differ): change both together.
 
 use crate::session::{HandshakeStep, Session, Step};
-use crate::{Error, MaskKeys, Message, NoMasks};
+use crate::{Error, Message};
 use embedded_io_async::{Read, Write};
 use ws_core::handshake::{ClientRequest, RequestParser, ResponseParser};
-use ws_core::{CloseCode, Connection, MessageKind, Role};
+use ws_core::{
+    Client, CloseCode, Connection, Endpoint, Limits, MaskKeys, MessageKind, Server, Timers,
+};
 
-/// A WebSocket over an async stream `T`, with buffers borrowed for `'b`; `M` gives client mask
-/// keys ([`NoMasks`] for a server).
-pub struct WebSocket<'b, T, M = NoMasks> {
+/// A WebSocket over an async stream `T`, with buffers borrowed for `'b`, in the role `R`
+/// ([`Server`] after [`WebSocket::accept`], [`Client`] after [`WebSocket::connect`]).
+pub struct WebSocket<'b, T, R = Server> {
     io: T,
-    session: Session<'b>,
-    masks: M,
+    session: Session<'b, R>,
 }
 
-impl<'b, T: Read + Write> WebSocket<'b, T, NoMasks> {
+impl<'b, T: Read + Write> WebSocket<'b, T, Server> {
     /// Server: reads the opening request from `io` and answers it (101, or the error response,
     /// then `Err(Error::Handshake)`). Bytes after the head stay in `rx` for [`WebSocket::read`].
     pub async fn accept(
@@ -25,8 +26,11 @@ impl<'b, T: Read + Write> WebSocket<'b, T, NoMasks> {
     ) -> Result<Self, Error<T::Error>> {
         let mut ws = Self {
             io,
-            session: Session::new(Role::Server, rx, tx)?,
-            masks: NoMasks,
+            session: Session::new(
+                Connection::server(Limits::DEFAULT, Timers::default(), 0),
+                rx,
+                tx,
+            )?,
         };
         let mut parser = RequestParser::new(ws.session.head_limits());
         loop {
@@ -45,21 +49,24 @@ impl<'b, T: Read + Write> WebSocket<'b, T, NoMasks> {
     }
 }
 
-impl<'b, T: Read + Write, M: MaskKeys> WebSocket<'b, T, M> {
+impl<'b, T: Read + Write, K: MaskKeys> WebSocket<'b, T, Client<K>> {
     /// Client: sends the opening request (with the 16 random bytes `nonce`) and validates the
-    /// server's 101. `masks` gives a fresh random key for every frame sent.
+    /// server's 101. `masks` gives a fresh random key for every frame sent (RFC 6455 §5.3).
     pub async fn connect(
         io: T,
         request: &ClientRequest<'_>,
         nonce: [u8; 16],
-        masks: M,
+        masks: K,
         rx: &'b mut [u8],
         tx: &'b mut [u8],
     ) -> Result<Self, Error<T::Error>> {
         let mut ws = Self {
             io,
-            session: Session::new(Role::Client, rx, tx)?,
-            masks,
+            session: Session::new(
+                Connection::client(Limits::DEFAULT, Timers::default(), 0, masks),
+                rx,
+                tx,
+            )?,
         };
         let (n, expected) = ws.session.connect_request(request, nonce)?;
         ws.write(n).await?;
@@ -69,13 +76,14 @@ impl<'b, T: Read + Write, M: MaskKeys> WebSocket<'b, T, M> {
         }
         Ok(ws)
     }
+}
 
+impl<'b, T: Read + Write, R: Endpoint> WebSocket<'b, T, R> {
     /// Reads the next whole message into `dst`, answering pings and echoing the peer's close on
     /// the way. After [`Message::Close`], drop the transport.
     pub async fn read<'d>(&mut self, dst: &'d mut [u8]) -> Result<Message<'d>, Error<T::Error>> {
         loop {
-            let mask = self.masks.next_key();
-            match self.session.read_step(dst, mask) {
+            match self.session.read_step(dst) {
                 Step::Read => self.fill().await?,
                 Step::Write(n) => self.write(n).await?,
                 Step::Message(kind, len) => {
@@ -90,12 +98,11 @@ impl<'b, T: Read + Write, M: MaskKeys> WebSocket<'b, T, M> {
 
     /// Sends one whole message (a single frame).
     pub async fn send(&mut self, kind: MessageKind, payload: &[u8]) -> Result<(), Error<T::Error>> {
-        let mask = self.masks.next_key();
-        let n = self.session.data_header(kind, payload.len(), mask)?;
+        let (n, mask) = self.session.data_header(kind, payload.len())?;
         self.write(n).await?;
-        match self.session.conn.role() {
-            Role::Server => self.io.write_all(payload).await.map_err(Error::Io)?,
-            Role::Client => {
+        match mask {
+            None => self.io.write_all(payload).await.map_err(Error::Io)?,
+            Some(mask) => {
                 let mut offset = 0;
                 loop {
                     let n = self.session.mask_chunk(payload, offset, mask);
@@ -117,8 +124,7 @@ impl<'b, T: Read + Write, M: MaskKeys> WebSocket<'b, T, M> {
 
     /// Sends a ping (at most 125 bytes); its pong is consumed by a later [`WebSocket::read`].
     pub async fn ping(&mut self, payload: &[u8]) -> Result<(), Error<T::Error>> {
-        let mask = self.masks.next_key();
-        let n = self.session.ping(payload, mask)?;
+        let n = self.session.ping(payload)?;
         self.write(n).await?;
         self.io.flush().await.map_err(Error::Io)
     }
@@ -131,8 +137,7 @@ impl<'b, T: Read + Write, M: MaskKeys> WebSocket<'b, T, M> {
         reason: &str,
         dst: &mut [u8],
     ) -> Result<(), Error<T::Error>> {
-        let mask = self.masks.next_key();
-        let n = self.session.close(code, reason, mask);
+        let n = self.session.close(code, reason);
         self.write(n).await?;
         self.io.flush().await.map_err(Error::Io)?;
         loop {
@@ -148,7 +153,7 @@ impl<'b, T: Read + Write, M: MaskKeys> WebSocket<'b, T, M> {
     }
 
     /// The ws-core connection (state, timers).
-    pub fn connection(&self) -> &Connection {
+    pub fn connection(&self) -> &Connection<R> {
         &self.session.conn
     }
 

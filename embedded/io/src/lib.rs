@@ -23,6 +23,7 @@ pub mod asynch;
 pub mod blocking;
 mod session;
 
+pub use ws_core::{Client, MaskKeys, Server};
 use ws_core::{CloseCode, HandshakeError, MessageKind, ProtocolError};
 
 /// Header slots the handshake parsers get (on the stack during `accept` / `connect`).
@@ -69,27 +70,4 @@ pub enum Error<E> {
     BufferTooSmall,
     /// Sending is no longer possible (a close was sent or received).
     Closed,
-}
-
-/// Mask keys for the frames a client sends (RFC 6455 §5.3: fresh and unpredictable, so from the
-/// platform's random number generator). Servers do not mask: use [`NoMasks`].
-pub trait MaskKeys {
-    /// The key for the next frame.
-    fn next_key(&mut self) -> [u8; 4];
-}
-
-/// For servers, which send unmasked frames.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct NoMasks;
-
-impl MaskKeys for NoMasks {
-    fn next_key(&mut self) -> [u8; 4] {
-        [0; 4]
-    }
-}
-
-impl<F: FnMut() -> [u8; 4]> MaskKeys for F {
-    fn next_key(&mut self) -> [u8; 4] {
-        self()
-    }
 }

@@ -8,7 +8,7 @@ use ws_core::handshake::{
     ClientRequest, Header, RequestParser, ResponseParser, Status,
 };
 use ws_core::limits::HeadLimits;
-use ws_core::{CloseCode, Connection, Event, Limits, MessageKind, ProtocolError, Role, Timers};
+use ws_core::{CloseCode, Connection, Endpoint, Event, MessageKind, ProtocolError, Role};
 
 /// What the IO side must do next for a read.
 pub(crate) enum Step {
@@ -35,9 +35,9 @@ pub(crate) enum HandshakeStep {
     Write(usize, Result<(), Option<ws_core::HandshakeError>>),
 }
 
-/// The connection and its buffers.
-pub(crate) struct Session<'b> {
-    pub(crate) conn: Connection,
+/// The connection (of role `R`) and its buffers.
+pub(crate) struct Session<'b, R> {
+    pub(crate) conn: Connection<R>,
     rx: &'b mut [u8],
     /// Unconsumed received bytes are `rx[start..end]`.
     start: usize,
@@ -49,14 +49,18 @@ pub(crate) struct Session<'b> {
     after_write: Option<Step>,
 }
 
-impl<'b> Session<'b> {
-    /// A session in `role` over these buffers, or `BufferTooSmall`.
-    pub(crate) fn new<E>(role: Role, rx: &'b mut [u8], tx: &'b mut [u8]) -> Result<Self, Error<E>> {
+impl<'b, R: Endpoint> Session<'b, R> {
+    /// A session for `conn` over these buffers, or `BufferTooSmall`.
+    pub(crate) fn new<E>(
+        conn: Connection<R>,
+        rx: &'b mut [u8],
+        tx: &'b mut [u8],
+    ) -> Result<Self, Error<E>> {
         if rx.len() < MIN_INPUT || tx.len() < MIN_OUTPUT {
             return Err(Error::BufferTooSmall);
         }
         Ok(Self {
-            conn: Connection::new(role, Limits::DEFAULT, Timers::default(), 0),
+            conn,
             rx,
             start: 0,
             end: 0,
@@ -143,7 +147,7 @@ impl<'b> Session<'b> {
     }
 
     /// Advances reading a message into `dst`.
-    pub(crate) fn read_step(&mut self, dst: &mut [u8], mask: [u8; 4]) -> Step {
+    pub(crate) fn read_step(&mut self, dst: &mut [u8]) -> Step {
         if let Some(step) = self.after_write.take() {
             return step;
         }
@@ -155,20 +159,23 @@ impl<'b> Session<'b> {
                 return Step::Read;
             }
             // The transmit buffer holds MIN_OUTPUT bytes (checked in `new`): this cannot fail.
-            let Ok(got) = self.conn.receive(input, self.tx, 0, mask) else {
+            let Some(reply) = self.tx.first_chunk_mut::<MIN_OUTPUT>() else {
                 return Step::Read;
             };
+            let got = self.conn.receive(input, reply, 0);
             self.start += got.consumed;
             let (written, outcome) = match got.event {
                 None if got.consumed == 0 => return Step::Read,
                 None => (got.written, None),
-                Some(Event::Data { kind, payload, end }) => {
+                Some(Event::Data {
+                    kind, payload, end, ..
+                }) => {
                     let at = self.message_len;
                     let Some(room) = dst.get_mut(at..at + payload.len()) else {
                         self.message_len = 0;
                         let n = self
                             .conn
-                            .send_close(Some(CloseCode::TOO_BIG), "", 0, mask, self.tx)
+                            .send_close(Some(CloseCode::TOO_BIG), "", 0, self.tx)
                             .unwrap_or(0);
                         self.after_write = Some(Step::TooLarge);
                         return Step::Write(n);
@@ -196,17 +203,26 @@ impl<'b> Session<'b> {
         }
     }
 
-    /// Writes a data frame's header for `payload` (servers then send the payload as is; clients
-    /// send it masked, see [`Session::mask_chunk`]); returns the header length.
+    /// Writes a data frame's header for `payload`; returns the header length and, for a client,
+    /// the frame's mask key (the header's last 4 bytes): servers then send the payload as is,
+    /// clients send it masked with that key, see [`Session::mask_chunk`].
     pub(crate) fn data_header<E>(
         &mut self,
         kind: MessageKind,
         len: usize,
-        mask: [u8; 4],
-    ) -> Result<usize, Error<E>> {
-        self.conn
-            .send_data_header(kind, len as u64, true, mask, self.tx)
-            .map_err(|_| Error::Closed)
+    ) -> Result<(usize, Option<[u8; 4]>), Error<E>> {
+        let n = self
+            .conn
+            .send_data_header(kind, len as u64, true, self.tx)
+            .map_err(|_| Error::Closed)?;
+        let key = match R::ROLE {
+            Role::Server => None,
+            Role::Client => n
+                .checked_sub(4)
+                .and_then(|at| self.tx.get(at..n))
+                .and_then(|key| key.try_into().ok()),
+        };
+        Ok((n, key))
     }
 
     /// Copies the next chunk of `payload` (from `offset`) into the transmit buffer masked with
@@ -222,19 +238,19 @@ impl<'b> Session<'b> {
     }
 
     /// Writes a ping; returns its length.
-    pub(crate) fn ping<E>(&mut self, payload: &[u8], mask: [u8; 4]) -> Result<usize, Error<E>> {
+    pub(crate) fn ping<E>(&mut self, payload: &[u8]) -> Result<usize, Error<E>> {
         self.conn
-            .send_ping(payload, mask, self.tx)
+            .send_ping(payload, self.tx)
             .map_err(|_| Error::Closed)
     }
 
     /// Writes our close if the connection is still open; returns its length (0 if it was not).
-    pub(crate) fn close(&mut self, code: CloseCode, reason: &str, mask: [u8; 4]) -> usize {
+    pub(crate) fn close(&mut self, code: CloseCode, reason: &str) -> usize {
         if self.conn.state() != ws_core::State::Open {
             return 0;
         }
         self.conn
-            .send_close(Some(code), reason, 0, mask, self.tx)
+            .send_close(Some(code), reason, 0, self.tx)
             .unwrap_or(0)
     }
 

@@ -4,9 +4,10 @@
 
 use crate::{Failure, Phase, Probe, RESPONSE_101};
 use core::hint::black_box;
+use ws_core::connection::MIN_OUTPUT;
 use ws_core::handshake::{write_client_request, ClientRequest, Header, ResponseParser, Status};
 use ws_core::limits::HeadLimits;
-use ws_core::{Connection, Event, Limits, MessageKind, Role, Timers};
+use ws_core::{Connection, Event, Limits, MessageKind, Timers};
 
 /// The request for §1.3's key: the nonce is the 16 bytes of "the sample nonce".
 const REQUEST: &[u8] = b"GET /chat HTTP/1.1\r\nHost: server.example.com\r\nUpgrade: websocket\r\n\
@@ -44,7 +45,9 @@ fn client() -> Result<(), u8> {
         _ => return Err(2),
     }
 
-    let mut conn = Connection::new(Role::Client, Limits::DEFAULT, Timers::default(), 0);
+    // Every frame it sends is masked with §5.7's key.
+    let mut conn = Connection::client(Limits::DEFAULT, Timers::default(), 0, || KEY);
+    let mut reply = [0u8; MIN_OUTPUT];
     // §5.7: a single-frame unmasked text message, then the same in two fragments.
     let mut input = [0u8; 16];
     for (frames, chunks) in [
@@ -58,12 +61,13 @@ fn client() -> Result<(), u8> {
         let mut at = 0;
         for &(chunk, last) in chunks {
             let rest = frames.get_mut(at..).ok_or(3u8)?;
-            let got = conn.receive(rest, &mut out, 0, KEY).map_err(|_| 3)?;
+            let got = conn.receive(rest, &mut reply, 0);
             at += got.consumed;
             let want = Some(Event::Data {
                 kind: MessageKind::Text,
                 payload: chunk,
                 end: last,
+                compressed: false,
             });
             if got.event != want {
                 return Err(3);
@@ -72,17 +76,17 @@ fn client() -> Result<(), u8> {
     }
     // §5.7: a masked "Hello" as the client sends it.
     let n = conn
-        .send_data(MessageKind::Text, b"Hello", true, KEY, &mut out)
+        .send_data(MessageKind::Text, b"Hello", true, &mut out)
         .map_err(|_| 4)?;
     if out.get(..n) != Some(&b"\x81\x85\x37\xfa\x21\x3d\x7f\x9f\x4d\x51\x58"[..]) {
         return Err(4);
     }
     // §5.7: an unmasked ping "Hello"; the pong goes back masked.
     let ping = load(&mut input, b"\x89\x05Hello").ok_or(5u8)?;
-    let got = conn.receive(ping, &mut out, 0, KEY).map_err(|_| 5)?;
+    let got = conn.receive(ping, &mut reply, 0);
     let written = got.written;
     if got.event != Some(Event::Ping(b"Hello"))
-        || out.get(..written) != Some(&b"\x8a\x85\x37\xfa\x21\x3d\x7f\x9f\x4d\x51\x58"[..])
+        || reply.get(..written) != Some(&b"\x8a\x85\x37\xfa\x21\x3d\x7f\x9f\x4d\x51\x58"[..])
     {
         return Err(5);
     }
@@ -92,12 +96,13 @@ fn client() -> Result<(), u8> {
     if let Some(header) = big.get_mut(..4) {
         header.copy_from_slice(b"\x82\x7e\x01\x00");
     }
-    let got = conn.receive(&mut big, &mut out, 0, KEY).map_err(|_| 6)?;
+    let got = conn.receive(&mut big, &mut reply, 0);
     match got.event {
         Some(Event::Data {
             kind: MessageKind::Binary,
             payload,
             end: true,
+            compressed: false,
         }) if payload.len() == 256 && got.consumed == 260 => {}
         _ => return Err(6),
     }
@@ -106,12 +111,13 @@ fn client() -> Result<(), u8> {
         b"\x82\x7f\x00\x00\x00\x00\x00\x01\x00\x00\xaa\xbb",
     )
     .ok_or(7u8)?;
-    let got = conn.receive(huge, &mut out, 0, KEY).map_err(|_| 7)?;
+    let got = conn.receive(huge, &mut reply, 0);
     match got.event {
         Some(Event::Data {
             kind: MessageKind::Binary,
             payload: b"\xaa\xbb",
             end: false,
+            compressed: false,
         }) if got.consumed == 12 => Ok(()),
         _ => Err(7),
     }

@@ -15,7 +15,7 @@ mod wire;
 use core::hint::black_box;
 use ws_core::handshake::{write_accept_response, Accept, Header, RequestParser, Status};
 use ws_core::limits::HeadLimits;
-use ws_core::{CloseCode, Connection, Event, Limits, MessageKind, ProtocolError, Role, Timers};
+use ws_core::{CloseCode, Connection, Event, Limits, MessageKind, ProtocolError, Timers};
 
 pub use client::run_client;
 pub use wire::{
@@ -130,7 +130,7 @@ pub fn run(probe: &mut impl Probe) -> Result<(), Failure> {
         return Err(fail(Phase::Handshake, 4));
     }
 
-    let mut conn = Connection::new(Role::Server, Limits::DEFAULT, Timers::default(), 0);
+    let mut conn = Connection::server(Limits::DEFAULT, Timers::default(), 0);
     let mut input = [0u8; 64];
     for (phase, frames, expected) in [
         (Phase::Fragments, FRAGMENTS_IN, FRAGMENTS_ECHO),
@@ -151,7 +151,7 @@ pub fn run(probe: &mut impl Probe) -> Result<(), Failure> {
 
     // A second connection, failed by its first frame.
     let phase = Phase::InvalidUtf8;
-    let mut conn = Connection::new(Role::Server, Limits::DEFAULT, Timers::default(), 0);
+    let mut conn = Connection::server(Limits::DEFAULT, Timers::default(), 0);
     let frames = load(&mut input, black_box(INVALID_UTF8_IN)).ok_or(fail(phase, 1))?;
     let written = probe
         .phase(phase, || serve(&mut conn, frames))
@@ -230,8 +230,8 @@ fn handshake(request: &[u8], out: &mut [u8]) -> Result<usize, u8> {
 }
 
 /// Feeds `input` to `conn` until it is consumed; echoes data chunks as they arrive (same kind,
-/// same fragmentation) and keeps every byte written. Steps: 2 receive error, 3 send error,
-/// 4 unexpected event, 5 output overflow, 6 input left over.
+/// same fragmentation) and keeps every byte written. Steps: 3 send error, 4 unexpected event,
+/// 5 output overflow, 6 input left over.
 #[inline(never)]
 fn serve(conn: &mut Connection, input: &mut [u8]) -> Result<Written, u8> {
     let mut written = Written::new();
@@ -239,15 +239,20 @@ fn serve(conn: &mut Connection, input: &mut [u8]) -> Result<Written, u8> {
     let mut at = 0;
     while at < input.len() {
         let rest = input.get_mut(at..).ok_or(6u8)?;
-        let got = conn.receive(rest, &mut out, 0, [0; 4]).map_err(|_| 2)?;
+        let got = conn.receive(rest, &mut out, 0);
         at += got.consumed;
         if !written.take(&out, got.written) {
             return Err(5);
         }
         match got.event {
-            Some(Event::Data { kind, payload, end }) => {
+            Some(Event::Data {
+                kind,
+                payload,
+                end,
+                compressed: false,
+            }) => {
                 let n = conn
-                    .send_data(kind, payload, end, [0; 4], &mut out)
+                    .send_data(kind, payload, end, &mut out)
                     .map_err(|_| 3)?;
                 if kind != MessageKind::Text || !written.take(&out, n) {
                     return Err(5);

@@ -4,9 +4,10 @@
 //!
 //! Checked on every step: no panic and no hang (receive calls are bounded, and a call that
 //! yields an event without consuming is allowed only a few times in a row); `consumed <=
-//! input.len()`; an output buffer that is too small is reported with a need no larger than
-//! [`MIN_OUTPUT`]; every byte the core writes is exactly one frame that parses as a valid frame
-//! of the right role and carries the mask we passed; replies match their events (a pong echoes
+//! input.len()`; every reply fits the `[u8; MIN_OUTPUT]` that `receive` and `handle_timeout`
+//! take; every byte the core writes is exactly one frame that parses as a valid frame of the
+//! right role and, in the client role, carries a key freshly drawn from the connection's key
+//! source (none in the server role); replies match their events (a pong echoes
 //! the ping, a failure writes a close with the error's code, a close is echoed once); no data
 //! frame and no second close follow a close; data sends fail with `Closing` exactly when a close
 //! has been written; events other than the peer's close come only in the Open state; text is
@@ -18,11 +19,13 @@
 use crate::handshake;
 use crate::input::Input;
 use crate::wire::WireFrame;
-use ws_core::connection::{Timeout, MIN_OUTPUT};
+use std::cell::Cell;
+use std::rc::Rc;
+use ws_core::connection::MIN_OUTPUT;
 use ws_core::frame::{apply_mask, MAX_HEADER_LEN};
 use ws_core::{
-    BufferTooSmall, CloseCode, Connection, Event, FrameHeader, Limits, MessageKind, OpCode,
-    ProtocolError, Role, SendError, State, Timers,
+    BufferTooSmall, CloseCode, Connection, Endpoint, Event, FrameHeader, Limits, MaskKeys,
+    MessageKind, OpCode, ProtocolError, Role, SendError, State, TimerEvent, Timers,
 };
 
 /// Whether `WS_FUZZ_TRACE` is set: then every event and write is printed (to read a crash).
@@ -36,23 +39,81 @@ const MAX_OPS: usize = 512;
 
 /// Runs the script in `data` against a server connection (the peer masks its frames).
 pub fn connection_server(data: &[u8]) {
-    run(Role::Server, data);
+    run(data, |limits, timers| {
+        (Connection::server(limits, timers, 0), Drawn::default())
+    });
 }
 
 /// Runs the script in `data` against a client connection (the peer does not mask).
 pub fn connection_client(data: &[u8]) {
-    run(Role::Client, data);
+    run(data, |limits, timers| {
+        let drawn = Drawn::default();
+        let keys = Keys {
+            rng: 0x9E37_79B9,
+            drawn: drawn.clone(),
+        };
+        (Connection::client(limits, timers, 0, keys), drawn)
+    });
+}
+
+/// The last mask key the client connection drew, taken by the harness after every write.
+type Drawn = Rc<Cell<Option<[u8; 4]>>>;
+
+/// The client's key source (xorshift: a stand-in for a real RNG) that records each key it gives.
+struct Keys {
+    rng: u32,
+    drawn: Drawn,
+}
+
+impl MaskKeys for Keys {
+    fn next_key(&mut self) -> [u8; 4] {
+        self.rng ^= self.rng << 13;
+        self.rng ^= self.rng >> 17;
+        self.rng ^= self.rng << 5;
+        let key = self.rng.to_be_bytes();
+        self.drawn.set(Some(key));
+        key
+    }
+}
+
+/// One `receive` step of a peer connection over the bytes left: `None` once it is closed or needs
+/// more input, else the event (if any); consumed bytes are drained.
+type PeerStep = Box<dyn FnMut(&mut Vec<u8>) -> Option<Option<Ev>>>;
+
+/// A connection of `role` (the other role than the harness's), to replay what the core wrote.
+fn peer_of(role: Role, limits: Limits, deflate: bool) -> PeerStep {
+    fn step<E: Endpoint + 'static>(mut peer: Connection<E>, deflate: bool) -> PeerStep {
+        peer.set_deflate(deflate);
+        let mut out = [0u8; MIN_OUTPUT];
+        Box::new(move |rest: &mut Vec<u8>| {
+            if peer.state() == State::Closed {
+                return None;
+            }
+            let r = peer.receive(rest, &mut out, 0);
+            let (consumed, event) = (r.consumed, r.event.map(Ev::from));
+            rest.drain(..consumed);
+            (consumed > 0 || event.is_some()).then_some(event)
+        })
+    }
+    match role {
+        Role::Server => step(Connection::server(limits, Timers::default(), 0), deflate),
+        Role::Client => step(
+            Connection::client(limits, Timers::default(), 0, || [1, 2, 3, 4]),
+            deflate,
+        ),
+    }
 }
 
 /// Input: a configuration byte (bits 0-2 shrink the frame, message and fragment limits to 200
 /// bytes, 1000 bytes and 4 fragments; bits 3-5 enable the idle-ping, pong and close timers; bit 6
 /// activates permessage-deflate framing: RSV1 on a message's first frame, compressed sends),
 /// then operations, each a tag byte (modulo 16): 0-5 a peer frame ([`WireFrame::read`]), 6 raw
-/// bytes (length byte, bytes), 7-9 deliver (a byte: bits 0-6 + 1 bytes, bit 7 reads an output
-/// size byte), 10-11 send data, 12 send ping or pong, 13 send close, 14 advance the clock (u16)
+/// bytes (length byte, bytes), 7-9 deliver (a byte: bits 0-6 + 1 bytes; bit 7 skips one byte,
+/// once an output size, kept so the corpus keeps its meaning), 10-11 send data, 12 send ping or pong, 13 send close, 14 advance the clock (u16)
 /// and run the timers, 15 deliver everything. Whatever is still undelivered at the end is
 /// delivered.
-fn run(role: Role, data: &[u8]) {
+fn run<E: Endpoint>(data: &[u8], new: impl FnOnce(Limits, Timers) -> (Connection<E>, Drawn)) {
+    let role = E::ROLE;
     let mut input = Input::new(data);
     let cfg = input.u8();
     let limits = Limits {
@@ -78,7 +139,8 @@ fn run(role: Role, data: &[u8]) {
         close_timeout: (cfg & 32 != 0).then_some(2000),
     };
     handshake::open(role);
-    let mut h = Harness::new(role, limits, timers, cfg & 0x40 != 0);
+    let (conn, drawn) = new(limits, timers);
+    let mut h = Harness::new(conn, drawn, cfg & 0x40 != 0);
     for _ in 0..MAX_OPS {
         if input.is_empty() {
             break;
@@ -91,21 +153,20 @@ fn run(role: Role, data: &[u8]) {
             }
             7..=9 => {
                 let d = input.u8();
-                let out = if d & 0x80 != 0 {
-                    usize::from(input.u8())
-                } else {
-                    MIN_OUTPUT
-                };
-                h.deliver(usize::from(d & 0x7F) + 1, out);
+                if d & 0x80 != 0 {
+                    // Was an output size; receive's output is now `[u8; MIN_OUTPUT]` by type.
+                    input.u8();
+                }
+                h.deliver(usize::from(d & 0x7F) + 1);
             }
             10 | 11 => h.send_data(&mut input),
             12 => h.send_control(&mut input),
             13 => h.send_close(&mut input),
             14 => h.tick(u64::from(input.u16())),
-            _ => h.deliver(usize::MAX, MIN_OUTPUT),
+            _ => h.deliver(usize::MAX),
         }
     }
-    h.deliver(usize::MAX, MIN_OUTPUT);
+    h.deliver(usize::MAX);
     h.finish();
 }
 
@@ -116,6 +177,7 @@ enum Ev {
         kind: MessageKind,
         payload: Vec<u8>,
         end: bool,
+        compressed: bool,
     },
     Ping(Vec<u8>),
     Pong,
@@ -128,10 +190,16 @@ enum Ev {
 impl From<Event<'_>> for Ev {
     fn from(e: Event<'_>) -> Self {
         match e {
-            Event::Data { kind, payload, end } => Ev::Data {
+            Event::Data {
+                kind,
+                payload,
+                end,
+                compressed,
+            } => Ev::Data {
                 kind,
                 payload: payload.to_vec(),
                 end,
+                compressed,
             },
             Event::Ping(p) => Ev::Ping(p.to_vec()),
             Event::Pong(_) => Ev::Pong,
@@ -168,11 +236,12 @@ struct Message {
 /// A frame the core wrote, decoded.
 type Written = (OpCode, Vec<u8>);
 
-struct Harness {
+struct Harness<E: Endpoint> {
     role: Role,
-    conn: Connection,
+    conn: Connection<E>,
+    /// The key the connection last drew (client role).
+    drawn: Drawn,
     now: u64,
-    rng: u32,
     /// Peer bytes not delivered yet.
     pending: Vec<u8>,
     /// Delivered bytes the core has not consumed.
@@ -195,19 +264,21 @@ struct Harness {
     deflate: bool,
     /// RSV1 of the last frame checked by [`Harness::written`].
     last_rsv1: bool,
+    /// The incoming message in progress is compressed (its first chunk said so).
+    in_compressed: Option<bool>,
     receive_calls: usize,
 }
 
-impl Harness {
-    fn new(role: Role, limits: Limits, timers: Timers, deflate: bool) -> Self {
-        let mut conn = Connection::new(role, limits, timers, 0);
+impl<E: Endpoint> Harness<E> {
+    fn new(mut conn: Connection<E>, drawn: Drawn, deflate: bool) -> Self {
+        let role = E::ROLE;
         conn.set_deflate(deflate);
         assert_eq!((conn.role(), conn.state()), (role, State::Open));
         Self {
             role,
             conn,
+            drawn,
             now: 0,
-            rng: 0x9E37_79B9,
             pending: Vec::new(),
             buf: Vec::new(),
             outbound: Vec::new(),
@@ -221,6 +292,7 @@ impl Harness {
             out_compressed: false,
             deflate,
             last_rsv1: false,
+            in_compressed: None,
             receive_calls: 0,
         }
     }
@@ -232,12 +304,10 @@ impl Harness {
         }
     }
 
-    /// A fresh mask key (xorshift), as the caller must pass on every call.
-    fn mask(&mut self) -> [u8; 4] {
-        self.rng ^= self.rng << 13;
-        self.rng ^= self.rng >> 17;
-        self.rng ^= self.rng << 5;
-        self.rng.to_be_bytes()
+    /// The key the connection drew for the frame it just wrote (`None` for a server), consumed:
+    /// a second frame without a fresh draw fails the mask check.
+    fn mask(&mut self) -> Option<[u8; 4]> {
+        self.drawn.take()
     }
 
     fn peer_frame(&mut self, frame: WireFrame) {
@@ -252,9 +322,10 @@ impl Harness {
         self.pending.extend_from_slice(bytes);
     }
 
-    /// Checks that `bytes` is exactly one valid frame for the peer, masked with `mask` in the
-    /// client role, that no data frame or second close follows a close, and records it.
-    fn written(&mut self, bytes: &[u8], mask: [u8; 4]) -> Written {
+    /// Checks that `bytes` is exactly one valid frame for the peer, masked with a freshly drawn
+    /// key in the client role, that no data frame or second close follows a close, and records it.
+    fn written(&mut self, bytes: &[u8]) -> Written {
+        let mask = self.mask();
         let (h, n) = match FrameHeader::parse(bytes, self.peer_role()) {
             Ok(Some(parsed)) => parsed,
             other => panic!("written bytes {bytes:02x?} are not a frame for the peer: {other:?}"),
@@ -268,8 +339,13 @@ impl Harness {
         let rsv_ok = !h.rsv2 && !h.rsv3 && (!h.rsv1 || (self.deflate && data));
         assert!(rsv_ok, "RSV bits not allowed here: {h:?}");
         self.last_rsv1 = h.rsv1;
-        let expected_mask = (self.role == Role::Client).then_some(mask);
-        assert_eq!(h.mask, expected_mask, "not masked with the key we passed");
+        assert_eq!(
+            mask.is_some(),
+            self.role == Role::Client,
+            "a key drawn in the {:?} role",
+            self.role
+        );
+        assert_eq!(h.mask, mask, "not masked with a freshly drawn key");
         let mut payload = bytes[n..].to_vec();
         if let Some(key) = h.mask {
             for (i, b) in payload.iter_mut().enumerate() {
@@ -291,7 +367,7 @@ impl Harness {
         (h.opcode, payload)
     }
 
-    fn deliver(&mut self, n: usize, out_size: usize) {
+    fn deliver(&mut self, n: usize) {
         let n = n.min(self.pending.len());
         self.buf.extend(self.pending.drain(..n));
         let mut stalled = 0;
@@ -301,7 +377,7 @@ impl Harness {
                 self.receive_calls < 100_000,
                 "receive keeps returning work (hang)"
             );
-            match self.receive_once(out_size.min(MIN_OUTPUT)) {
+            match self.receive_once() {
                 None => break,
                 Some(0) => stalled += 1,
                 Some(_) => stalled = 0,
@@ -312,34 +388,19 @@ impl Harness {
 
     /// One `receive` call and its checks: the bytes consumed, or `None` when the core needs more
     /// input.
-    fn receive_once(&mut self, out_size: usize) -> Option<usize> {
+    fn receive_once(&mut self) -> Option<usize> {
         let before = self.conn.state();
         let close_out_before = self.close_out;
         let len = self.buf.len();
-        let mask = self.mask();
-        let mut out = vec![0u8; out_size];
-        let (consumed, written, event) =
-            match self.conn.receive(&mut self.buf, &mut out, self.now, mask) {
-                Ok(r) => (r.consumed, r.written, r.event.map(Ev::from)),
-                Err(BufferTooSmall { needed }) => {
-                    assert!(
-                        needed > out_size && needed <= MIN_OUTPUT,
-                        "needed {needed} with {out_size}"
-                    );
-                    assert_eq!(
-                        self.conn.state(),
-                        before,
-                        "state changed by a failed receive"
-                    );
-                    out = vec![0u8; MIN_OUTPUT];
-                    let r = self.conn.receive(&mut self.buf, &mut out, self.now, mask);
-                    let r = r.unwrap_or_else(|e| panic!("MIN_OUTPUT did not suffice: {e:?}"));
-                    (r.consumed, r.written, r.event.map(Ev::from))
-                }
-            };
+        let mut out = [0u8; MIN_OUTPUT];
+        let r = self.conn.receive(&mut self.buf, &mut out, self.now);
+        let (consumed, written, event) = (r.consumed, r.written, r.event.map(Ev::from));
         assert!(consumed <= len, "consumed {consumed} of {len}");
         assert!(written <= out.len());
-        let reply = (written > 0).then(|| self.written(&out[..written], mask));
+        let reply = (written > 0).then(|| self.written(&out[..written]));
+        if reply.is_none() {
+            assert_eq!(self.mask(), None, "a key drawn without a frame written");
+        }
         if tracing() {
             eprintln!(
                 "receive {consumed}/{len}: {event:?}, wrote {reply:?}, {:?}",
@@ -352,16 +413,27 @@ impl Harness {
         }
         match &event {
             None => assert!(reply.is_none(), "{reply:?} written without an event"),
-            Some(Ev::Data { kind, payload, end }) => {
+            Some(Ev::Data {
+                kind,
+                payload,
+                end,
+                compressed,
+            }) => {
                 assert!(
                     reply.is_none() && !self.failed,
                     "data after failure or with a reply"
                 );
+                let first = *self.in_compressed.get_or_insert(*compressed);
+                assert_eq!(
+                    first, *compressed,
+                    "compressed flag changed inside a message"
+                );
+                assert!(self.deflate || !compressed, "compressed without deflate");
                 self.delivered.push(payload, *end);
                 let msg = self.in_msg.get_or_insert((*kind, Vec::new()));
                 assert_eq!(msg.0, *kind, "kind changed inside a message");
                 msg.1.extend_from_slice(payload);
-                if *kind == MessageKind::Text && !self.conn.message_compressed() {
+                if *kind == MessageKind::Text && !compressed {
                     if let Err(e) = core::str::from_utf8(&msg.1) {
                         assert!(
                             !end && e.error_len().is_none(),
@@ -371,6 +443,7 @@ impl Harness {
                 }
                 if *end {
                     self.in_msg = None;
+                    self.in_compressed = None;
                 }
             }
             Some(Ev::Ping(p)) => {
@@ -396,7 +469,7 @@ impl Harness {
                 }
             }
             Some(Ev::Failed(e)) => {
-                assert_ne!(*e, ProtocolError::PongTimeout, "pong timeout from receive");
+                self.in_compressed = None;
                 assert_ne!(state, State::Open, "open after {e:?}");
                 self.failed = true;
                 if close_out_before {
@@ -447,18 +520,20 @@ impl Harness {
         } else {
             MAX_HEADER_LEN + payload.len()
         };
-        let mask = self.mask();
         let mut out = vec![0u8; out_size];
-        let send = |conn: &mut Connection, out: &mut [u8]| {
+        let send = |conn: &mut Connection<E>, out: &mut [u8]| {
             let len = payload.len() as u64;
             match (header_only, compressed) {
-                (true, false) => conn.send_data_header(kind, len, fin, mask, out),
-                (true, true) => conn.send_compressed_data_header(kind, len, fin, mask, out),
-                (false, false) => conn.send_data(kind, &payload, fin, mask, out),
-                (false, true) => conn.send_compressed_data(kind, &payload, fin, mask, out),
+                (true, false) => conn.send_data_header(kind, len, fin, out),
+                (true, true) => conn.send_compressed_data_header(kind, len, fin, out),
+                (false, false) => conn.send_data(kind, &payload, fin, out),
+                (false, true) => conn.send_compressed_data(kind, &payload, fin, out),
             }
         };
         let mut result = send(&mut self.conn, &mut out);
+        if result.is_err() {
+            assert_eq!(self.mask(), None, "a key drawn for a failed send");
+        }
         if let Err(SendError::BufferTooSmall(BufferTooSmall { needed })) = result {
             assert!(needed > out_size, "needed {needed} with {out_size}");
             out = vec![0u8; needed];
@@ -469,13 +544,15 @@ impl Harness {
                 assert!(!self.close_out, "data accepted after a close");
                 let mut frame = out[..n].to_vec();
                 if header_only {
+                    // The client's key is the header's last 4 bytes (as documented).
                     let mut body = payload.clone();
                     if self.role == Role::Client {
-                        apply_mask(&mut body, mask, 0);
+                        let key = frame[frame.len() - 4..].try_into().expect("4 bytes");
+                        apply_mask(&mut body, key, 0);
                     }
                     frame.extend_from_slice(&body);
                 }
-                let (opcode, body) = self.written(&frame, mask);
+                let (opcode, body) = self.written(&frame);
                 let first = match (self.out_kind, kind) {
                     (Some(_), _) => OpCode::Continuation,
                     (None, MessageKind::Text) => OpCode::Text,
@@ -513,13 +590,15 @@ impl Harness {
         let ping = input.bool();
         let len = usize::from(input.u8());
         let payload = input.bytes(len).to_vec();
-        let mask = self.mask();
         let mut out = vec![0u8; MIN_OUTPUT];
         let result = if ping {
-            self.conn.send_ping(&payload, mask, &mut out)
+            self.conn.send_ping(&payload, &mut out)
         } else {
-            self.conn.send_pong(&payload, mask, &mut out)
+            self.conn.send_pong(&payload, &mut out)
         };
+        if result.is_err() {
+            assert_eq!(self.mask(), None, "a key drawn for a failed send");
+        }
         match result {
             Ok(n) => {
                 assert!(
@@ -527,7 +606,7 @@ impl Harness {
                     "control payload of {} sent",
                     payload.len()
                 );
-                let (opcode, body) = self.written(&out[..n], mask);
+                let (opcode, body) = self.written(&out[..n]);
                 let want = if ping { OpCode::Ping } else { OpCode::Pong };
                 assert_eq!((opcode, body), (want, payload));
             }
@@ -547,12 +626,12 @@ impl Harness {
         };
         let len = usize::from(input.u8() % 130);
         let reason = String::from_utf8_lossy(input.bytes(len)).into_owned();
-        let mask = self.mask();
         let mut out = vec![0u8; MIN_OUTPUT];
         let before = self.close_out;
-        let result = self
-            .conn
-            .send_close(code, &reason, self.now, mask, &mut out);
+        let result = self.conn.send_close(code, &reason, self.now, &mut out);
+        if result.is_err() {
+            assert_eq!(self.mask(), None, "a key drawn for a failed send");
+        }
         let too_long = code.is_some() && reason.len() > 123;
         let bad_code = code.is_some_and(|c| !c.is_sendable());
         match result {
@@ -562,7 +641,7 @@ impl Harness {
                     "close({code:?}, {} bytes) sent",
                     reason.len()
                 );
-                let (opcode, body) = self.written(&out[..n], mask);
+                let (opcode, body) = self.written(&out[..n]);
                 let mut want = Vec::new();
                 if let Some(c) = code {
                     want.extend_from_slice(&c.0.to_be_bytes());
@@ -581,26 +660,32 @@ impl Harness {
     fn tick(&mut self, dt: u64) {
         self.now += dt;
         let _ = self.conn.poll_timeout();
-        let mask = self.mask();
         let mut out = [0u8; MIN_OUTPUT];
         let before = self.close_out;
-        let timeout = self.conn.handle_timeout(self.now, mask, &mut out);
-        match timeout.unwrap_or_else(|e| panic!("MIN_OUTPUT did not suffice: {e:?}")) {
-            Timeout::Nothing => {}
-            Timeout::Ping(n) => {
+        let timeout = self.conn.handle_timeout(self.now, &mut out);
+        let n = timeout.written;
+        match timeout.event {
+            None => assert_eq!(n, 0, "written without a timer event"),
+            Some(TimerEvent::Ping) => {
                 assert!(!before, "keep-alive ping after a close");
-                let (opcode, _) = self.written(&out[..n], mask);
+                let (opcode, _) = self.written(&out[..n]);
                 assert_eq!(opcode, OpCode::Ping);
             }
-            Timeout::PongOverdue(n) => {
-                let (opcode, body) = self.written(&out[..n], mask);
+            Some(TimerEvent::PongOverdue) => {
+                let (opcode, body) = self.written(&out[..n]);
                 assert_eq!(
                     (opcode, &body[..]),
                     (OpCode::Close, &1011u16.to_be_bytes()[..])
                 );
                 assert_eq!(self.conn.state(), State::Closing);
             }
-            Timeout::DropTransport => assert_eq!(self.conn.state(), State::Closed),
+            Some(TimerEvent::DropTransport) => {
+                assert_eq!(n, 0, "wrote when dropping the transport");
+                assert_eq!(self.conn.state(), State::Closed)
+            }
+        }
+        if n == 0 {
+            assert_eq!(self.mask(), None, "a key drawn without a frame written");
         }
     }
 
@@ -630,23 +715,20 @@ impl Harness {
 
     /// Feeds everything the core wrote to a connection of the other role.
     fn replay_to_peer(mut self) {
-        let mut peer = Connection::new(self.peer_role(), Limits::DEFAULT, Timers::default(), 0);
-        peer.set_deflate(self.deflate);
+        let mut peer = peer_of(self.peer_role(), Limits::DEFAULT, self.deflate);
         let mut rest = core::mem::take(&mut self.outbound);
         let mut received: Vec<Message> = Vec::new();
         let mut in_msg = false;
-        let mut out = [0u8; MIN_OUTPUT];
-        while peer.state() != State::Closed {
-            let r = peer
-                .receive(&mut rest, &mut out, 0, [1, 2, 3, 4])
-                .expect("MIN_OUTPUT");
-            let (consumed, event) = (r.consumed, r.event.map(Ev::from));
+        while let Some(event) = peer(&mut rest) {
             match event {
-                None if consumed == 0 => break,
                 Some(Ev::Failed(e)) => panic!("the peer rejected what the core wrote: {e:?}"),
-                Some(Ev::Data { kind, payload, end }) => {
+                Some(Ev::Data {
+                    kind,
+                    payload,
+                    end,
+                    compressed,
+                }) => {
                     if !in_msg {
-                        let compressed = peer.message_compressed();
                         received.push(Message {
                             kind,
                             compressed,
@@ -659,7 +741,6 @@ impl Harness {
                 }
                 _ => {}
             }
-            rest.drain(..consumed);
         }
         assert_eq!(
             received, self.sent,

@@ -28,7 +28,7 @@ use std::io::{self, Read, Write};
 use tungstenite::protocol::{Message, Role as TRole, WebSocket, WebSocketConfig};
 use ws_core::connection::MIN_OUTPUT;
 use ws_core::reassembler::Reassembler;
-use ws_core::{Connection, Event, Limits, MessageKind, ProtocolError, Role, State, Timers};
+use ws_core::{Connection, Event, Limits, MessageKind, ProtocolError, State, Timers};
 
 /// Largest frame payload both sides accept.
 pub const FRAME_LIMIT: usize = 1000;
@@ -78,7 +78,7 @@ pub fn run_core(stream: &[u8], chunk: usize) -> Outcome {
         max_message_size: MESSAGE_LIMIT as u64,
         max_fragments: u32::MAX,
     };
-    let mut conn = Connection::new(Role::Server, limits, Timers::default(), 0);
+    let mut conn = Connection::server(limits, Timers::default(), 0);
     let mut msgs = Vec::new();
     let mut message: Option<(MessageKind, Vec<u8>)> = None;
     // ws-core's fixed-capacity reassembler must agree (messages never pass the limit).
@@ -88,9 +88,7 @@ pub fn run_core(stream: &[u8], chunk: usize) -> Outcome {
     for piece in stream.chunks(chunk.max(1)) {
         buf.extend_from_slice(piece);
         loop {
-            let r = conn
-                .receive(&mut buf, &mut out, 0, [0; 4])
-                .expect("MIN_OUTPUT suffices");
+            let r = conn.receive(&mut buf, &mut out, 0);
             let consumed = r.consumed;
             if let Some(event) = &r.event {
                 let whole = reassembler.push_event(event).expect("within MESSAGE_LIMIT");
@@ -108,7 +106,13 @@ pub fn run_core(stream: &[u8], chunk: usize) -> Outcome {
             match r.event {
                 None if consumed == 0 => break,
                 None => {}
-                Some(Event::Data { kind, payload, end }) => {
+                Some(Event::Data {
+                    kind,
+                    payload,
+                    end,
+                    compressed,
+                }) => {
+                    assert!(!compressed, "RSV1 accepted without deflate");
                     let m = message.get_or_insert((kind, Vec::new()));
                     m.1.extend_from_slice(payload);
                     if end {

@@ -7,7 +7,7 @@
 //! `conversations` (random conversations split at random points), `handshake`, `close_rules`
 //! (protocol violations and the close handshake), `timers`, `connections` (many, concurrent,
 //! vanishing), `backpressure` (slow and flooding peers, memory, fairness) and `shutdown`
-//! (graceful stop, the listener API and the command line).
+//! (graceful stop and the listener API; the command line: apps/tests/binary.rs).
 //!
 //! `WS_TEST_ENGINE=tasks cargo test -p ws-server --test echo_loop` runs the same tests against
 //! the task server (the control; see tests/common/loop_engine.rs). In that control run

@@ -1,6 +1,6 @@
 //! Stopping: the graceful shutdown (1001 to every client, waiting for the answers within the
 //! close timeout, never inside an echo), half-closed clients, the `EchoLoop` stop and listener
-//! API, and `ws-server echo --engine loop` stopping on SIGTERM.
+//! API. (`ws-server echo --engine loop` stopping on SIGTERM: apps/tests/binary.rs, with the binary.)
 
 use crate::common::{
     assert_close_code, assert_closed_within, assert_echo_works, assert_round_trip, client,
@@ -9,7 +9,7 @@ use crate::common::{
 use crate::loop_engine::{control_run, shared, start};
 use crate::{long_close_timeout, timer_config};
 use std::io::{ErrorKind, Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::net::TcpStream;
 use std::time::{Duration, Instant};
 use tungstenite::Message as T;
 use ws_server::Config;
@@ -92,9 +92,9 @@ fn stop_before_run_and_with_no_connections_returns_promptly() {
         return; // EchoLoop's own API.
     }
     let lp = ws_server::evloop::EchoLoop::bind("127.0.0.1:0", Config::default()).unwrap();
-    let stopper = lp.stopper();
+    let stopper = lp.shutdown_handle();
     shareable(&stopper);
-    stopper.clone().stop();
+    stopper.clone().shutdown();
     let th = std::thread::spawn(move || lp.run());
     let deadline = Instant::now() + Duration::from_secs(5);
     while !th.is_finished() {
@@ -127,7 +127,7 @@ fn loops_on_a_listener_of_our_own_share_it() {
         .map(|l| {
             let lp = ws_server::evloop::EchoLoop::from_listener(l, Config::default()).unwrap();
             assert_eq!(lp.local_addr(), addr);
-            let stopper = lp.stopper();
+            let stopper = lp.shutdown_handle();
             (stopper, std::thread::spawn(move || lp.run()))
         })
         .collect();
@@ -138,7 +138,7 @@ fn loops_on_a_listener_of_our_own_share_it() {
     }
     drop(conns);
     for (stopper, th) in loops {
-        stopper.stop();
+        stopper.shutdown();
         let deadline = Instant::now() + Duration::from_secs(5);
         while !th.is_finished() {
             assert!(Instant::now() < deadline, "a loop did not stop");
@@ -146,74 +146,4 @@ fn loops_on_a_listener_of_our_own_share_it() {
         }
         th.join().unwrap().unwrap();
     }
-}
-
-/// Kills the child (our own, by its handle) if the test ends early.
-struct Child(std::process::Child);
-
-impl Drop for Child {
-    fn drop(&mut self) {
-        if matches!(self.0.try_wait(), Ok(None)) {
-            let _ = self.0.kill();
-            let _ = self.0.wait();
-        }
-    }
-}
-
-// Found here (2 of 30 runs before 9a5c825): the binary installed its signal handlers after it
-// started listening, so an early SIGTERM killed it without the 1001. main installs them first.
-#[test]
-fn cli_echo_engine_loop_serves_and_stops_gracefully_on_sigterm() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .unwrap()
-        .port();
-    let addr: SocketAddr = ([127, 0, 0, 1], port).into();
-    let engine = if control_run() { "tasks" } else { "loop" };
-    let mut child = Child(
-        std::process::Command::new(env!("CARGO_BIN_EXE_ws-server"))
-            .args(["echo", "--engine", engine, "--addr", &addr.to_string()])
-            .args(["--close-timeout", "500ms", "--log-level", "warn"])
-            .stdin(std::process::Stdio::null())
-            .spawn()
-            .expect("spawn ws-server echo"),
-    );
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while TcpStream::connect(addr).is_err() {
-        assert!(matches!(child.0.try_wait(), Ok(None)), "ws-server exited");
-        assert!(Instant::now() < deadline, "ws-server did not start");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    let mut ws = client(addr);
-    ws.send(T::text("from the cli")).unwrap();
-    assert_eq!(ws.read().unwrap(), T::text("from the cli"));
-    let killed = std::process::Command::new("kill")
-        .args(["-TERM", &child.0.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(killed.success());
-    match ws.read() {
-        Ok(T::Close(Some(f))) => assert_eq!(u16::from(f.code), 1001),
-        other => {
-            std::thread::sleep(Duration::from_millis(500));
-            panic!(
-                "expected 1001, got {other:?}; ws-server: {:?} (killed by the signal: \
-                 SIGTERM arrived before the handler was installed?)",
-                child.0.try_wait()
-            )
-        }
-    }
-    while ws.read().is_ok() {}
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let status = loop {
-        if let Some(status) = child.0.try_wait().unwrap() {
-            break status;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "ws-server did not exit after SIGTERM"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    assert!(status.success(), "exit status {status}");
 }

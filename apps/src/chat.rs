@@ -1,0 +1,203 @@
+//! The chat room: every member gets its uid first, then the stored history, then live messages.
+//!
+//! Protocol (JSON text frames). Server → client: `{"type":"hello","uid"}` once, then
+//! `{"type":"message","id","uid","time","message","history":true}` for each stored message,
+//! `{"type":"history_end"}`, then live `{"type":"message",...,"history":false}`, and
+//! `{"type":"error","error"}` for a refused message. Client → server: `{"message":"..."}`.
+//!
+//! A message is committed to the database before it is broadcast; the room's lock spans the commit
+//! and the enqueueing, so every member sees messages in database order and a joiner's history and
+//! live stream neither overlap nor leave a gap. Members leave on close, error or an unanswered ping
+//! (the server's idle ping closes the connection, which ends its reader); a member whose outbound
+//! queue is full is closed by [`ws_server::Writer::send`] (1008) and dropped without slowing the others.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Instant;
+
+use serde_json::json;
+
+use crate::limiter::{RateLimiter, SharedLimiter, Verdict};
+use crate::store::{ChatRecord, Store};
+use crate::web::now_ms;
+use ws_server::{CloseCode, Message, WebSocket, Writer};
+
+/// The chat room's bounds.
+#[derive(Debug, Clone)]
+pub struct ChatConfig {
+    /// Messages replayed to a joiner (default 100).
+    pub history: usize,
+    /// Longest message text in bytes (default 4096); longer ones get an error reply.
+    pub max_message_bytes: usize,
+    /// Messages per second per connection (default 20); see [`RateLimiter`].
+    pub rate_per_second: u32,
+    /// Messages per second per client IP address, all its connections together (default 40:
+    /// room for a few people behind one NAT, not for 50 sockets of one flooder).
+    pub rate_per_address: u32,
+}
+
+impl Default for ChatConfig {
+    fn default() -> Self {
+        ChatConfig {
+            history: 100,
+            max_message_bytes: 4096,
+            rate_per_second: 20,
+            rate_per_address: 40,
+        }
+    }
+}
+
+/// The room: its members' writers and the store.
+#[derive(Debug)]
+pub struct ChatRoom {
+    store: Arc<Store>,
+    config: ChatConfig,
+    members: Mutex<HashMap<u64, Writer>>,
+    by_address: SharedLimiter<IpAddr>,
+}
+
+fn record_json(r: &ChatRecord, history: bool) -> String {
+    json!({
+        "type": "message", "id": r.id, "uid": r.uid, "time": r.time_ms,
+        "message": r.body, "history": history,
+    })
+    .to_string()
+}
+
+fn error_json(text: &str) -> Message {
+    Message::Text(json!({ "type": "error", "error": text }).to_string())
+}
+
+impl ChatRoom {
+    /// An empty room over `store`.
+    pub fn new(store: Arc<Store>, config: ChatConfig) -> ChatRoom {
+        ChatRoom {
+            store,
+            by_address: SharedLimiter::new(config.rate_per_address),
+            config,
+            members: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn members(&self) -> MutexGuard<'_, HashMap<u64, Writer>> {
+        self.members.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// How many members are connected.
+    pub fn member_count(&self) -> usize {
+        self.members().len()
+    }
+
+    /// Serves one member, connected from `peer`, until its connection ends.
+    pub async fn run(self: Arc<Self>, ws: WebSocket, peer: IpAddr) {
+        let (mut reader, writer) = ws.split();
+        let uid = match crate::session::uuid_v4() {
+            Ok(u) => u,
+            Err(e) => {
+                log::error!("chat: no randomness for a uid: {e}");
+                writer.close(CloseCode::INTERNAL_ERROR, "internal error");
+                while reader.recv().await.is_some() {}
+                return;
+            }
+        };
+        let id = writer.id();
+        let room = self.clone();
+        let w = writer.clone();
+        let hello = json!({ "type": "hello", "uid": uid }).to_string();
+        let joined = blocking::unblock(move || room.join(w, hello)).await;
+        if let Err(e) = joined {
+            log::error!("chat: reading history failed: {e}");
+            writer.close(CloseCode::INTERNAL_ERROR, "history unavailable");
+        }
+        let mut limiter = RateLimiter::new(self.config.rate_per_second, Instant::now());
+        while let Some(msg) = reader.recv().await {
+            let now = Instant::now();
+            // The address's bucket is charged only for what the connection's own limit lets by.
+            let verdict = match limiter.check(now) {
+                Verdict::Allow => self.by_address.check(&peer, now),
+                own => own,
+            };
+            match verdict {
+                Verdict::Allow => {}
+                Verdict::Refuse => {
+                    let _ = writer.send(error_json("rate limit: message dropped, slow down"));
+                    continue;
+                }
+                Verdict::Close => {
+                    writer.close(CloseCode::POLICY, "rate limit exceeded");
+                    continue; // keep driving the connection until the close handshake ends
+                }
+            }
+            match self.parse(&msg) {
+                Ok(text) => {
+                    let room = self.clone();
+                    let uid = uid.clone();
+                    if let Err(e) = blocking::unblock(move || room.post(&uid, &text)).await {
+                        log::error!("chat: storing a message failed: {e}");
+                        let _ = writer.send(error_json("message not stored, try again"));
+                    }
+                }
+                Err(why) => {
+                    let _ = writer.send(error_json(&why));
+                }
+            }
+        }
+        self.members().remove(&id);
+        log::debug!("chat: member {uid} left ({:?})", reader.close_info());
+    }
+
+    /// Sends hello and the history, then adds the member, all under the room lock.
+    fn join(&self, writer: Writer, hello: String) -> Result<(), crate::store::StoreError> {
+        let mut members = self.members();
+        let history = self.store.chat_history(self.config.history)?;
+        let mut ok = writer.send(Message::Text(hello)).is_ok();
+        for r in &history {
+            ok = ok && writer.send(Message::Text(record_json(r, true))).is_ok();
+        }
+        let end = json!({ "type": "history_end" }).to_string();
+        ok = ok && writer.send(Message::Text(end)).is_ok();
+        if ok {
+            members.insert(writer.id(), writer);
+        }
+        Ok(())
+    }
+
+    /// Checks a client frame: `{"message": "<text within the limit>"}`.
+    fn parse(&self, msg: &Message) -> Result<String, String> {
+        let Message::Text(text) = msg else {
+            return Err("send text frames: {\"message\": \"...\"}".into());
+        };
+        let value: serde_json::Value = serde_json::from_str(text)
+            .map_err(|_| "not JSON: send {\"message\": \"...\"}".to_owned())?;
+        let Some(body) = value.get("message").and_then(|m| m.as_str()) else {
+            return Err("missing \"message\" text: send {\"message\": \"...\"}".into());
+        };
+        if body.len() > self.config.max_message_bytes {
+            return Err(format!(
+                "message too long: {} bytes, at most {}",
+                body.len(),
+                self.config.max_message_bytes
+            ));
+        }
+        if body.trim().is_empty() {
+            return Err("empty message".into());
+        }
+        Ok(body.to_owned())
+    }
+
+    /// Stores a message (committed), then queues it to every member; drops members that fail.
+    pub fn post(&self, uid: &str, body: &str) -> Result<(), crate::store::StoreError> {
+        let mut members = self.members();
+        let record = self.store.append_chat(uid, now_ms(), body)?;
+        let text = record_json(&record, false);
+        members.retain(|_, w| match w.send(Message::Text(text.clone())) {
+            Ok(()) => true,
+            Err(e) => {
+                log::info!("chat: dropping member conn={}: {e}", w.id());
+                false
+            }
+        });
+        Ok(())
+    }
+}

@@ -1,0 +1,162 @@
+//! `ws-server`: the reference echo server (and, from the apps, the demo server).
+//!
+//! `ws-server echo --addr 127.0.0.1:9001` echoes every message; SIGINT/SIGTERM shut it down
+//! gracefully (1001 to every client, wait up to the close timeout, exit 0). Logs go to stderr.
+
+mod cli;
+
+use async_signal::Signals;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use cli::options::ServerOptions;
+use std::process::ExitCode;
+
+/// RFC 6455 WebSocket server on ws-core.
+#[derive(Parser, Debug)]
+#[command(name = "ws-server", version, about)]
+struct Cli {
+    /// Log level: error, warn, info, debug, trace or off (default: RUST_LOG, else info).
+    #[arg(long, global = true, value_parser = parse_level)]
+    log_level: Option<log::LevelFilter>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Echo every text and binary message back (the server Autobahn and the benchmarks run against).
+    Echo(EchoArgs),
+    /// Serve the demo apps: echo page, chat room, live voting (http://127.0.0.1:8000 by default).
+    Serve(ws_apps::serve::ServeArgs),
+}
+
+/// The echo command's flags.
+#[derive(Args, Debug)]
+struct EchoArgs {
+    /// Which server runs the echo: `tasks` (the async server, one task per connection) or `loop`
+    /// (the event-loop engine: one thread, no task per connection; declines permessage-deflate).
+    #[arg(long, value_enum, default_value_t = Engine::Tasks)]
+    engine: Engine,
+    /// With `--engine loop`: listen with SO_REUSEPORT, so several processes can serve one port
+    /// (the kernel spreads new connections over them; e.g. one per CPU, or past a per-process
+    /// descriptor limit).
+    #[arg(long)]
+    reuse_port: bool,
+    #[command(flatten)]
+    server: ServerOptions,
+}
+
+/// The echo server's engine.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum Engine {
+    /// `ws_server::Server` with `echo_handler` on async-std.
+    Tasks,
+    /// `ws_server::evloop::EchoLoop`.
+    Loop,
+}
+
+fn parse_level(s: &str) -> Result<log::LevelFilter, String> {
+    cli::logger::parse_level(s).ok_or_else(|| format!("unknown log level {s:?}"))
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    cli::logger::init(cli.log_level);
+    // Before anything listens: a client may trigger a signal as soon as it can connect, and until
+    // the handlers are installed a signal kills the process without the graceful shutdown.
+    let signals = match cli::signals::install() {
+        Ok(s) => Some(s),
+        Err(e) => {
+            log::error!("cannot install signal handlers: {e}");
+            None
+        }
+    };
+    let result = match cli.command {
+        Command::Echo(echo) if echo.engine == Engine::Loop => {
+            run_loop(&echo.server, echo.reuse_port, signals)
+        }
+        Command::Echo(echo) if echo.reuse_port => Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "--reuse-port needs --engine loop",
+        )),
+        command => async_std::task::block_on(run_async(command, signals)),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            log::error!("{e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Runs a command on async-std.
+async fn run_async(command: Command, signals: Option<Signals>) -> std::io::Result<()> {
+    match command {
+        Command::Echo(echo) => run(echo.server, ws_server::echo_handler(), signals).await,
+        Command::Serve(args) => {
+            ws_apps::serve::serve(&args, |h| {
+                if let Some(signals) = signals {
+                    async_std::task::spawn(cli::signals::on_signal(signals, move || h.shutdown()));
+                }
+            })
+            .await
+        }
+    }
+}
+
+/// Serves the echo on the event-loop engine; the signal handlers run on a thread of their own.
+fn run_loop(
+    opts: &ServerOptions,
+    reuse_port: bool,
+    signals: Option<Signals>,
+) -> std::io::Result<()> {
+    let server = if reuse_port {
+        ws_server::evloop::EchoLoop::from_listener(reuse_port_listener(&opts.addr)?, opts.config())?
+    } else {
+        ws_server::evloop::EchoLoop::bind(&opts.addr, opts.config())?
+    };
+    if let Some(signals) = signals {
+        let stopper = server.shutdown_handle();
+        std::thread::Builder::new()
+            .name("signals".into())
+            .spawn(move || {
+                async_io::block_on(cli::signals::on_signal(signals, move || stopper.shutdown()));
+            })?;
+    }
+    server.run()
+}
+
+/// Binds, hands the signals to the graceful shutdown and serves `handler` until a graceful shutdown.
+async fn run<H: ws_server::Handler>(
+    opts: ServerOptions,
+    handler: H,
+    signals: Option<Signals>,
+) -> std::io::Result<()> {
+    let server = ws_server::Server::bind(&opts.addr, opts.config()).await?;
+    if let Some(signals) = signals {
+        let handle = server.shutdown_handle();
+        async_std::task::spawn(cli::signals::on_signal(signals, move || handle.shutdown()));
+    }
+    server.serve(handler).await
+}
+
+/// A listening socket on `addr` with SO_REUSEPORT (and SO_REUSEADDR, as std sets it).
+#[cfg(unix)]
+fn reuse_port_listener(addr: &str) -> std::io::Result<std::net::TcpListener> {
+    use socket2::{Domain, Socket, Type};
+    let addr: std::net::SocketAddr = addr.parse().map_err(|e| {
+        std::io::Error::new(std::io::ErrorKind::InvalidInput, format!("{addr}: {e}"))
+    })?;
+    let sock = Socket::new(Domain::for_address(addr), Type::STREAM, None)?;
+    sock.set_reuse_address(true)?;
+    sock.set_reuse_port(true)?;
+    sock.bind(&addr.into())?;
+    sock.listen(1024)?;
+    Ok(sock.into())
+}
+
+/// SO_REUSEPORT is a Unix option.
+#[cfg(not(unix))]
+fn reuse_port_listener(_addr: &str) -> std::io::Result<std::net::TcpListener> {
+    Err(std::io::ErrorKind::Unsupported.into())
+}
