@@ -168,7 +168,6 @@ impl Driver {
         self.mode = mode;
     }
 
-    #[cfg(any(test, feature = "evloop"))]
     /// Makes [`Driver::receive`] return (paused) after `n` events, so one engine thread serving
     /// many connections can let the others run.
     pub(crate) fn set_events_per_call(&mut self, n: usize) {
@@ -411,12 +410,12 @@ impl Driver {
         }
     }
 
-    /// Whether input waits for the output to drain below the cap (backpressure). Not in the
-    /// middle of an incoming message: a peer may write a whole message before it reads (a
-    /// blocking client does), so the rest of it is taken and its echo queued, bounded by the
-    /// message size limit.
+    /// Whether input waits for the output to drain below the cap (backpressure). Only at an
+    /// incoming frame boundary: a peer may write a whole frame before it reads (a blocking
+    /// client does), so the rest of the frame is taken and its echo queued, bounded by the frame
+    /// size limit.
     fn at_cap(&self) -> bool {
-        self.out.bytes() >= self.cap && self.inbound.is_idle()
+        self.out.bytes() >= self.cap && self.core.frame_remaining() == 0
     }
 
     /// Whether the engine should shut the write side down (send FIN) now.
