@@ -48,12 +48,23 @@ impl Default for ChatConfig {
     }
 }
 
+/// A member: its writer and the id of the newest message it already has (from the history it
+/// was sent on joining), so a message committed before the join and broadcast after it is not
+/// sent twice.
+#[derive(Debug)]
+struct Member {
+    writer: Writer,
+    seen: i64,
+}
+
 /// The room: its members' writers and the store.
 #[derive(Debug)]
 pub struct ChatRoom {
     store: Arc<Store>,
     config: ChatConfig,
-    members: Mutex<HashMap<u64, Writer>>,
+    members: Mutex<HashMap<u64, Member>>,
+    /// Held from a message's commit to its broadcast (broadcasts in commit order).
+    post_order: Mutex<()>,
     by_address: SharedLimiter<IpAddr>,
 }
 
@@ -77,10 +88,11 @@ impl ChatRoom {
             by_address: SharedLimiter::new(config.rate_per_address),
             config,
             members: Mutex::new(HashMap::new()),
+            post_order: Mutex::new(()),
         }
     }
 
-    fn members(&self) -> MutexGuard<'_, HashMap<u64, Writer>> {
+    fn members(&self) -> MutexGuard<'_, HashMap<u64, Member>> {
         self.members.lock().unwrap_or_else(|e| e.into_inner())
     }
 
@@ -135,7 +147,12 @@ impl ChatRoom {
                     let uid = uid.clone();
                     if let Err(e) = blocking::unblock(move || room.post(&uid, &text)).await {
                         log::error!("chat: storing a message failed: {e}");
-                        let _ = writer.send(error_json("message not stored, try again"));
+                        let why = if crate::store::is_busy(&e) {
+                            "message not stored: the server is busy, try again"
+                        } else {
+                            "message not stored, try again"
+                        };
+                        let _ = writer.send(error_json(why));
                     }
                 }
                 Err(why) => {
@@ -158,7 +175,8 @@ impl ChatRoom {
         let end = json!({ "type": "history_end" }).to_string();
         ok = ok && writer.send(Message::Text(end)).is_ok();
         if ok {
-            members.insert(writer.id(), writer);
+            let seen = history.last().map_or(0, |r| r.id);
+            members.insert(writer.id(), Member { writer, seen });
         }
         Ok(())
     }
@@ -186,16 +204,23 @@ impl ChatRoom {
         Ok(body.to_owned())
     }
 
-    /// Stores a message (committed), then queues it to every member; drops members that fail.
+    /// Stores a message (committed), then queues it to every member that does not have it yet;
+    /// drops members that fail. The room lock is taken only to broadcast, so joins (which read
+    /// the history) never wait for a commit that waits for another process's write lock.
     pub fn post(&self, uid: &str, body: &str) -> Result<(), crate::store::StoreError> {
-        let mut members = self.members();
+        let _order = self.post_order.lock().unwrap_or_else(|e| e.into_inner());
         let record = self.store.append_chat(uid, now_ms(), body)?;
         let text = record_json(&record, false);
-        members.retain(|_, w| match w.send(Message::Text(text.clone())) {
-            Ok(()) => true,
-            Err(e) => {
-                log::info!("chat: dropping member conn={}: {e}", w.id());
-                false
+        self.members().retain(|_, m| {
+            if m.seen >= record.id {
+                return true;
+            }
+            match m.writer.send(Message::Text(text.clone())) {
+                Ok(()) => true,
+                Err(e) => {
+                    log::info!("chat: dropping member conn={}: {e}", m.writer.id());
+                    false
+                }
             }
         });
         Ok(())
