@@ -386,10 +386,11 @@ impl VoteApp {
             .and_then(|h| h.strip_prefix("Bearer "))
             .map(str::trim);
         if !token.is_some_and(|t| web::ct_eq(t.as_bytes(), self.config.notify_token.as_bytes())) {
-            return web::error(401, "bearer token required").header("WWW-Authenticate", "Bearer");
+            return web::api_error(401, "bearer token required")
+                .header("WWW-Authenticate", "Bearer");
         }
         let Ok(body) = std::str::from_utf8(&req.body) else {
-            return web::error(400, "body must be UTF-8 text");
+            return web::api_error(400, "body must be UTF-8 text");
         };
         let is_json = req
             .header("content-type")
@@ -398,15 +399,15 @@ impl VoteApp {
             match serde_json::from_str::<serde_json::Value>(body) {
                 Ok(v) => match v.get("msg").and_then(|m| m.as_str()) {
                     Some(m) => m.to_owned(),
-                    None => return web::error(400, "JSON body must be {\"msg\": \"...\"}"),
+                    None => return web::api_error(400, "JSON body must be {\"msg\": \"...\"}"),
                 },
-                Err(_) => return web::error(400, "invalid JSON"),
+                Err(_) => return web::api_error(400, "invalid JSON"),
             }
         } else {
             body.trim().to_owned()
         };
         if msg.is_empty() || msg.len() > MAX_NOTIFY_BYTES {
-            return web::error(400, "message must be 1 to 4096 bytes");
+            return web::api_error(400, "message must be 1 to 4096 bytes");
         }
         let text = json!({ "type": "notify", "msg": msg }).to_string();
         let mut delivered = 0u64;
