@@ -14,12 +14,23 @@ function showState() {
   $("send").disabled = ws.readyState !== 1;
 }
 
+// The time of day, with the date in front when it is not today.
+function when(ms) {
+  const d = new Date(ms);
+  const today = new Date().toDateString() === d.toDateString();
+  return (today ? "" : d.toLocaleDateString() + " ") + d.toLocaleTimeString();
+}
+
+// The text sent and not yet seen back: the input is cleared only when the room echoes it, so a
+// refused message (too long, rate limit, not stored) stays in the input to edit or resend.
+let pending = null;
+
 function append(m) {
   const li = document.createElement("li");
   li.className = "msg" + (m.uid === myUid ? " mine" : "") + (m.history ? " history" : "");
   const meta = document.createElement("span");
   meta.className = "meta";
-  meta.textContent = new Date(m.time).toLocaleTimeString() + " " + String(m.uid).slice(0, 8);
+  meta.textContent = when(m.time) + " " + String(m.uid).slice(0, 8);
   const body = document.createElement("span");
   body.className = "body";
   body.textContent = m.message;
@@ -42,10 +53,15 @@ ws.addEventListener("message", (e) => {
     document.body.dataset.uid = m.uid;
   } else if (m.type === "message") {
     append(m);
+    if (!m.history && m.uid === myUid && pending !== null && m.message === pending) {
+      if ($("text").value === pending) $("text").value = "";
+      pending = null;
+    }
   } else if (m.type === "history_end") {
     document.body.dataset.history = "loaded";
   } else if (m.type === "error") {
     $("error").textContent = m.error;
+    pending = null;
   }
 });
 
@@ -54,7 +70,7 @@ $("form").addEventListener("submit", (e) => {
   const text = $("text").value;
   if (!text || ws.readyState !== 1) return;
   ws.send(JSON.stringify({ message: text }));
-  $("text").value = "";
+  pending = text;
   $("error").textContent = "";
 });
 

@@ -199,3 +199,66 @@ fn voting_with_two_users_double_click_and_notify() {
     drop(driver);
     s.stop();
 }
+
+// Before the fix the input was cleared on send, so a refused message was lost; and history
+// showed only the time of day, whatever the day.
+#[test]
+fn chat_keeps_a_refused_message_and_dates_old_history() {
+    let _g = serial();
+    let dir = TempDir::new("browser-chat-refused");
+    // A message from 2020-01-02 in the history.
+    let old_ms = 1_577_966_400_000;
+    ws_apps::store::Store::open(dir.path())
+        .expect("store")
+        .append_chat("0ld-uid", old_ms, "from 2020")
+        .expect("old message");
+    let mut app = ws_apps::AppConfig::new(dir.path());
+    app.chat.max_message_bytes = 10;
+    let s = AppServer::start(app, ws_server::Config::default());
+    let mut driver = Driver::start();
+    let b = driver.browser();
+    b.goto(&format!("{}/chat", s.base()));
+    b.wait_for(
+        "document.body.dataset.history === 'loaded'",
+        "history loaded",
+    );
+    let old_meta = b.js("return document.querySelector('#log li .meta').textContent;");
+    assert!(
+        old_meta.as_str().unwrap().contains("2020"),
+        "dated: {old_meta}"
+    );
+    // Refused (over 10 bytes): the error shows and the text stays in the input.
+    b.type_into(&b.find("#text"), "far too long for the room");
+    b.click(&b.find("#send"));
+    b.wait_for(
+        "document.getElementById('error').textContent !== ''",
+        "the refusal",
+    );
+    assert_eq!(
+        b.js("return document.getElementById('text').value;"),
+        serde_json::json!("far too long for the room")
+    );
+    b.screenshot("chat-refused");
+    // Accepted: the input is cleared once the room has it, and today's message has no date.
+    b.js("document.getElementById('text').value = ''; return true;");
+    b.type_into(&b.find("#text"), "short");
+    b.click(&b.find("#send"));
+    b.wait_for(
+        "[...document.querySelectorAll('#log .body')].some(e => e.textContent === 'short')",
+        "the message",
+    );
+    b.wait_for(
+        "document.getElementById('text').value === ''",
+        "the input cleared",
+    );
+    let new_meta =
+        b.js("return [...document.querySelectorAll('#log li .meta')].pop().textContent;");
+    let year = b.js("return String(new Date().getFullYear());");
+    assert!(
+        !new_meta.as_str().unwrap().contains(year.as_str().unwrap()),
+        "no date today: {new_meta}"
+    );
+    drop(b);
+    drop(driver);
+    s.stop();
+}
