@@ -1,4 +1,4 @@
-// Live voting: double-click sends the candidate id; the server broadcasts
+// Live voting: a double-click, a tap, or Enter/Space on a focused candidate sends its id; the server broadcasts
 // {"type":"vote","user":id,"count":n} and {"type":"notify","msg":...}. Text only, never HTML.
 "use strict";
 const $ = (id) => document.getElementById(id);
@@ -11,23 +11,57 @@ function showState() {
   $("state").className = "state " + s;
 }
 
+// A notify alert: the time it arrived, the text, and a button that dismisses it.
 function alertBox(text) {
   const div = document.createElement("div");
   div.className = "alert notify";
   div.setAttribute("role", "alert");
-  div.textContent = text;
+  const time = document.createElement("span");
+  time.className = "time";
+  time.textContent = new Date().toLocaleTimeString();
+  const msg = document.createElement("span");
+  msg.className = "msg";
+  msg.textContent = text;
+  const close = document.createElement("button");
+  close.type = "button";
+  close.className = "dismiss";
+  close.setAttribute("aria-label", "Dismiss");
+  close.textContent = "×";
+  close.addEventListener("click", () => div.remove());
+  div.append(time, msg, close);
   $("alerts").prepend(div);
 }
 
+function vote(li) {
+  if (ws.readyState === 1) ws.send(li.dataset.id);
+}
+
+// Mouse: double-click (as in the original demo). Touch: a tap (a double tap would zoom).
+// Keyboard: each candidate is a button in the Tab order; Enter or Space votes.
 document.querySelectorAll("#candidates li").forEach((li) => {
-  li.addEventListener("dblclick", () => {
-    if (ws.readyState === 1) ws.send(li.dataset.id);
+  li.addEventListener("dblclick", () => vote(li));
+  li.addEventListener("pointerup", (e) => {
+    if (e.pointerType === "touch") vote(li);
+  });
+  li.addEventListener("keydown", (e) => {
+    if (e.key === "Enter" || e.key === " ") {
+      e.preventDefault();
+      vote(li);
+    }
   });
 });
+
+// A closed page: the candidates are shown disabled and leave the Tab order.
+function disable() {
+  $("candidates").setAttribute("aria-disabled", "true");
+  $("candidates").classList.add("disabled");
+  document.querySelectorAll("#candidates li").forEach((li) => { li.tabIndex = -1; });
+}
 
 ws.addEventListener("open", showState);
 ws.addEventListener("close", (e) => {
   showState();
+  disable();
   $("error").textContent = e.code === 1008
     ? "Your session ended (" + e.reason + "). Please log in again."
     : "Disconnected (" + e.code + "). Reload the page to reconnect.";
@@ -39,7 +73,9 @@ function setCount(id, count) {
 
 function markMine(candidate) {
   document.querySelectorAll("#candidates li").forEach((li) => {
-    li.classList.toggle("mine", li.dataset.id === String(candidate));
+    const mine = li.dataset.id === String(candidate);
+    li.classList.toggle("mine", mine);
+    li.setAttribute("aria-pressed", mine ? "true" : "false");
   });
 }
 

@@ -184,7 +184,7 @@ fn voting_with_two_users_double_click_and_notify() {
     assert_eq!(r.body, r#"{"delivered":2}"#);
     for b in [&ann, &bob] {
         b.wait_for(
-            "[...document.querySelectorAll('#alerts .notify')].some(e => e.textContent === '投票 closes <soon>')",
+            "[...document.querySelectorAll('#alerts .notify .msg')].some(e => e.textContent === '投票 closes <soon>')",
             "the notify alert",
         );
     }
@@ -261,4 +261,84 @@ fn chat_keeps_a_refused_message_and_dates_old_history() {
     drop(b);
     drop(driver);
     s.stop();
+}
+
+/// The id of the focused element.
+fn focused(b: &Browser) -> String {
+    b.js("return document.activeElement ? document.activeElement.id : '';")
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+const TAB: &str = "\u{E004}";
+const ENTER: &str = "\u{E007}";
+
+// Before the fix the candidates could not be reached with Tab (nor voted by keyboard or a tap),
+// notify alerts had no time and no dismiss button, and a closed page looked live.
+#[test]
+fn voting_by_keyboard_and_touch_alerts_dismiss_and_a_closed_page_is_disabled() {
+    let _g = serial();
+    let dir = TempDir::new("browser-vote-keys");
+    let s = AppServer::start_default(dir.path());
+    let mut driver = Driver::start();
+    let b = driver.browser();
+    log_in(&b, &s.base(), "ann");
+    let mine =
+        |id: u32| format!("document.getElementById('candidate-{id}').classList.contains('mine')");
+    // Tab until the first candidate has the focus (a few controls come before it).
+    for _ in 0..10 {
+        if focused(&b) == "candidate-1" {
+            break;
+        }
+        b.keys(TAB);
+    }
+    assert_eq!(focused(&b), "candidate-1", "Tab reaches the candidates");
+    b.keys(ENTER);
+    b.wait_for(&mine(1), "a vote by Enter");
+    b.keys(TAB);
+    assert_eq!(focused(&b), "candidate-2");
+    b.keys(" ");
+    b.wait_for(&mine(2), "a vote by Space");
+    b.tap(&b.find("#candidate-3"));
+    b.wait_for(&mine(3), "a vote by a tap");
+
+    let auth = format!("Bearer {TOKEN}");
+    let r = http(
+        s.addr,
+        "POST",
+        "/notify",
+        &[("Authorization", &auth)],
+        "polls close at 6",
+    );
+    assert_eq!(r.status, 200);
+    b.wait_for(
+        "document.querySelector('#alerts .notify') !== null",
+        "the alert",
+    );
+    let time = b.js("return document.querySelector('#alerts .notify .time').textContent;");
+    assert!(
+        time.as_str().is_some_and(|t| t.contains(':')),
+        "a time: {time}"
+    );
+    b.screenshot("vote-alert");
+    b.click(&b.find("#alerts .notify .dismiss"));
+    b.wait_for(
+        "document.querySelector('#alerts .notify') === null",
+        "dismissed",
+    );
+
+    // The server goes away: the page shows a disabled state, not live-looking candidates.
+    s.stop();
+    b.wait_for(
+        "document.getElementById('candidates').getAttribute('aria-disabled') === 'true'",
+        "the disabled state",
+    );
+    assert_eq!(
+        b.js("return document.getElementById('candidate-1').tabIndex;"),
+        serde_json::json!(-1)
+    );
+    b.screenshot("vote-closed");
+    drop(b);
+    drop(driver);
 }
