@@ -150,14 +150,21 @@ impl Store {
 
     /// The last `limit` chat messages, oldest first.
     pub fn chat_history(&self, limit: usize) -> Result<Vec<ChatRecord>, StoreError> {
+        self.chat_after(0, limit)
+    }
+
+    /// The last `limit` chat messages with an id above `after`, oldest first (what a member
+    /// that saw up to `after` missed, at most `limit` of it).
+    pub fn chat_after(&self, after: i64, limit: usize) -> Result<Vec<ChatRecord>, StoreError> {
         let conn = self.read();
         let mut stmt = conn.prepare_cached(
             "SELECT id, uid, time_ms, body FROM
-               (SELECT id, uid, time_ms, body FROM chat_messages ORDER BY id DESC LIMIT ?1)
+               (SELECT id, uid, time_ms, body FROM chat_messages WHERE id > ?2
+                ORDER BY id DESC LIMIT ?1)
              ORDER BY id ASC",
         )?;
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        let rows = stmt.query_map([limit], |r| {
+        let rows = stmt.query_map([limit, after], |r| {
             Ok(ChatRecord {
                 id: r.get(0)?,
                 uid: r.get(1)?,

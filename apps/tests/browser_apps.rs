@@ -342,3 +342,77 @@ fn voting_by_keyboard_and_touch_alerts_dismiss_and_a_closed_page_is_disabled() {
     drop(b);
     drop(driver);
 }
+
+/// The texts of the chat log's messages, in order.
+fn chat_bodies(b: &Browser) -> Vec<String> {
+    let v = b.js("return [...document.querySelectorAll('#log .body')].map(e => e.textContent);");
+    serde_json::from_value(v).unwrap()
+}
+
+// Before the fix a reload gave the page a new uid (its own messages no longer marked as its
+// own), and a server restart left 'disconnected (1006)' until the user reloaded.
+#[test]
+fn chat_keeps_its_identity_and_reconnects_after_a_restart_without_gap_or_duplicate() {
+    let _g = serial();
+    let dir = TempDir::new("browser-chat-resume");
+    let s = AppServer::start_default(dir.path());
+    let addr = s.addr;
+    let mut driver = Driver::start();
+    let b = driver.browser();
+    b.goto(&format!("{}/chat", s.base()));
+    b.wait_for(
+        "document.body.dataset.history === 'loaded'",
+        "history loaded",
+    );
+    let uid = text_of(&b, "uid");
+    b.type_into(&b.find("#text"), "one");
+    b.click(&b.find("#send"));
+    b.wait_for(
+        "document.querySelector('#log li.mine') !== null",
+        "my message",
+    );
+
+    b.refresh();
+    b.wait_for(
+        "document.body.dataset.history === 'loaded'",
+        "history after reload",
+    );
+    assert_eq!(text_of(&b, "uid"), uid, "the same member after a reload");
+    assert_eq!(
+        b.js("return document.querySelectorAll('#log li.mine').length;"),
+        serde_json::json!(1),
+        "my message is still marked as mine"
+    );
+
+    s.stop();
+    b.wait_for(
+        "document.body.dataset.state === 'reconnecting'",
+        "the reconnecting state",
+    );
+    let shown = text_of(&b, "state");
+    assert!(shown.starts_with("reconnecting in"), "{shown}");
+    b.screenshot("chat-reconnecting");
+    let mut app = ws_apps::AppConfig::new(dir.path());
+    app.notify_token = Some(TOKEN.into());
+    let s = AppServer::start_on(app, ws_server::Config::default(), &addr.to_string());
+    // Someone posts while the page may still be away: it must get it once, live or replayed.
+    let mut other = ws_connect(s.addr, "/chat/ws", None, None).expect("chat upgrade");
+    while next_json(&mut other)["type"] != "history_end" {}
+    send_text(&mut other, r#"{"message":"two"}"#);
+    b.wait_for("document.body.dataset.state === 'open'", "reconnected");
+    b.wait_for(
+        "[...document.querySelectorAll('#log .body')].some(e => e.textContent === 'two')",
+        "the message posted around the restart",
+    );
+    assert_eq!(chat_bodies(&b), ["one", "two"], "no gap, no duplicate");
+    assert_eq!(
+        text_of(&b, "uid"),
+        uid,
+        "the same member after reconnecting"
+    );
+    b.screenshot("chat-resumed");
+    drop(other);
+    drop(b);
+    drop(driver);
+    s.stop();
+}
