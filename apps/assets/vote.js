@@ -3,12 +3,14 @@
 "use strict";
 const $ = (id) => document.getElementById(id);
 const NAMES = ["connecting", "open", "closing", "closed"];
-const ws = new WebSocket((location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/vote/ws");
+let ws = null;
+let retries = 0;
 
 function showState() {
   const s = NAMES[ws.readyState];
   $("state").textContent = s;
   $("state").className = "state " + s;
+  document.body.dataset.state = s;
 }
 
 // A notify alert: the time it arrived, the text, and a button that dismisses it.
@@ -51,21 +53,42 @@ document.querySelectorAll("#candidates li").forEach((li) => {
   });
 });
 
-// A closed page: the candidates are shown disabled and leave the Tab order.
-function disable() {
-  $("candidates").setAttribute("aria-disabled", "true");
-  $("candidates").classList.add("disabled");
-  document.querySelectorAll("#candidates li").forEach((li) => { li.tabIndex = -1; });
+// While the page is not connected the candidates are shown disabled and leave the Tab order.
+function setEnabled(on) {
+  $("candidates").setAttribute("aria-disabled", on ? "false" : "true");
+  $("candidates").classList.toggle("disabled", !on);
+  document.querySelectorAll("#candidates li").forEach((li) => { li.tabIndex = on ? 0 : -1; });
 }
 
-ws.addEventListener("open", showState);
-ws.addEventListener("close", (e) => {
+// Connects, and after a drop reconnects by itself (1, 2, 4, 8, then every 15 s) with the state
+// showing when; the counts snapshot sent on every (re)connection brings the page up to date. A
+// 1008 close (logged out, session expired) does not retry: the page asks to log in again.
+function connect() {
+  ws = new WebSocket((location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/vote/ws");
   showState();
-  disable();
-  $("error").textContent = e.code === 1008
-    ? "Your session ended (" + e.reason + "). Please log in again."
-    : "Disconnected (" + e.code + "). Reload the page to reconnect.";
-});
+  ws.addEventListener("open", () => {
+    retries = 0;
+    showState();
+    setEnabled(true);
+    $("error").textContent = "";
+  });
+  ws.addEventListener("close", (e) => {
+    setEnabled(false);
+    if (e.code === 1008) {
+      showState();
+      $("error").textContent = "Your session ended (" + e.reason + "). Please log in again.";
+      return;
+    }
+    const delay = Math.min(1000 * 2 ** retries, 15000);
+    retries += 1;
+    $("state").textContent = "reconnecting in " + Math.round(delay / 1000) + " s";
+    $("state").className = "state reconnecting";
+    document.body.dataset.state = "reconnecting";
+    setTimeout(connect, delay);
+  });
+  ws.addEventListener("message", onMessage);
+}
+
 function setCount(id, count) {
   const el = $("count-" + id);
   if (el) el.textContent = String(count);
@@ -79,7 +102,7 @@ function markMine(candidate) {
   });
 }
 
-ws.addEventListener("message", (e) => {
+function onMessage(e) {
   let m;
   try { m = JSON.parse(e.data); } catch (_) { return; }
   if (m.type === "counts") {
@@ -96,5 +119,7 @@ ws.addEventListener("message", (e) => {
   } else if (m.type === "error") {
     $("error").textContent = m.error;
   }
-});
-showState();
+}
+
+setEnabled(false);
+connect();

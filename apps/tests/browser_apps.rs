@@ -416,3 +416,49 @@ fn chat_keeps_its_identity_and_reconnects_after_a_restart_without_gap_or_duplica
     drop(driver);
     s.stop();
 }
+
+// Before the fix the voting page said 'Disconnected (1001). Reload the page to reconnect.' and
+// stayed so after the server was back.
+#[test]
+fn voting_page_reconnects_after_a_restart_and_catches_up() {
+    let _g = serial();
+    let dir = TempDir::new("browser-vote-resume");
+    let s = AppServer::start_default(dir.path());
+    let addr = s.addr;
+    let mut driver = Driver::start();
+    let b = driver.browser();
+    log_in(&b, &s.base(), "ann");
+    s.stop();
+    b.wait_for(
+        "document.body.dataset.state === 'reconnecting'",
+        "the reconnecting state",
+    );
+    assert!(text_of(&b, "state").starts_with("reconnecting in"));
+    let mut app = ws_apps::AppConfig::new(dir.path());
+    app.notify_token = Some(TOKEN.into());
+    let s = AppServer::start_on(app, ws_server::Config::default(), &addr.to_string());
+    // A vote cast while the page is away shows once it is back (the counts snapshot).
+    let bob = login(s.addr, "bob");
+    let origin = s.base();
+    let mut ws = ws_connect(s.addr, "/vote/ws", Some(&bob), Some(&origin)).expect("bob's socket");
+    send_text(&mut ws, "2");
+    while next_json(&mut ws)["type"] != "voted" {}
+    b.wait_for("document.body.dataset.state === 'open'", "reconnected");
+    b.wait_for(
+        "document.getElementById('count-2').textContent === '1'",
+        "the vote cast meanwhile",
+    );
+    assert_eq!(
+        b.js("return document.getElementById('candidates').getAttribute('aria-disabled');"),
+        serde_json::json!("false")
+    );
+    b.double_click(&b.find("#candidate-1"));
+    b.wait_for(
+        "document.getElementById('candidate-1').classList.contains('mine')",
+        "a vote after reconnecting",
+    );
+    drop(ws);
+    drop(b);
+    drop(driver);
+    s.stop();
+}
