@@ -462,3 +462,48 @@ fn voting_page_reconnects_after_a_restart_and_catches_up() {
     drop(driver);
     s.stop();
 }
+
+// At a phone's width (390 px): no page scrolls sideways, and the voting page's header row keeps
+// each of its pieces whole (the name, the button and the state badge never break inside).
+#[test]
+fn pages_fit_a_390_px_phone() {
+    let _g = serial();
+    let dir = TempDir::new("browser-phone");
+    let s = AppServer::start_default(dir.path());
+    let mut driver = Driver::start();
+    let b = driver.browser();
+    b.set_size(390, 844);
+    log_in(&b, &s.base(), "a rather long display name");
+    let width = b.js("return window.innerWidth;");
+    for page in ["/", "/echo", "/chat", "/vote", "/nope"] {
+        b.goto(&format!("{}{page}", s.base()));
+        let wide = b.js("return document.documentElement.scrollWidth;");
+        assert!(
+            wide.as_u64() <= width.as_u64(),
+            "{page} scrolls sideways: {wide} > {width}"
+        );
+        let name = format!("phone{}", page.replace('/', "-"));
+        b.screenshot(&name);
+    }
+    b.goto(&format!("{}/vote", s.base()));
+    b.wait_for(
+        "document.body.dataset.state === 'open'",
+        "the voting socket",
+    );
+    for sel in ["#logout", "#state"] {
+        let lines = b.js(&format!(
+            "return document.querySelector('{sel}').getClientRects().length;"
+        ));
+        assert_eq!(lines, serde_json::json!(1), "{sel} is broken over lines");
+        let h = b.js(&format!(
+            "return document.querySelector('{sel}').getBoundingClientRect().height;"
+        ));
+        assert!(
+            h.as_f64().unwrap() < 48.0,
+            "{sel} wraps inside: {h} px high"
+        );
+    }
+    drop(b);
+    drop(driver);
+    s.stop();
+}

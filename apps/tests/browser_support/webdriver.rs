@@ -333,6 +333,15 @@ impl Browser {
         self.cmd("DELETE", "/actions", None);
     }
 
+    /// Sets the window's size in CSS pixels (e.g. 390 x 844, a phone).
+    pub fn set_size(&self, width: u32, height: u32) {
+        self.cmd(
+            "POST",
+            "/window/rect",
+            Some(json!({"width": width, "height": height})),
+        );
+    }
+
     /// A tap on `el` with a touch pointer.
     pub fn tap(&self, el: &Element) {
         let origin = json!({ ELEMENT_KEY: el.0 });
