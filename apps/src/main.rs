@@ -116,11 +116,11 @@ fn run_loop(
         ws_server::evloop::EchoLoop::bind(&opts.addr, opts.config())?
     };
     if let Some(signals) = signals {
-        let stopper = server.stopper();
+        let stopper = server.shutdown_handle();
         std::thread::Builder::new()
             .name("signals".into())
             .spawn(move || {
-                async_io::block_on(cli::signals::on_signal(signals, move || stopper.stop()));
+                async_io::block_on(cli::signals::on_signal(signals, move || stopper.shutdown()));
             })?;
     }
     server.run()

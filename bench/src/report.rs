@@ -46,6 +46,12 @@ pub struct Record {
 pub const OURS: [&str; 2] = ["ws-server", "ws-server-loop"];
 /// The peers, in column order.
 pub const PEERS: [&str; 2] = ["fastwebsockets", "tokio-tungstenite"];
+/// Our servers built from an earlier commit (`BENCH_BEFORE_BIN` in scripts/bench), each with the
+/// current server it is compared with; shown only when measured.
+pub const BEFORE: [(&str, &str); 2] = [
+    ("ws-server-before", "ws-server"),
+    ("ws-server-loop-before", "ws-server-loop"),
+];
 
 struct Metric {
     name: &'static str,
@@ -161,10 +167,23 @@ pub fn markdown(recs: &[Record]) -> String {
             .filter(|r| r.server == server && r.scenario == scen);
         median(runs.filter_map(get).collect())
     };
-    let servers: Vec<&str> = OURS.into_iter().chain(PEERS).collect();
-    let pairs: Vec<(usize, usize)> = (0..OURS.len())
+    let before: Vec<(&str, &str)> = BEFORE
+        .into_iter()
+        .filter(|(b, _)| recs.iter().any(|r| r.server == *b))
+        .collect();
+    let servers: Vec<&str> = OURS
+        .into_iter()
+        .chain(PEERS)
+        .chain(before.iter().map(|(b, _)| *b))
+        .collect();
+    let mut pairs: Vec<(usize, usize)> = (0..OURS.len())
         .flat_map(|o| (0..PEERS.len()).map(move |p| (o, OURS.len() + p)))
         .collect();
+    for (i, (_, now)) in before.iter().enumerate() {
+        if let Some(o) = OURS.iter().position(|s| s == now) {
+            pairs.push((o, OURS.len() + PEERS.len() + i));
+        }
+    }
     let mut out = String::from("| scenario | metric |");
     for s in &servers {
         let _ = write!(out, " {s} |");

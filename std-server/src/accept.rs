@@ -3,7 +3,7 @@
 
 use crate::config::Config;
 use crate::conn::Stream;
-use crate::http::{encode_response, Handler, HttpResponse, OnOpen, Reply, Request, Upgrade};
+use crate::http::{encode_response, Handler, HttpResponse, OnOpen, Reply, Request};
 use crate::io_util::{close_until, read_until, write_all_until};
 use crate::server::ServerState;
 use crate::websocket::WebSocket;
@@ -11,7 +11,7 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use ws_core::handshake::{self, Accept, Header, RequestParser, Status};
+use ws_core::handshake::{self, Header, RequestParser, Status};
 use ws_core::{HandshakeError, Role};
 
 /// The first size of the request head buffer.
@@ -158,17 +158,16 @@ async fn handshake(
                     return None;
                 }
             }
-            let deflate = config
-                .deflate
-                .policy
-                .negotiate(extension_offers.iter().map(String::as_str));
-            let mut ext_buf = [0u8; ws_core::deflate::MAX_HEADER_VALUE_LEN];
-            let extensions = deflate.and_then(|d| d.write_response(&mut ext_buf).ok());
-            let Some(response) = accept_response(&key, &up, extensions) else {
+            let offers = extension_offers.iter().map(String::as_str);
+            let extra = &up.extra_headers;
+            let subprotocol = up.subprotocol.as_deref();
+            let Some(accepted) = crate::upgrade::accept(&key, subprotocol, extra, offers, &config)
+            else {
                 log::error!("conn={id} invalid upgrade response header from the application");
                 respond(&mut io, &HttpResponse::text(500, "Internal Server Error")).await;
                 return None;
             };
+            let response = accepted.response;
             let write_deadline = Instant::now() + RESPONSE_TIMEOUT;
             if write_all_until(&mut io, &response, write_deadline)
                 .await
@@ -183,8 +182,8 @@ async fn handshake(
             );
             let mut ws =
                 WebSocket::from_parts(io, Role::Server, &config, &leftover, id, up.subprotocol);
-            if let Some(d) = deflate {
-                ws.enable_deflate(d.params, &config.deflate);
+            if let Some(params) = accepted.deflate {
+                ws.enable_deflate(params, &config.deflate);
             }
             Some((ws, up.on_open))
         }
@@ -271,29 +270,6 @@ fn content_length(request: &Request) -> Result<Option<usize>, u16> {
     Ok(length)
 }
 
-/// The 101 response for `key` and the application's choices, or `None` if a header is invalid.
-fn accept_response(key: &str, up: &Upgrade, extensions: Option<&str>) -> Option<Vec<u8>> {
-    let extra: Vec<(&str, &str)> = up
-        .extra_headers
-        .iter()
-        .map(|(k, v)| (k.as_str(), v.as_str()))
-        .collect();
-    let accept = Accept {
-        subprotocol: up.subprotocol.as_deref(),
-        extensions,
-        extra_headers: &extra,
-    };
-    let room = 640
-        + extra
-            .iter()
-            .map(|(k, v)| k.len() + v.len() + 4)
-            .sum::<usize>();
-    let mut out = vec![0u8; room];
-    let n = handshake::write_accept_response(key, &accept, &mut out).ok()?;
-    out.truncate(n);
-    Some(out)
-}
-
 /// Answers a failed handshake with ws-core's error response and closes.
 async fn refuse(io: &mut Box<dyn Stream>, id: u64, peer: SocketAddr, e: HandshakeError) {
     log::info!("conn={id} peer={peer} handshake refused: {e}");
@@ -334,9 +310,7 @@ pub(crate) async fn answer_busy(mut io: Box<dyn Stream>) {
     let deadline = Instant::now() + Duration::from_secs(1);
     let mut buf = [0u8; 4096];
     let _ = read_until(&mut io, &mut buf, deadline).await;
-    let resp = HttpResponse::text(503, "Service Unavailable: too many connections")
-        .header("Retry-After", "1");
-    respond(&mut io, &resp).await;
+    respond(&mut io, &crate::upgrade::busy()).await;
     // Drain what the client still sends so the close is a FIN, not a reset.
     let drain_deadline = Instant::now() + Duration::from_millis(500);
     while let Ok(n) = read_until(&mut io, &mut buf, drain_deadline).await {

@@ -4,6 +4,7 @@ use std::time::Duration;
 use ws_core::limits::HeadLimits;
 use ws_core::Limits;
 
+use crate::budget::MessageBudget;
 use crate::deflate::DeflateConfig;
 
 /// Limits, timeouts and buffer sizes for a server (and the connections it accepts).
@@ -41,6 +42,11 @@ pub struct Config {
     /// on, without context takeover either way (no codec memory between messages; see
     /// [`crate::deflate`]); [`DeflateConfig::DISABLED`] turns it off.
     pub deflate: DeflateConfig,
+    /// The memory all connections sharing this budget may hold at once for messages they are
+    /// reassembling for the application (default [`crate::DEFAULT_MESSAGE_BUDGET`], 256 MiB;
+    /// clones of a `Config` share it). Past it, the connection whose chunk would exceed it is
+    /// closed with 1013 before the memory is taken. The echo path streams and uses none.
+    pub message_budget: MessageBudget,
 }
 
 impl Default for Config {
@@ -57,6 +63,7 @@ impl Default for Config {
             max_request_body: 64 << 10,
             read_buffer: 256 << 10,
             deflate: DeflateConfig::DEFAULT,
+            message_budget: MessageBudget::default(),
         }
     }
 }

@@ -1,54 +1,41 @@
-//! The connection driver: one ws-core [`Connection`] over a futures-io stream, with the read
-//! buffer, the outbox, the timers and the writers' queue. Everything it holds lives in the struct,
-//! so every future built on [`Conn::poll_next`] is cancel-safe.
+//! The async engine's connection: the [`Driver`] over a futures-io stream, with the read buffer,
+//! one runtime-independent timer and the writers' queue. It moves bytes and readiness only; every
+//! protocol decision is the driver's. Everything lives in the struct, so every future built on
+//! [`Conn::poll_next`] is cancel-safe.
 //!
-//! One poll round: take the writers' queue into the outbox; process buffered input (stopping when
-//! a message is complete, or while the outbox is at its cap); write the outbox (all replies to one
-//! read leave in one vectored write); read more; run the timers.
+//! One poll round: take the writers' queue into the driver; let it process buffered input; write
+//! its output (all replies to one read leave in one vectored write); send FIN when it says so;
+//! read more while it wants input; run its timer.
 
-mod input;
 mod read_buffer;
-mod timers;
 
 use crate::config::Config;
-use crate::deflate::{glue, DeflateConfig, Session};
-use crate::frame_plan::Passthrough;
+use crate::deflate::DeflateConfig;
+use crate::driver::{Driver, Mode};
 use crate::message::Message;
-use crate::outbox::Outbox;
 use crate::shared::{Item, Shared};
 use async_io::Timer;
 use futures_io::{AsyncRead, AsyncWrite};
 use read_buffer::ReadBuffer;
-use std::io;
+use std::future::Future;
+use std::io::{self, IoSlice};
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
-use ws_core::connection::MIN_OUTPUT;
 use ws_core::deflate::PerMessageDeflate;
-use ws_core::frame::{apply_mask, MAX_HEADER_LEN};
-use ws_core::{CloseCode, Connection, Limits, MessageKind, Role, SendError, State};
+use ws_core::{CloseCode, Role, SendError};
 
 /// A transport: any futures-io byte stream.
 pub trait Stream: AsyncRead + AsyncWrite + Unpin + Send {}
 impl<T: AsyncRead + AsyncWrite + Unpin + Send> Stream for T {}
 
-/// What one read attempt did.
-enum Read {
-    /// Bytes, EOF or an error arrived.
-    Progress,
-    /// The transport has no bytes now; our waker is registered.
-    Blocked,
-    /// No read was attempted (no room in the buffer, or no transport).
-    NotAttempted,
-}
-
 /// How long one poll may keep reading, processing and writing before yielding to other tasks.
 const YIELD_AFTER: Duration = Duration::from_micros(500);
 
-/// The close code reported when the transport ended without a close frame (never sent).
-pub(crate) const ABNORMAL: CloseCode = CloseCode(1006);
+/// At most this many slices go to one vectored write.
+const MAX_SLICES: usize = 64;
 
 /// A fresh connection id for logs.
 pub(crate) fn next_id() -> u64 {
@@ -56,56 +43,31 @@ pub(crate) fn next_id() -> u64 {
     NEXT.fetch_add(1, Ordering::Relaxed)
 }
 
-/// How data messages are consumed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Mode {
-    /// Reassemble into [`Message`]s for the application.
-    Messages,
-    /// Echo every message back (whole messages in the read buffer without copying them out).
-    Echo,
+/// What one read attempt did.
+enum Read {
+    /// Bytes, EOF or an error arrived.
+    Progress,
+    /// The transport has no bytes now; our waker is registered.
+    Blocked,
 }
 
-/// One connection's driver.
+/// One connection of the async engine.
 pub(crate) struct Conn {
+    /// The transport, until the driver is done with it.
     io: Option<Box<dyn Stream>>,
-    core: Connection,
-    role: Role,
-    limits: Limits,
+    driver: Driver,
     /// Unprocessed input; the thread's shared read buffer while reading (see [`ReadBuffer`]).
     input: ReadBuffer,
-    /// Bytes of the current frame the core has not consumed yet (0: at a frame boundary).
-    frame_left: u64,
-    /// Whether `frame_left` is tracked (given up once the peer sends an unparsable header).
-    track: bool,
-    /// Whether the current frame is echoed as it arrives.
-    passthrough: Passthrough,
-    out: Outbox,
     pub(crate) shared: Arc<Shared>,
-    assembly: Vec<u8>,
-    assembling: bool,
+    /// The driver's clock starts here (ms).
     epoch: Instant,
     timer: Timer,
     timer_at: Option<Instant>,
-    close_timeout: Duration,
-    transport_deadline: Option<Instant>,
-    close_info: Option<(CloseCode, String)>,
-    /// We failed the connection (protocol error): as a server, send FIN once our close is out.
-    failed: bool,
-    /// Our write side is shut down (FIN sent).
-    write_shut: bool,
-    /// The peer stopped answering pings: drop the transport as soon as our close is written
-    /// instead of waiting the close timeout for an answer that will not come.
-    drop_when_flushed: bool,
-    done: bool,
-    bytes_in: u64,
-    bytes_out: u64,
     pub(crate) subprotocol: Option<String>,
-    /// permessage-deflate state, once negotiated.
-    deflate: Option<Box<Session>>,
 }
 
 impl Conn {
-    /// A driver for an upgraded `io`; `leftover` are bytes that followed the handshake head.
+    /// A connection over an upgraded `io`; `leftover` are bytes that followed the handshake head.
     pub(crate) fn new(
         io: Box<dyn Stream>,
         role: Role,
@@ -114,34 +76,15 @@ impl Conn {
         id: u64,
         subprotocol: Option<String>,
     ) -> Self {
-        let close_timeout = config.close_timeout;
         Self {
             io: Some(io),
-            core: Connection::new(role, config.limits, config.timers(), 0),
-            role,
-            limits: config.limits,
+            driver: Driver::new(role, Mode::Messages, config, 0, id),
             input: ReadBuffer::new(leftover, config.read_buffer),
-            frame_left: 0,
-            track: true,
-            passthrough: Passthrough::Off,
-            out: Outbox::default(),
             shared: Arc::new(Shared::new(id, config.max_outbound_bytes.max(1))),
-            assembly: Vec::new(),
-            assembling: false,
             epoch: Instant::now(),
             timer: Timer::never(),
             timer_at: None,
-            close_timeout,
-            transport_deadline: None,
-            close_info: None,
-            failed: false,
-            write_shut: false,
-            drop_when_flushed: false,
-            done: false,
-            bytes_in: leftover.len() as u64,
-            bytes_out: 0,
             subprotocol,
-            deflate: None,
         }
     }
 
@@ -150,117 +93,61 @@ impl Conn {
         self.shared.id
     }
 
+    /// Echo every message instead of handing messages out.
+    pub(crate) fn set_mode(&mut self, mode: Mode) {
+        self.driver.set_mode(mode);
+    }
+
     /// Activates permessage-deflate with the agreed parameters (right after the handshake).
     pub(crate) fn enable_deflate(&mut self, params: PerMessageDeflate, config: &DeflateConfig) {
-        self.core.set_deflate(true);
-        self.deflate = Some(Box::new(Session::new(params, self.role, config)));
+        self.driver.enable_deflate(params, config);
     }
 
     /// The agreed permessage-deflate parameters, if the extension is active.
     pub(crate) fn deflate_params(&self) -> Option<PerMessageDeflate> {
-        self.deflate.as_ref().map(|d| d.params())
+        self.driver.deflate_params()
     }
 
     /// Why the connection closed (or is closing), if known.
     pub(crate) fn close_info(&self) -> Option<(CloseCode, String)> {
-        self.close_info.clone()
+        self.driver.close_info()
     }
 
     /// Whether the transport is gone.
     pub(crate) fn is_done(&self) -> bool {
-        self.done
+        self.io.is_none()
     }
 
     fn now_ms(&self) -> u64 {
         u64::try_from(self.epoch.elapsed().as_millis()).unwrap_or(u64::MAX)
     }
 
-    fn mask(&self) -> [u8; 4] {
-        match self.role {
-            Role::Client => rand::random(),
-            Role::Server => [0; 4],
-        }
-    }
-
-    fn set_close_info(&mut self, code: CloseCode, reason: &str) {
-        if self.close_info.is_none() {
-            self.close_info = Some((code, reason.to_owned()));
-        }
-    }
-
-    /// Queues one whole data message (copying `payload` unless it is large and owned).
+    /// Queues one whole data message.
     pub(crate) fn send_message(&mut self, msg: Message) -> Result<(), SendError> {
-        let kind = msg.kind();
-        self.send_owned(kind, msg.into_bytes())
-    }
-
-    fn send_owned(&mut self, kind: MessageKind, mut payload: Vec<u8>) -> Result<(), SendError> {
-        let mask = self.mask();
-        let Self {
-            core,
-            out,
-            role,
-            deflate,
-            ..
-        } = self;
-        let compressed = match glue::compress(deflate.as_deref_mut(), &payload) {
-            Some(z) => {
-                payload = z;
-                true
-            }
-            None => false,
-        };
-        send_header(core, out, kind, payload.len(), mask, compressed)?;
-        if *role == Role::Client {
-            apply_mask(&mut payload, mask, 0);
-        }
-        out.push_owned(payload);
-        Ok(())
+        let r = self.driver.send(msg);
+        self.publish_queued();
+        r
     }
 
     /// Queues a ping.
     pub(crate) fn send_ping(&mut self, payload: &[u8]) -> Result<(), SendError> {
-        let mask = self.mask();
-        let Self { core, out, .. } = self;
-        out.write_with(MIN_OUTPUT, |o| split(core.send_ping(payload, mask, o)))
+        self.driver.ping(payload)
     }
 
-    /// Queues a close frame (once; later calls are no-ops) and arms the close timeout.
+    /// Starts the close handshake (once; later calls are no-ops).
     pub(crate) fn send_close(&mut self, code: CloseCode, reason: &str) -> Result<(), SendError> {
-        if self.core.state() != State::Open {
-            return Ok(());
-        }
-        if self.drop_if_mid_echo("close", code, reason) {
-            return Ok(());
-        }
-        let reason = truncate(reason, 123);
-        let (now, mask) = (self.now_ms(), self.mask());
-        let Self { core, out, .. } = self;
-        out.write_with(MIN_OUTPUT, |o| {
-            split(core.send_close(Some(code), reason, now, mask, o))
-        })?;
-        self.set_close_info(code, reason);
-        Ok(())
+        let now = self.now_ms();
+        self.driver.close(code, reason, now)
     }
 
-    /// While a passed-through frame is echoed (its header is on the wire and its payload follows
-    /// as it arrives), a control frame would land inside that payload: the transport is dropped
-    /// instead (`what` was to be sent; `code` and `reason` are logged as the outcome). Returns
-    /// whether it was.
-    fn drop_if_mid_echo(&mut self, what: &str, code: CloseCode, reason: &str) -> bool {
-        if self.passthrough == Passthrough::Off {
-            return false;
-        }
-        log::info!(
-            "conn={} {what} due in the middle of an echoed frame: dropping the transport",
-            self.id()
-        );
-        self.set_close_info(code, reason);
-        self.finish();
-        true
+    /// Tells writers how much is queued in the driver.
+    fn publish_queued(&self) {
+        self.shared
+            .outbox
+            .store(self.driver.queued(), Ordering::Relaxed);
     }
 
-    /// Moves the writers' queue into the outbox and registers the waker for new items.
+    /// Moves the writers' queue into the driver and registers the waker for new items.
     fn drain_queue(&mut self, cx: &mut Context<'_>) {
         let items: Vec<Item> = {
             let mut q = self.shared.lock();
@@ -273,63 +160,52 @@ impl Conn {
             }
             q.items.drain(..).collect()
         };
+        let now = self.now_ms();
         for item in items {
             match item {
                 Item::Msg(m) => {
-                    // Count the bytes in the outbox before uncounting them from the queue, so
+                    // Count the bytes in the driver before uncounting them from the queue, so
                     // writers never see less than is really pending.
                     let len = m.len();
-                    if self.core.state() == State::Open {
-                        let _ = self.send_message(m);
-                        self.shared
-                            .outbox
-                            .store(self.out.bytes(), Ordering::Relaxed);
+                    if self.driver.is_open() {
+                        let _ = self.driver.send(m);
+                        self.publish_queued();
                     }
                     self.shared.queued.fetch_sub(len, Ordering::Relaxed);
                 }
                 Item::Close(code, reason) => {
-                    if code == CloseCode::POLICY {
-                        log::warn!(
-                            "conn={} outbound queue over its cap; closing 1008",
-                            self.id()
-                        );
+                    if self.driver.is_open() {
+                        log::info!("conn={} closing {}: {reason}", self.id(), code.0);
                     }
-                    let _ = self.send_close(code, &reason);
+                    let _ = self.driver.close(code, &reason, now);
                 }
             }
         }
-        self.shared
-            .outbox
-            .store(self.out.bytes(), Ordering::Relaxed);
+        self.publish_queued();
     }
 
     /// Drives the connection; `Ready(Some)` for a complete message (Messages mode),
     /// `Ready(None)` once the transport is closed.
-    pub(crate) fn poll_next(&mut self, cx: &mut Context<'_>, mode: Mode) -> Poll<Option<Message>> {
-        let (r, yielded) = self.drive(cx, mode);
+    pub(crate) fn poll_next(&mut self, cx: &mut Context<'_>) -> Poll<Option<Message>> {
+        let (r, yielded) = self.drive(cx);
         // A connection that yields with input left is polled again at once: it keeps the shared
         // buffer. Otherwise the buffer goes back and what is left of the input is copied once
-        // into a buffer of its own (also when a message is returned: the application may await
-        // other things before it asks for the next one, and the following messages are then
-        // taken from that copy without touching the shared buffer).
+        // into a buffer of its own.
         if !yielded || self.input.len() == 0 {
             self.input.settle();
         }
         r
     }
 
-    /// One poll of [`Conn::poll_next`], reading into the shared buffer; also whether it ended
-    /// by yielding to other tasks.
-    fn drive(&mut self, cx: &mut Context<'_>, mode: Mode) -> (Poll<Option<Message>>, bool) {
+    /// One poll of [`Conn::poll_next`]; also whether it ended by yielding to other tasks.
+    fn drive(&mut self, cx: &mut Context<'_>) -> (Poll<Option<Message>>, bool) {
         // A peer that keeps the socket busy must not hold the executor thread: once a poll has
         // run for YIELD_AFTER, yield (wake ourselves and return Pending) so other tasks run.
-        // Time rather than a count of rounds: a yield costs a reschedule (tens of microseconds
-        // under load), which a count small enough for fairness would pay several times per
-        // large message.
         let started = Instant::now();
         let (mut read_blocked, mut write_blocked) = (false, false);
         loop {
-            if self.done {
+            if self.driver.is_done() {
+                self.finish();
                 return (Poll::Ready(None), false);
             }
             if started.elapsed() >= YIELD_AFTER {
@@ -337,48 +213,33 @@ impl Conn {
                 return (Poll::Pending, true);
             }
             self.drain_queue(cx);
-            if let Some(m) = self.process_input(mode, cx) {
+            let now = self.now_ms();
+            let mut progress = self.process_input(now);
+            if let Some(m) = self.driver.take_message() {
                 let _ = self.poll_write(cx);
+                self.release_input();
                 return (Poll::Ready(Some(m)), false);
             }
-            // A transport that said Pending has our waker: do not ask it again in this poll (each
-            // ask costs a syscall and, with async-io, an epoll_ctl).
-            let mut progress = if write_blocked {
-                false
-            } else {
+            // A transport that said Pending has our waker: do not ask it again in this poll.
+            if !write_blocked {
                 match self.poll_write(cx) {
-                    Poll::Ready(Ok(n)) => n > 0,
+                    Poll::Ready(Ok(n)) => progress |= n > 0,
                     Poll::Ready(Err(e)) => {
-                        self.abort(&e);
+                        self.driver.transport_error(&e);
                         continue;
                     }
-                    Poll::Pending => {
-                        write_blocked = true;
-                        false
-                    }
+                    Poll::Pending => write_blocked = true,
                 }
-            };
-            if self.drop_when_flushed && self.out.is_empty() {
-                self.finish();
-                continue;
             }
-            if self.core.state() == State::Closed {
-                if self.transport_deadline.is_none() {
-                    self.transport_deadline = Some(Instant::now() + self.close_timeout);
-                }
-                if self.out.is_empty() {
-                    progress |= self.poll_finish_closed(cx);
-                }
-            } else {
-                if self.failed && self.out.is_empty() && !self.write_shut {
-                    progress |= self.poll_shutdown_write(cx);
-                }
-                if !self.reading_paused() && !read_blocked {
-                    match self.poll_read(cx) {
-                        Read::Progress => progress = true,
-                        Read::Blocked => read_blocked = true,
-                        Read::NotAttempted => {}
-                    }
+            // Before the buffer can move (a read compacts it): echoes referenced in it are copied.
+            self.release_input();
+            if self.driver.wants_fin() {
+                progress |= self.poll_fin(cx, now);
+            }
+            if self.driver.wants_read() && !read_blocked {
+                match self.poll_read(cx, now) {
+                    Read::Progress => progress = true,
+                    Read::Blocked => read_blocked = true,
                 }
             }
             progress |= self.poll_timers(cx);
@@ -388,39 +249,69 @@ impl Conn {
         }
     }
 
-    /// Whether input waits for the outbox to drain below its cap (backpressure). Not while a
-    /// frame is passed through: the peer may be writing the whole frame before it reads (a
-    /// blocking client does), so the rest of the frame is taken and queued, as much memory as
-    /// assembling it would take (bounded by the frame size limit).
-    fn reading_paused(&self) -> bool {
-        self.out.bytes() >= self.shared.cap && self.passthrough == Passthrough::Off
-    }
-
-    /// Writes the outbox without blocking.
-    fn poll_write(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<usize>> {
-        if self.out.is_empty() {
-            return Poll::Ready(Ok(0));
+    /// Lets the driver process the buffered input; returns whether it consumed any.
+    fn process_input(&mut self, now: u64) -> bool {
+        if self.input.len() == 0 {
+            return false;
         }
-        let Some(io) = self.io.as_mut() else {
-            return Poll::Ready(Err(io::ErrorKind::NotConnected.into()));
+        let start = self.input.start;
+        let end = self.input.end;
+        let Some(buf) = self.input.buf.get_mut(..end) else {
+            return false;
         };
-        let r = self.out.poll_write(io, cx);
-        if let Poll::Ready(Ok(n)) = r {
-            self.bytes_out += n as u64;
-        }
-        self.shared
-            .outbox
-            .store(self.out.bytes(), Ordering::Relaxed);
-        r
+        let (pos, stop) = self.driver.receive(buf, start, now);
+        self.input.start = pos.min(end);
+        self.publish_queued();
+        // Stopped with input left and no reason to wait (its event budget): go on next round.
+        pos != start || (stop == crate::driver::Stop::Paused && self.driver.wants_read())
     }
 
-    /// Writes until the outbox is empty (or the transport fails).
+    /// Copies output that still references the input buffer.
+    fn release_input(&mut self) {
+        let input = self.input.buf.get(..self.input.end).unwrap_or_default();
+        self.driver.release_input(input);
+    }
+
+    /// Writes the driver's output without blocking: the bytes written, or `Pending` (waker
+    /// registered) when nothing could be written.
+    fn poll_write(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<usize>> {
+        let mut total = 0;
+        while self.driver.queued() > 0 {
+            let Some(io) = self.io.as_mut() else {
+                return Poll::Ready(Err(io::ErrorKind::NotConnected.into()));
+            };
+            let input = self.input.buf.get(..self.input.end).unwrap_or_default();
+            let r = {
+                let mut slices = [IoSlice::new(&[]); MAX_SLICES];
+                let n = self.driver.transmit_slices(input, &mut slices);
+                let slices = slices.get(..n).unwrap_or_default();
+                Pin::new(&mut **io).poll_write_vectored(cx, slices)
+            };
+            match r {
+                Poll::Ready(Ok(0)) => return Poll::Ready(Err(io::ErrorKind::WriteZero.into())),
+                Poll::Ready(Ok(n)) => {
+                    let now = self.now_ms();
+                    self.driver.transmitted(n, now);
+                    total += n;
+                }
+                Poll::Ready(Err(e)) if e.kind() == io::ErrorKind::Interrupted => {}
+                Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+                Poll::Pending if total > 0 => break,
+                Poll::Pending => return Poll::Pending,
+            }
+        }
+        self.publish_queued();
+        Poll::Ready(Ok(total))
+    }
+
+    /// Writes until the driver's output is empty (or the transport fails).
     pub(crate) fn poll_flush(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        while !self.out.is_empty() {
+        while self.driver.queued() > 0 {
             match self.poll_write(cx) {
                 Poll::Ready(Ok(_)) => {}
                 Poll::Ready(Err(e)) => {
-                    self.abort(&e);
+                    self.driver.transport_error(&e);
+                    self.finish();
                     return Poll::Ready(Err(e));
                 }
                 Poll::Pending => return Poll::Pending,
@@ -429,155 +320,90 @@ impl Conn {
         Poll::Ready(Ok(()))
     }
 
-    /// Reads more input into the thread's shared buffer; returns whether anything happened.
-    fn poll_read(&mut self, cx: &mut Context<'_>) -> Read {
-        let Some(io) = self.io.as_mut() else {
-            return Read::NotAttempted;
-        };
-        let buf = self.input.lend();
-        if buf.is_empty() {
-            return Read::NotAttempted;
-        }
-        match Pin::new(io).poll_read(cx, buf) {
-            Poll::Ready(Ok(0)) => {
-                self.set_close_info(ABNORMAL, "transport closed without a close frame");
-                self.finish();
-                Read::Progress
-            }
-            Poll::Ready(Ok(n)) => {
-                self.input.end += n;
-                self.bytes_in += n as u64;
-                Read::Progress
-            }
-            Poll::Ready(Err(e)) if e.kind() == io::ErrorKind::Interrupted => Read::Progress,
-            Poll::Ready(Err(e)) => {
-                self.abort(&e);
-                Read::Progress
-            }
-            Poll::Pending => Read::Blocked,
-        }
-    }
-
-    /// After failing the connection (server role): our close frame is out, so send FIN right
-    /// away (the peer sees the close, then EOF; it need not answer) and keep reading until its
-    /// EOF or the close timeout, so unread input does not turn our close into a reset.
-    fn poll_shutdown_write(&mut self, cx: &mut Context<'_>) -> bool {
-        if self.role != Role::Server {
-            return false;
-        }
+    /// Shuts the write side down (FIN) as the driver asked; returns whether it happened.
+    fn poll_fin(&mut self, cx: &mut Context<'_>, now: u64) -> bool {
         let Some(io) = self.io.as_mut() else {
             return false;
         };
         match Pin::new(io).poll_close(cx) {
             Poll::Ready(_) => {
-                self.write_shut = true;
-                if self.transport_deadline.is_none() {
-                    self.transport_deadline = Some(Instant::now() + self.close_timeout);
-                }
+                self.driver.fin_sent(now);
                 true
             }
             Poll::Pending => false,
         }
     }
 
-    /// After the close handshake: the server closes TCP first; the client waits for the
-    /// server's FIN (bounded by the transport deadline).
-    fn poll_finish_closed(&mut self, cx: &mut Context<'_>) -> bool {
+    /// Reads more input into the thread's shared buffer.
+    fn poll_read(&mut self, cx: &mut Context<'_>, now: u64) -> Read {
         let Some(io) = self.io.as_mut() else {
-            self.finish();
-            return true;
+            return Read::Blocked;
         };
-        match self.role {
-            Role::Server => match Pin::new(io).poll_close(cx) {
-                Poll::Ready(_) => {
-                    self.finish();
-                    true
-                }
-                Poll::Pending => false,
-            },
-            Role::Client => {
-                let mut scratch = [0u8; 256];
-                match Pin::new(io).poll_read(cx, &mut scratch) {
-                    Poll::Ready(Ok(n)) if n > 0 => true,
-                    Poll::Ready(_) => {
-                        self.finish();
-                        true
-                    }
-                    Poll::Pending => false,
-                }
+        let buf = self.input.lend();
+        if buf.is_empty() {
+            // The buffer is full of input the driver has not taken (it waits for the output to
+            // drain): nothing to read into.
+            return Read::Blocked;
+        }
+        match Pin::new(io).poll_read(cx, buf) {
+            Poll::Ready(Ok(0)) => {
+                self.driver.receive_eof(now);
+                Read::Progress
             }
+            Poll::Ready(Ok(n)) => {
+                self.input.end += n;
+                Read::Progress
+            }
+            Poll::Ready(Err(e)) if e.kind() == io::ErrorKind::Interrupted => Read::Progress,
+            Poll::Ready(Err(e)) => {
+                self.driver.transport_error(&e);
+                Read::Progress
+            }
+            Poll::Pending => Read::Blocked,
         }
     }
 
-    fn abort(&mut self, e: &io::Error) {
-        log::debug!("conn={} transport error: {e}", self.id());
-        self.set_close_info(ABNORMAL, "transport error");
-        self.finish();
+    /// Runs the driver's due deadline and arms the timer for the next; returns whether one fired.
+    fn poll_timers(&mut self, cx: &mut Context<'_>) -> bool {
+        let Some(at_ms) = self.driver.poll_timeout() else {
+            return false;
+        };
+        let now = self.now_ms();
+        if now >= at_ms {
+            self.driver.handle_timeout(now);
+            return true;
+        }
+        let at = self.epoch + Duration::from_millis(at_ms);
+        // Re-arm only for an earlier deadline: one that moved later (the idle timer restarts
+        // with every read) is picked up when the armed timer fires, so reads do not notify the
+        // reactor (each `set_at` does).
+        if self.timer_at.is_none_or(|t| at < t) {
+            self.timer.set_at(at);
+            self.timer_at = Some(at);
+        }
+        if Pin::new(&mut self.timer).poll(cx).is_ready() {
+            self.timer_at = None;
+            return true;
+        }
+        false
     }
 
-    /// Drops the transport and logs the outcome (once).
+    /// Drops the transport once the driver is done.
     fn finish(&mut self) {
-        if self.done {
+        if self.io.take().is_none() {
             return;
         }
-        self.done = true;
-        self.io = None;
         self.input.clear();
-        self.out.clear();
         self.shared.outbox.store(0, Ordering::Relaxed);
         self.shared.lock().closed = true;
-        let code = self.close_info.as_ref().map_or(ABNORMAL.0, |(c, _)| c.0);
-        log::info!(
-            "conn={} closed code={} bytes_in={} bytes_out={}",
-            self.id(),
-            code,
-            self.bytes_in,
-            self.bytes_out
-        );
     }
 }
 
 impl Drop for Conn {
     fn drop(&mut self) {
-        if !self.done {
-            self.set_close_info(ABNORMAL, "dropped by the application");
+        if self.io.is_some() {
+            self.driver.abandon("dropped by the application");
             self.finish();
         }
     }
-}
-
-/// Writes a data frame header for a whole message of `len` bytes (RSV1 if `compressed`).
-fn send_header(
-    core: &mut Connection,
-    out: &mut Outbox,
-    kind: MessageKind,
-    len: usize,
-    mask: [u8; 4],
-    compressed: bool,
-) -> Result<(), SendError> {
-    let mut header = [0u8; MAX_HEADER_LEN];
-    let n = if compressed {
-        core.send_compressed_data_header(kind, len as u64, true, mask, &mut header)
-    } else {
-        core.send_data_header(kind, len as u64, true, mask, &mut header)
-    }?;
-    out.extend(header.get(..n).unwrap_or_default());
-    Ok(())
-}
-
-/// Adapts a "bytes written" result to [`Outbox::write_with`].
-fn split<E>(r: Result<usize, E>) -> (usize, Result<(), E>) {
-    match r {
-        Ok(n) => (n, Ok(())),
-        Err(e) => (0, Err(e)),
-    }
-}
-
-/// `s` cut to at most `max` bytes on a character boundary.
-pub(crate) fn truncate(s: &str, max: usize) -> &str {
-    let mut end = s.len().min(max);
-    while !s.is_char_boundary(end) {
-        end -= 1;
-    }
-    s.get(..end).unwrap_or_default()
 }

@@ -65,24 +65,26 @@
 #![deny(missing_docs)]
 
 mod accept;
+mod budget;
 mod client;
 mod config;
 mod conn;
 pub mod deflate;
+mod driver;
 mod echo;
 mod error;
 #[cfg(feature = "evloop")]
 pub mod evloop;
-mod frame_plan;
 mod http;
 mod io_util;
 mod message;
-mod outbox;
 mod server;
 mod shared;
 mod tcp;
+mod upgrade;
 mod websocket;
 
+pub use budget::{MessageBudget, DEFAULT_MESSAGE_BUDGET};
 pub use client::{client_handshake, connect, connect_with};
 pub use config::{ClientConfig, Config};
 pub use conn::Stream;

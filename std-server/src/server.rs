@@ -78,9 +78,21 @@ impl Drop for ActiveGuard {
     }
 }
 
-/// Triggers the graceful shutdown of a [`Server`] from any thread or task.
+/// Triggers the graceful shutdown of a server from any thread or task: a [`Server`]
+/// ([`Server::shutdown_handle`]) or, with feature `evloop`, an event-loop engine
+/// (`EchoLoop::shutdown_handle`). One name for both engines.
 #[derive(Clone)]
-pub struct ShutdownHandle(Arc<ServerState>);
+pub struct ShutdownHandle(Trigger);
+
+/// What a [`ShutdownHandle`] sets off.
+#[derive(Clone)]
+enum Trigger {
+    /// The async server's state.
+    Tasks(Arc<ServerState>),
+    /// An event loop's flag and waker.
+    #[cfg(feature = "evloop")]
+    Loop(Arc<AtomicBool>, Arc<mio::Waker>),
+}
 
 impl std::fmt::Debug for ShutdownHandle {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -89,10 +101,25 @@ impl std::fmt::Debug for ShutdownHandle {
 }
 
 impl ShutdownHandle {
-    /// Stops accepting, sends 1001 to every client; [`Server::serve`] returns once they are gone
-    /// or the close timeout passed.
+    /// An event loop's handle: sets `flag` and rings `waker`.
+    #[cfg(feature = "evloop")]
+    pub(crate) fn for_loop(flag: Arc<AtomicBool>, waker: Arc<mio::Waker>) -> Self {
+        Self(Trigger::Loop(flag, waker))
+    }
+
+    /// Stops accepting, sends 1001 to every client; the server's `serve` (or `run`) returns once
+    /// they are gone or the close timeout passed.
     pub fn shutdown(&self) {
-        self.0.trigger();
+        match &self.0 {
+            Trigger::Tasks(state) => state.trigger(),
+            #[cfg(feature = "evloop")]
+            Trigger::Loop(flag, waker) => {
+                flag.store(true, Ordering::SeqCst);
+                if let Err(e) = waker.wake() {
+                    log::error!("cannot wake the event loop: {e}");
+                }
+            }
+        }
     }
 }
 
@@ -143,7 +170,7 @@ impl Server {
 
     /// A handle that triggers the graceful shutdown.
     pub fn shutdown_handle(&self) -> ShutdownHandle {
-        ShutdownHandle(self.state.clone())
+        ShutdownHandle(Trigger::Tasks(self.state.clone()))
     }
 
     /// Runs connection tasks with `spawner` instead of the default (async-std's, with the

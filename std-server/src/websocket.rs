@@ -2,7 +2,8 @@
 //! halves.
 
 use crate::config::Config;
-use crate::conn::{Conn, Mode, Stream};
+use crate::conn::{Conn, Stream};
+use crate::driver::Mode;
 use crate::error::Error;
 use crate::message::Message;
 use crate::shared::{Item, Shared};
@@ -101,7 +102,7 @@ impl WebSocket {
     /// The next message; `None` once the connection is closed (see [`WebSocket::close_info`]).
     /// Pings are answered and the close handshake completed on the way. Cancel-safe.
     pub async fn recv(&mut self) -> Option<Message> {
-        poll_fn(|cx| self.conn.poll_next(cx, Mode::Messages)).await
+        poll_fn(|cx| self.conn.poll_next(cx)).await
     }
 
     /// Sends a message and waits until it is written to the transport.
@@ -131,7 +132,7 @@ impl WebSocket {
         }
         self.conn.send_close(code, reason).map_err(send_error)?;
         poll_fn(|cx| loop {
-            match self.conn.poll_next(cx, Mode::Messages) {
+            match self.conn.poll_next(cx) {
                 Poll::Ready(Some(_)) => continue,
                 Poll::Ready(None) => return Poll::Ready(()),
                 Poll::Pending => return Poll::Pending,
@@ -151,7 +152,8 @@ impl WebSocket {
     /// messages that fit the read buffer are echoed from it without allocating; the replies to all
     /// frames of one read leave in one write.
     pub async fn echo(mut self) {
-        poll_fn(|cx| self.conn.poll_next(cx, Mode::Echo).map(|_| ())).await;
+        self.conn.set_mode(Mode::Echo);
+        poll_fn(|cx| self.conn.poll_next(cx).map(|_| ())).await;
     }
 
     /// Splits into a reader (drives the connection) and a cloneable, non-blocking writer.

@@ -33,7 +33,7 @@ fn two_loops_share_a_port_and_stop_independently() {
     let a = EchoLoop::from_listener(first, config.clone()).unwrap();
     let b = EchoLoop::from_listener(second, config).unwrap();
     assert_eq!(a.local_addr(), b.local_addr());
-    let (stop_a, stop_b) = (a.stopper(), b.stopper());
+    let (stop_a, stop_b) = (a.shutdown_handle(), b.shutdown_handle());
     let ta = std::thread::spawn(move || a.run());
     let tb = std::thread::spawn(move || b.run());
 
@@ -50,7 +50,7 @@ fn two_loops_share_a_port_and_stop_independently() {
         .collect();
 
     // Stopping the first loop closes its connections with 1001 and only those.
-    stop_a.stop();
+    stop_a.shutdown();
     ta.join().unwrap().unwrap();
     let (mut closed, mut open) = (0, 0);
     for (i, ws) in clients.iter_mut().enumerate() {
@@ -73,6 +73,6 @@ fn two_loops_share_a_port_and_stop_independently() {
     let (mut ws, _) = tungstenite::client(format!("ws://{addr}/"), s).unwrap();
     ws.send(T::binary(vec![7u8; 3000])).unwrap();
     assert_eq!(ws.read().unwrap(), T::binary(vec![7u8; 3000]));
-    stop_b.stop();
+    stop_b.shutdown();
     tb.join().unwrap().unwrap();
 }

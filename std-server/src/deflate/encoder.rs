@@ -101,6 +101,42 @@ impl Encoder {
     }
 }
 
+impl Encoder {
+    /// Compresses a piece of the current message (`end`: its last piece), appending what the
+    /// compressor produced so far to `out` (the tail removed at the end, as
+    /// [`Encoder::compress_message`] does).
+    pub fn compress_piece(
+        &mut self,
+        piece: &[u8],
+        end: bool,
+        out: &mut Vec<u8>,
+    ) -> Result<(), CompressError> {
+        let mut input = piece;
+        let mut room = (piece.len() / 2).clamp(64, 64 << 10);
+        loop {
+            let start = out.len();
+            out.resize(start + room, 0);
+            let step = out
+                .get_mut(start..)
+                .map(|buf| self.compress(input, buf, end))
+                .unwrap_or(Err(CompressError::OutputTooSmall));
+            let step = match step {
+                Ok(step) => step,
+                Err(e) => {
+                    out.truncate(start);
+                    return Err(e);
+                }
+            };
+            out.truncate(start + step.produced);
+            input = input.get(step.consumed..).unwrap_or_default();
+            if step.done {
+                return Ok(());
+            }
+            room = (room * 2).min(1 << 20);
+        }
+    }
+}
+
 impl Compressor for Encoder {
     type Error = CompressError;
 

@@ -181,6 +181,64 @@ impl Session {
     }
 }
 
+impl Session {
+    /// Inflates from `input` into `output` (one bounded step of a compressed message; `end`:
+    /// `input` ends the message). The streaming form of [`Session::inflate`]: the caller handles
+    /// each step's output before the next, so memory stays at one step whatever the message
+    /// inflates to.
+    pub fn inflate_step(
+        &mut self,
+        input: &[u8],
+        end: bool,
+        output: &mut [u8],
+    ) -> Result<ws_core::deflate::Step, InflateError> {
+        use ws_core::deflate::Decompressor;
+        let incoming = self.incoming;
+        let decoder = self.decoder.get_or_insert_with(|| {
+            Decoder::new(incoming.zlib_window_bits(), incoming.no_context_takeover)
+        });
+        let result = decoder.decompress(input, output, end);
+        let finished = matches!(result, Ok(s) if s.done && end);
+        if result.is_err() || (finished && incoming.no_context_takeover) {
+            self.decoder = None;
+        }
+        result
+    }
+
+    /// Compresses one piece of a message that is sent as fragments (`end`: the last piece) and
+    /// appends the bytes to go on the wire to `out`. Without context takeover each piece is
+    /// compressed on its own by the thread's shared compressor and ends with a sync flush (the
+    /// pieces concatenated are one valid deflate stream, RFC 7692 §7.2.1, whose last tail is
+    /// removed): no compressor is held between pieces. With context takeover the connection's
+    /// own compressor streams the message.
+    pub fn compress_piece(
+        &mut self,
+        piece: &[u8],
+        end: bool,
+        out: &mut Vec<u8>,
+    ) -> Result<(), CompressError> {
+        let bits = self.outgoing.zlib_window_bits();
+        if self.outgoing.no_context_takeover {
+            with_shared_encoder(self.level, bits, self.mem_level, |enc| {
+                enc.compress_message(piece, out)
+            })?;
+            if !end {
+                out.extend_from_slice(&ws_core::deflate::TAIL);
+            }
+            return Ok(());
+        }
+        let (level, mem_level) = (self.level, self.mem_level);
+        let encoder = self
+            .encoder
+            .get_or_insert_with(|| Encoder::new(level, bits, mem_level, false));
+        let result = encoder.compress_piece(piece, end, out);
+        if result.is_err() {
+            self.encoder = None;
+        }
+        result
+    }
+}
+
 /// (level, window bits, memory level).
 type EncoderKey = (u8, u8, u8);
 

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 /// The listening socket's token (connections use their slab index).
 const LISTENER: Token = Token(usize::MAX - 1);
-/// The token of the waker that [`super::Stopper`] rings.
+/// The token of the waker that a [`crate::ShutdownHandle`] rings.
 const WAKER: Token = Token(usize::MAX - 2);
 /// The token of the alarm (the timerfd for deadlines).
 const ALARM: Token = Token(usize::MAX - 3);
@@ -122,10 +122,10 @@ impl Engine {
                 self.serve(key, false, false, now, &mut scratch);
             }
             if self.stop_flag.load(Ordering::SeqCst) && self.grace_until.is_none() {
-                self.begin_shutdown(now, &mut scratch);
+                self.begin_shutdown(now);
             }
             if now >= self.next_due {
-                self.sweep(now, &mut scratch);
+                self.sweep(now);
                 let at = self.next_due.min(self.grace_until.unwrap_or(NEVER));
                 self.alarm.set(at, now)?;
             }
@@ -169,7 +169,7 @@ impl Engine {
             }
             let peer = if busy {
                 log::warn!("conn={id} peer={peer_addr} refused: connection limit (503)");
-                Peer::busy(sock, id, now, scratch)
+                Peer::busy(sock, id, now)
             } else {
                 let deadline = now.saturating_add(ms(self.config.handshake_timeout));
                 log::debug!("conn={id} peer={peer_addr} accepted");
@@ -185,7 +185,6 @@ impl Engine {
                 .register(peer.socket(), Token(key), interest)
             {
                 log::warn!("conn={id} cannot register: {e}");
-                scratch.out.clear();
                 self.peers.remove(key);
                 continue;
             }
@@ -200,16 +199,17 @@ impl Engine {
             return;
         };
         let outcome = peer.on_ready(readable, closed, now, &self.config, scratch);
-        self.after(key, outcome, now, scratch);
+        self.after(key, outcome, now);
     }
 
     /// Applies what a connection asked for.
-    fn after(&mut self, key: usize, outcome: Outcome, now: u64, scratch: &mut Scratch) {
-        scratch.out.clear();
+    fn after(&mut self, key: usize, outcome: Outcome, now: u64) {
         match outcome {
             Outcome::Remove(why) => self.remove(key, why),
             Outcome::Again | Outcome::Keep => {
-                if outcome == Outcome::Again {
+                // Once per iteration: a connection served both for an event and for its turn
+                // must not be queued twice (it would get one more turn per iteration, for ever).
+                if outcome == Outcome::Again && !self.again.contains(&key) {
                     self.again.push(key);
                 }
                 if let Some(peer) = self.peers.get(key) {
@@ -226,26 +226,24 @@ impl Engine {
     fn remove(&mut self, key: usize, why: &str) {
         if let Some(mut peer) = self.peers.try_remove(key) {
             let _ = self.poll.registry().deregister(peer.socket());
-            log::info!("conn={} closed: {why}", peer.id());
+            log::debug!("conn={} removed: {why}", peer.id());
         }
     }
 
     /// Runs every deadline that is due and finds the next one.
-    fn sweep(&mut self, now: u64, scratch: &mut Scratch) {
+    fn sweep(&mut self, now: u64) {
         let mut next = NEVER;
         let mut done = Vec::new();
         for (key, peer) in self.peers.iter_mut() {
             let mut at = peer.next_deadline();
             if at <= now {
-                match peer.on_timer(now, &self.config, scratch) {
+                match peer.on_timer(now) {
                     Outcome::Remove(why) => {
                         done.push((key, why));
-                        scratch.out.clear();
                         continue;
                     }
                     Outcome::Again | Outcome::Keep => at = peer.next_deadline(),
                 }
-                scratch.out.clear();
             }
             next = next.min(at);
         }
@@ -256,7 +254,7 @@ impl Engine {
     }
 
     /// Stops accepting and sends 1001 to every open connection.
-    fn begin_shutdown(&mut self, now: u64, scratch: &mut Scratch) {
+    fn begin_shutdown(&mut self, now: u64) {
         if let Some(mut listener) = self.listener.take() {
             let _ = self.poll.registry().deregister(&mut listener);
         }
@@ -265,8 +263,8 @@ impl Engine {
         let keys: Vec<usize> = self.peers.iter().map(|(key, _)| key).collect();
         for key in keys {
             if let Some(peer) = self.peers.get_mut(key) {
-                let outcome = peer.on_shutdown(now, &self.config, scratch);
-                self.after(key, outcome, now, scratch);
+                let outcome = peer.on_shutdown(now);
+                self.after(key, outcome, now);
             }
         }
         let until = now.saturating_add(ms(self.config.close_timeout));

@@ -5,7 +5,7 @@
 //! It answers what [`crate::echo_handler`] answers, over the same [`Config`]: every valid upgrade
 //! (any path) is accepted and every text and binary message echoed; other requests get ws-core's
 //! 4xx; past `max_connections`, 503. Timers (handshake, idle ping, pong, close) run from one
-//! sweep when the earliest deadline is due. A graceful shutdown ([`Stopper::stop`]) stops
+//! sweep when the earliest deadline is due. A graceful shutdown ([`crate::ShutdownHandle::shutdown`]) stops
 //! accepting, sends 1001 to every open connection and returns once all are closed or the close
 //! timeout has passed.
 //!
@@ -15,37 +15,18 @@
 //! connections per byte and the fewest syscalls per message.
 
 mod alarm;
-mod batch;
 mod engine;
 mod peer;
 mod scratch;
+mod write;
 
 use crate::config::Config;
 use std::io;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
 
 /// A bound echo server on its own event loop; [`EchoLoop::run`] serves until stopped.
 pub struct EchoLoop {
     inner: engine::Engine,
-}
-
-/// Triggers a graceful shutdown of a running [`EchoLoop`] from any thread.
-#[derive(Clone)]
-pub struct Stopper {
-    flag: Arc<AtomicBool>,
-    waker: Arc<mio::Waker>,
-}
-
-impl Stopper {
-    /// Starts the graceful shutdown (1001 to every client); [`EchoLoop::run`] returns when done.
-    pub fn stop(&self) {
-        self.flag.store(true, Ordering::SeqCst);
-        if let Err(e) = self.waker.wake() {
-            log::error!("cannot wake the event loop: {e}");
-        }
-    }
 }
 
 impl EchoLoop {
@@ -72,12 +53,10 @@ impl EchoLoop {
         self.inner.local_addr
     }
 
-    /// A handle that stops this server gracefully.
-    pub fn stopper(&self) -> Stopper {
-        Stopper {
-            flag: self.inner.stop_flag.clone(),
-            waker: self.inner.waker.clone(),
-        }
+    /// A handle that stops this server gracefully (1001 to every client; [`EchoLoop::run`]
+    /// returns when done).
+    pub fn shutdown_handle(&self) -> crate::ShutdownHandle {
+        crate::ShutdownHandle::for_loop(self.inner.stop_flag.clone(), self.inner.waker.clone())
     }
 
     /// Serves on the calling thread until a graceful shutdown completes.

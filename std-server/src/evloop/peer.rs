@@ -1,19 +1,18 @@
-//! One connection of the event loop: its socket, its ws-core state and the few bytes it keeps
-//! between reads (a partial head or frame, output the socket did not take, a message being
-//! reassembled). Everything else lives in the loop's [`Scratch`], shared by all connections.
+//! One connection of the event loop: its socket, the bytes it keeps between reads (a partial
+//! head or frame) and its [`Stage`]: the request head, an HTTP answer on its way out, or the
+//! [`Driver`] that makes every decision once upgraded. This file only moves bytes and readiness.
 
-mod input;
-
-use super::batch::write_parts;
 use super::scratch::Scratch;
+use super::write::write_once;
 use crate::config::Config;
-use crate::frame_plan::Passthrough;
+use crate::driver::{Driver, Mode, Stop};
+use crate::http::encode_response;
 use mio::net::TcpStream;
-use std::io::{self, Read};
+use std::io::{self, IoSlice, Read};
 use std::net::Shutdown;
 use std::time::{Duration, Instant};
-use ws_core::connection::MIN_OUTPUT;
-use ws_core::{CloseCode, Connection, Role, State, Timeout};
+use ws_core::handshake::{self, Header, RequestParser, Status};
+use ws_core::{HandshakeError, Role};
 
 /// "No deadline".
 pub(super) const NEVER: u64 = u64::MAX;
@@ -29,16 +28,29 @@ const READS_PER_TURN: usize = 16;
 /// build, so time and not only the count bounds a turn).
 const TURN: Duration = Duration::from_micros(500);
 
+/// Events one read's processing may handle before the connection lets the others run (the rest
+/// of the input is kept as a backlog for its next turn).
+const EVENTS_PER_READ: usize = 2048;
+
+/// At most this many slices go to one `writev`.
+const MAX_SLICES: usize = 64;
+
 /// Where the connection stands.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Phase {
-    /// Reading the request head (until `deadline`).
-    Handshake,
-    /// Upgraded: frames flow (the close handshake is tracked by ws-core).
-    Open,
-    /// An HTTP answer (error or 503) is queued: write it, send FIN, discard input until EOF or
-    /// `deadline`.
-    Refused,
+enum Stage {
+    /// Reading the request head until `deadline`.
+    Handshake { deadline: u64 },
+    /// An HTTP answer (an error or 503) is being written; then FIN.
+    Answering {
+        answer: Vec<u8>,
+        sent: usize,
+        deadline: u64,
+    },
+    /// FIN sent after the answer: input is discarded until EOF or `deadline`.
+    Draining { deadline: u64 },
+    /// Upgraded: the driver decides.
+    Open(Box<Driver>),
+    /// The socket is to be closed, for this reason.
+    Gone(&'static str),
 }
 
 /// What the loop should do with a connection after an event.
@@ -55,37 +67,15 @@ pub(super) enum Outcome {
 /// One connection.
 pub(super) struct Peer {
     sock: TcpStream,
-    core: Connection,
-    phase: Phase,
-    passthrough: Passthrough,
+    stage: Stage,
     /// Unprocessed input: part of a request head or of a frame (empty between messages).
     input: Vec<u8>,
-    /// Output the socket has not taken yet, from `sent` on.
-    pending: Vec<u8>,
-    sent: usize,
-    /// The message being reassembled (fragmented, or text larger than the read buffer).
-    assembly: Vec<u8>,
-    assembling: bool,
-    /// Bytes of the current frame not yet given to the core (0: at a frame boundary).
-    frame_left: u64,
-    /// Whether `frame_left` is tracked (given up once a header fails or the close began).
-    track: bool,
     /// The socket may hold unread bytes (an edge was seen and not read to the end).
     read_ready: bool,
-    /// `input` holds whole frames left unprocessed while reading was paused.
+    /// `input` holds bytes the driver left unprocessed without needing more (it paused).
     backlog: bool,
-    /// The peer closed its side (EOF read).
-    eof: bool,
     /// The poller said the peer shut its side down: read until EOF even after a short read.
     peer_shut: bool,
-    /// We failed the connection: send FIN once our close frame is out.
-    failed: bool,
-    /// The peer missed a pong: drop the transport once our 1011 is out.
-    drop_when_flushed: bool,
-    /// Our write side is shut down (FIN sent).
-    write_shut: bool,
-    /// Handshake, refusal or lingering deadline (ms), or [`NEVER`].
-    deadline: u64,
     id: u64,
 }
 
@@ -94,46 +84,23 @@ impl Peer {
     pub(super) fn new(sock: TcpStream, id: u64, deadline: u64) -> Self {
         Self {
             sock,
-            core: Connection::new(
-                Role::Server,
-                ws_core::Limits::DEFAULT,
-                Default::default(),
-                0,
-            ),
-            phase: Phase::Handshake,
-            passthrough: Passthrough::Off,
+            stage: Stage::Handshake { deadline },
             input: Vec::new(),
-            pending: Vec::new(),
-            sent: 0,
-            assembly: Vec::new(),
-            assembling: false,
-            frame_left: 0,
-            track: true,
             read_ready: false,
             backlog: false,
-            eof: false,
             peer_shut: false,
-            failed: false,
-            drop_when_flushed: false,
-            write_shut: false,
-            deadline,
             id,
         }
     }
 
     /// A connection past the connection limit: answer 503 and let it go.
-    pub(super) fn busy(sock: TcpStream, id: u64, now: u64, scratch: &mut Scratch) -> Self {
-        let mut peer = Self::new(sock, id, now.saturating_add(REFUSAL_LINGER_MS));
-        peer.phase = Phase::Refused;
-        let body = "Service Unavailable: too many connections";
-        scratch.out.push(
-            format!(
-                "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\n\
-                 Content-Length: {}\r\nRetry-After: 1\r\nConnection: close\r\n\r\n{body}",
-                body.len()
-            )
-            .as_bytes(),
-        );
+    pub(super) fn busy(sock: TcpStream, id: u64, now: u64) -> Self {
+        let mut peer = Self::new(sock, id, NEVER);
+        peer.stage = Stage::Answering {
+            answer: encode_response(&crate::upgrade::busy(), true),
+            sent: 0,
+            deadline: now.saturating_add(REFUSAL_LINGER_MS),
+        };
         peer
     }
 
@@ -149,20 +116,31 @@ impl Peer {
 
     /// Whether the connection is upgraded and open (it gets a 1001 on shutdown).
     pub(super) fn is_open(&self) -> bool {
-        self.phase == Phase::Open && self.core.state() == State::Open
+        matches!(&self.stage, Stage::Open(d) if d.is_open())
     }
 
     /// When [`Peer::on_timer`] wants to run (ms), or [`NEVER`].
     pub(super) fn next_deadline(&self) -> u64 {
-        match self.phase {
-            Phase::Open => self.deadline.min(self.core.poll_timeout().unwrap_or(NEVER)),
-            Phase::Handshake | Phase::Refused => self.deadline,
+        match &self.stage {
+            Stage::Handshake { deadline }
+            | Stage::Answering { deadline, .. }
+            | Stage::Draining { deadline } => *deadline,
+            Stage::Open(d) => d.poll_timeout().unwrap_or(NEVER),
+            Stage::Gone(_) => 0,
         }
     }
 
-    /// Handles a readiness event.
-    /// `readable`: the socket has input; `read_closed`: the peer shut down its side (EOF waits
-    /// behind the input).
+    /// Whether the stage wants input from the socket.
+    fn wants_read(&self) -> bool {
+        match &self.stage {
+            Stage::Handshake { .. } | Stage::Answering { .. } | Stage::Draining { .. } => true,
+            Stage::Open(d) => d.wants_read(),
+            Stage::Gone(_) => false,
+        }
+    }
+
+    /// Handles a readiness event. `readable`: the socket has input; `read_closed`: the peer shut
+    /// down its side (EOF waits behind the input).
     pub(super) fn on_ready(
         &mut self,
         readable: bool,
@@ -179,11 +157,14 @@ impl Peer {
         // clock read per event showed in the round-trip profile).
         let mut started = None;
         // Output first: queued bytes may be what kept reading paused.
-        if let Err(e) = self.transmit(scratch, &[]) {
+        if let Err(e) = self.transmit(&[], now) {
             return self.io_error(&e);
         }
+        if let Outcome::Remove(why) = self.settle(now) {
+            return Outcome::Remove(why);
+        }
         let mut reads = 0;
-        while (self.read_ready || self.backlog) && !self.eof && !self.reading_paused(config) {
+        while (self.read_ready || self.backlog) && self.wants_read() {
             if reads == READS_PER_TURN
                 || (reads > 0 && started.get_or_insert_with(Instant::now).elapsed() >= TURN)
             {
@@ -193,18 +174,15 @@ impl Peer {
             if let Err(e) = self.read_and_process(now, config, scratch) {
                 return self.io_error(&e);
             }
-            if let Err(e) = self.transmit(scratch, &[]) {
-                return self.io_error(&e);
-            }
-            if let Outcome::Remove(why) = self.settle(now, config) {
+            if let Outcome::Remove(why) = self.settle(now) {
                 return Outcome::Remove(why);
             }
         }
-        self.settle(now, config)
+        self.settle(now)
     }
 
-    /// Reads once into the shared buffer, after the bytes kept from last time (only those when
-    /// they are a backlog), and processes what is there.
+    /// Reads once into the shared buffer after the bytes kept from last time (only those when
+    /// they are a backlog), processes what is there, writes the output and keeps the rest.
     fn read_and_process(&mut self, now: u64, config: &Config, s: &mut Scratch) -> io::Result<()> {
         let keep = self.input.len();
         let Some(head) = s.buf.get_mut(..keep) else {
@@ -222,8 +200,7 @@ impl Peer {
                 match self.sock.read(s.buf.get_mut(keep..).unwrap_or_default()) {
                     Ok(0) => {
                         self.read_ready = false;
-                        self.eof = true;
-                        self.deadline = self.deadline.min(now.saturating_add(close_ms(config)));
+                        self.on_eof(now);
                         return Ok(());
                     }
                     Ok(n) => break n,
@@ -242,8 +219,17 @@ impl Peer {
             self.read_ready = false;
         }
         let len = keep + n;
-        let consumed = self.process(len, now, config, s)?;
-        let rest = s.buf.get(consumed.min(len)..len).unwrap_or_default();
+        let Some(buf) = s.buf.get_mut(..len) else {
+            return Err(io::Error::other("read past the buffer"));
+        };
+        let consumed = self.process(buf, now, config);
+        // Echoes reference the buffer: write them before the next connection reads into it.
+        let written = self.transmit(buf, now);
+        if let Stage::Open(d) = &mut self.stage {
+            d.release_input(buf);
+        }
+        written?;
+        let rest = buf.get(consumed.min(len)..).unwrap_or_default();
         self.input.clear();
         if rest.is_empty() {
             self.input = Vec::new();
@@ -254,197 +240,185 @@ impl Peer {
         Ok(())
     }
 
-    /// Writes the batch in `s.out`, then `extra`, after any output still queued; what the socket
-    /// does not take is copied to the queue. The batch is emptied.
-    fn transmit(&mut self, s: &mut Scratch, extra: &[u8]) -> io::Result<()> {
-        if self.queued() == 0 && extra.is_empty() {
-            if let Some(bytes) = s.out.single() {
-                // The common case (small echoes, replies): one contiguous piece.
-                let n = write_parts(&mut self.sock, &[bytes])?;
-                self.keep_unsent(&[bytes], n);
-                s.out.clear();
-                return Ok(());
+    /// Processes `buf`; returns how many bytes are done with.
+    fn process(&mut self, buf: &mut [u8], now: u64, config: &Config) -> usize {
+        match &mut self.stage {
+            Stage::Handshake { .. } => self.handshake(buf, now, config),
+            Stage::Open(d) => {
+                let (pos, stop) = d.receive(buf, 0, now);
+                self.backlog = stop == Stop::Paused && pos < buf.len();
+                pos
+            }
+            Stage::Answering { .. } | Stage::Draining { .. } | Stage::Gone(_) => buf.len(),
+        }
+    }
+
+    /// Parses the request head; answers 101 (and goes on with the frames behind the head) or
+    /// ws-core's error response.
+    fn handshake(&mut self, buf: &mut [u8], now: u64, config: &Config) -> usize {
+        let mut headers = vec![Header::EMPTY; config.head.max_headers];
+        let mut parser = RequestParser::new(config.head);
+        let accepted = match parser.feed(buf, &mut headers) {
+            Ok(Status::Partial) => return 0,
+            Ok(Status::Complete((req, head_len))) => req.upgrade().and_then(|up| {
+                let offers = req
+                    .headers
+                    .iter()
+                    .filter(|h| h.name.eq_ignore_ascii_case("sec-websocket-extensions"))
+                    .map(|h| h.value);
+                crate::upgrade::accept(up.key, None, &[], offers, config)
+                    .map(|a| (a, head_len))
+                    .ok_or(HandshakeError::HeadTooLarge)
+            }),
+            Err(e) => Err(e),
+        };
+        match accepted {
+            Ok((accepted, head_len)) => {
+                let mut driver = Driver::new(Role::Server, Mode::Echo, config, now, self.id);
+                driver.set_events_per_call(EVENTS_PER_READ);
+                if let Some(params) = accepted.deflate {
+                    driver.enable_deflate(params, &config.deflate);
+                }
+                driver.push_raw(&accepted.response);
+                log::info!(
+                    "conn={} handshake accepted (event loop) deflate={}",
+                    self.id,
+                    accepted.deflate.is_some()
+                );
+                let (pos, stop) = driver.receive(buf, head_len, now);
+                self.backlog = stop == Stop::Paused && pos < buf.len();
+                self.stage = Stage::Open(Box::new(driver));
+                pos
+            }
+            Err(e) => {
+                log::info!("conn={} handshake refused: {e}", self.id);
+                let mut resp = [0u8; 512];
+                let n = handshake::write_error_response(e, &mut resp).unwrap_or(0);
+                self.stage = Stage::Answering {
+                    answer: resp.get(..n).unwrap_or_default().to_vec(),
+                    sent: 0,
+                    deadline: now.saturating_add(REFUSAL_LINGER_MS),
+                };
+                buf.len()
             }
         }
-        let mut parts: Vec<&[u8]> = s.out.parts(&s.buf).collect();
-        parts.push(extra);
-        if self.queued() > 0 {
-            for p in &parts {
-                self.pending.extend_from_slice(p);
+    }
+
+    /// The peer closed its side.
+    fn on_eof(&mut self, now: u64) {
+        match &mut self.stage {
+            Stage::Open(d) => d.receive_eof(now),
+            Stage::Handshake { .. } => {
+                self.stage = Stage::Gone("closed before completing the request head")
             }
-            s.out.clear();
-            let queued = self.pending.get(self.sent..).unwrap_or_default();
-            let n = write_parts(&mut self.sock, &[queued])?;
-            self.sent += n;
-            if self.sent == self.pending.len() {
-                self.pending = Vec::new();
-                self.sent = 0;
-            } else if self.sent > self.pending.len() / 2 {
-                self.pending.drain(..self.sent);
-                self.sent = 0;
+            Stage::Answering { .. } | Stage::Draining { .. } => {
+                self.stage = Stage::Gone("refusal sent")
             }
-            return Ok(());
-        }
-        let n = write_parts(&mut self.sock, &parts)?;
-        self.keep_unsent(&parts, n);
-        s.out.clear();
-        Ok(())
-    }
-
-    /// Queues what the socket did not take of `parts` (the first `written` bytes went out);
-    /// only called with nothing queued.
-    fn keep_unsent(&mut self, parts: &[&[u8]], mut written: usize) {
-        for p in parts {
-            let skip = written.min(p.len());
-            self.pending
-                .extend_from_slice(p.get(skip..).unwrap_or_default());
-            written -= skip;
+            Stage::Gone(_) => {}
         }
     }
 
-    /// Output queued and not yet taken by the socket.
-    fn queued(&self) -> usize {
-        self.pending.len() - self.sent
-    }
-
-    /// Whether reading waits for the output to drain (backpressure). Not while a frame is passed
-    /// through: a peer may write the whole frame before it reads (a blocking client does), so the
-    /// rest of the frame is taken and queued, bounded by the frame size limit.
-    fn reading_paused(&self, config: &Config) -> bool {
-        self.queued() >= config.max_outbound_bytes.max(1) && self.passthrough == Passthrough::Off
-    }
-
-    /// After input and output: ends the connection where the protocol says so.
-    fn settle(&mut self, now: u64, config: &Config) -> Outcome {
-        let flushed = self.queued() == 0;
-        if self.eof && (flushed || self.phase != Phase::Open) {
-            return Outcome::Remove(self.on_eof());
+    /// Writes what the stage has queued until the socket would block. `input`: the buffer the
+    /// driver last processed (its echoes may reference it; empty once released).
+    fn transmit(&mut self, input: &[u8], now: u64) -> io::Result<()> {
+        match &mut self.stage {
+            Stage::Open(d) => {
+                while d.queued() > 0 {
+                    let n = {
+                        let mut slices = [IoSlice::new(&[]); MAX_SLICES];
+                        let count = d.transmit_slices(input, &mut slices);
+                        write_once(&mut self.sock, slices.get(..count).unwrap_or_default())?
+                    };
+                    if n == 0 {
+                        break;
+                    }
+                    d.transmitted(n, now);
+                }
+                Ok(())
+            }
+            Stage::Answering { answer, sent, .. } => {
+                while let Some(rest) = answer.get(*sent..).filter(|r| !r.is_empty()) {
+                    let n = write_once(&mut self.sock, &[IoSlice::new(rest)])?;
+                    if n == 0 {
+                        break;
+                    }
+                    *sent += n;
+                }
+                Ok(())
+            }
+            Stage::Handshake { .. } | Stage::Draining { .. } | Stage::Gone(_) => Ok(()),
         }
-        match self.phase {
-            Phase::Handshake => Outcome::Keep,
-            Phase::Refused => {
-                if flushed && !self.write_shut {
-                    self.shut_write();
+    }
+
+    /// After input and output: FIN and the end of the connection where the stage says so.
+    fn settle(&mut self, now: u64) -> Outcome {
+        match &mut self.stage {
+            Stage::Open(d) => {
+                if d.wants_fin() {
+                    let _ = self.sock.shutdown(Shutdown::Write);
+                    d.fin_sent(now);
+                }
+                if d.is_done() {
+                    return Outcome::Remove("done");
                 }
                 Outcome::Keep
             }
-            Phase::Open => {
-                if self.drop_when_flushed && flushed {
-                    return Outcome::Remove("pong overdue: closed 1011");
-                }
-                match self.core.state() {
-                    // The server closes TCP first (RFC 6455 §7.1.1).
-                    State::Closed if flushed => {
-                        self.shut_write();
-                        Outcome::Remove("close handshake done")
-                    }
-                    State::Closed => {
-                        if self.deadline == NEVER {
-                            self.deadline = now.saturating_add(close_ms(config));
-                        }
-                        Outcome::Keep
-                    }
-                    _ if self.failed && flushed && !self.write_shut => {
-                        // Our close is out: FIN now, and read on until the peer's EOF so unread
-                        // input does not turn the close into a reset.
-                        self.shut_write();
-                        self.deadline = now.saturating_add(close_ms(config));
-                        Outcome::Keep
-                    }
-                    _ => Outcome::Keep,
-                }
+            Stage::Answering {
+                answer,
+                sent,
+                deadline,
+            } if *sent >= answer.len() => {
+                let _ = self.sock.shutdown(Shutdown::Write);
+                self.stage = Stage::Draining {
+                    deadline: *deadline,
+                };
+                Outcome::Keep
             }
-        }
-    }
-
-    /// Why the connection ends after the peer closed its side (EOF).
-    fn on_eof(&self) -> &'static str {
-        match (self.phase, self.core.state()) {
-            (Phase::Open, State::Open) => "transport closed without a close frame (1006)",
-            (Phase::Handshake, _) => "closed before completing the request head",
-            _ => "peer closed",
+            Stage::Gone(why) => Outcome::Remove(why),
+            _ => Outcome::Keep,
         }
     }
 
     /// Runs the deadlines due at `now`.
-    pub(super) fn on_timer(&mut self, now: u64, config: &Config, scratch: &mut Scratch) -> Outcome {
-        if now >= self.deadline {
-            return Outcome::Remove(match self.phase {
-                Phase::Handshake => "handshake timeout (dropped)",
-                Phase::Refused => "refusal sent",
-                Phase::Open => "close timeout",
-            });
-        }
-        if self.phase != Phase::Open || self.core.poll_timeout().is_none_or(|at| at > now) {
-            return Outcome::Keep;
-        }
-        if self.passthrough != Passthrough::Off {
-            // A control frame cannot go out in the middle of the echo's payload.
-            return Outcome::Remove("stalled in the middle of a frame");
-        }
-        let mut frame = [0u8; MIN_OUTPUT];
-        match self.core.handle_timeout(now, [0; 4], &mut frame) {
-            Ok(Timeout::Nothing) => {}
-            Ok(Timeout::Ping(n)) => scratch.out.push(frame.get(..n).unwrap_or_default()),
-            Ok(Timeout::PongOverdue(n)) => {
-                log::info!("conn={} pong overdue -> close 1011", self.id);
-                scratch.out.push(frame.get(..n).unwrap_or_default());
-                self.drop_when_flushed = true;
+    pub(super) fn on_timer(&mut self, now: u64) -> Outcome {
+        match &mut self.stage {
+            Stage::Handshake { deadline } if now >= *deadline => {
+                return Outcome::Remove("handshake timeout (dropped)")
             }
-            Ok(Timeout::DropTransport) => return Outcome::Remove("close timeout"),
-            Err(_) => return Outcome::Remove("timer frame did not fit"),
+            Stage::Answering { deadline, .. } | Stage::Draining { deadline }
+                if now >= *deadline =>
+            {
+                return Outcome::Remove("refusal sent")
+            }
+            Stage::Open(d) if d.poll_timeout().is_some_and(|at| at <= now) => {
+                d.handle_timeout(now);
+            }
+            _ => return Outcome::Keep,
         }
-        if let Err(e) = self.transmit(scratch, &[]) {
+        if let Err(e) = self.transmit(&[], now) {
             return self.io_error(&e);
         }
-        self.settle(now, config)
+        self.settle(now)
     }
 
     /// Starts the graceful shutdown for this connection: a 1001 close if it is open.
-    pub(super) fn on_shutdown(
-        &mut self,
-        now: u64,
-        config: &Config,
-        scratch: &mut Scratch,
-    ) -> Outcome {
-        if self.phase != Phase::Open {
+    pub(super) fn on_shutdown(&mut self, now: u64) -> Outcome {
+        let Stage::Open(d) = &mut self.stage else {
             return Outcome::Remove("server shutting down");
-        }
-        if self.passthrough != Passthrough::Off {
-            return Outcome::Remove("server shutting down in the middle of a frame");
-        }
-        if self.core.state() == State::Open {
-            let mut frame = [0u8; MIN_OUTPUT];
-            if let Ok(n) = self.core.send_close(
-                Some(CloseCode::GOING_AWAY),
-                "server shutting down",
-                now,
-                [0; 4],
-                &mut frame,
-            ) {
-                scratch.out.push(frame.get(..n).unwrap_or_default());
-            }
-        }
-        if let Err(e) = self.transmit(scratch, &[]) {
+        };
+        d.shutdown(now);
+        if let Err(e) = self.transmit(&[], now) {
             return self.io_error(&e);
         }
-        self.settle(now, config)
+        self.settle(now)
     }
 
-    fn shut_write(&mut self) {
-        if !self.write_shut {
-            self.write_shut = true;
-            let _ = self.sock.shutdown(Shutdown::Write);
+    fn io_error(&mut self, e: &io::Error) -> Outcome {
+        if let Stage::Open(d) = &mut self.stage {
+            d.transport_error(e);
+        } else {
+            log::debug!("conn={} transport error: {e}", self.id);
         }
-    }
-
-    fn io_error(&self, e: &io::Error) -> Outcome {
-        log::debug!("conn={} transport error: {e}", self.id);
         Outcome::Remove("transport error")
     }
-}
-
-/// The close timeout in ms (0 = the core's "disabled": wait a second rather than forever).
-fn close_ms(config: &Config) -> u64 {
-    config.timers().close_timeout.unwrap_or(1000)
 }

@@ -56,11 +56,11 @@ pub fn start_unguarded(config: Config) -> Engine {
     }
     let lp = ws_server::evloop::EchoLoop::bind("127.0.0.1:0", config).expect("bind the loop");
     let addr = lp.local_addr();
-    let stopper = lp.stopper();
+    let stopper = lp.shutdown_handle();
     let thread = std::thread::spawn(move || lp.run());
     Engine {
         addr,
-        stop: Box::new(move || stopper.stop()),
+        stop: Box::new(move || stopper.shutdown()),
         thread: Some(thread),
         _shared: None,
     }

@@ -204,8 +204,48 @@ pub fn close_frame(code: u16, reason: &[u8]) -> Vec<u8> {
     frame(true, 8, &p)
 }
 
-/// One server frame: (first byte, payload). Panics on EOF or a masked frame.
+thread_local! {
+    /// Echoed messages whose fragments are still arriving, per socket (see [`read_frame`]).
+    static PARTIAL: std::cell::RefCell<std::collections::HashMap<i32, (u8, Vec<u8>)>> =
+        std::cell::RefCell::default();
+}
+
+/// The next control frame or whole data message from the server: `(first byte, payload)`, the
+/// first byte of a message being its first frame's with FIN set. The echo sends a message that
+/// arrived in pieces as fragments, with control frames (pongs, pings, a close) between them:
+/// those come back as they arrive, and the message once its last fragment has (so the order is
+/// what a reader of whole messages sees).
 pub fn read_frame(s: &mut TcpStream) -> (u8, Vec<u8>) {
+    use std::os::fd::AsRawFd;
+    let fd = s.as_raw_fd();
+    loop {
+        let (b0, payload) = read_raw_frame(s);
+        if b0 & 0x08 != 0 {
+            if b0 & 0x0f == 8 {
+                // Nothing follows a close: a message cut by it never completes (and the socket's
+                // number may be reused by the next connection).
+                PARTIAL.with(|m| m.borrow_mut().remove(&fd));
+            }
+            return (b0, payload);
+        }
+        let mut message = PARTIAL.with(|m| m.borrow_mut().remove(&fd));
+        match (&message, b0 & 0x0f) {
+            (None, 0) => panic!("a continuation frame without a message"),
+            (Some(_), op) if op != 0 => panic!("a new message inside a fragmented one"),
+            (None, _) => message = Some((b0 | 0x80, Vec::new())),
+            (Some(_), _) => {}
+        }
+        let (first, mut bytes) = message.unwrap_or_default();
+        bytes.extend_from_slice(&payload);
+        if b0 & 0x80 != 0 {
+            return (first, bytes);
+        }
+        PARTIAL.with(|m| m.borrow_mut().insert(fd, (first, bytes)));
+    }
+}
+
+/// The next frame exactly as the server sent it: `(first byte, payload)`.
+pub fn read_raw_frame(s: &mut TcpStream) -> (u8, Vec<u8>) {
     let mut h = [0u8; 2];
     s.read_exact(&mut h).expect("frame header");
     assert_eq!(h[1] & 0x80, 0, "server frames are not masked");
@@ -306,4 +346,26 @@ pub fn rss() -> usize {
     let statm = std::fs::read_to_string("/proc/self/statm").unwrap();
     let pages: usize = statm.split_whitespace().nth(1).unwrap().parse().unwrap();
     pages * 4096
+}
+
+/// The frames in bytes the server sent, exactly as sent: `(first byte, payload)`; panics on a
+/// partial frame at the end (so bytes written inside another frame's payload show up).
+pub fn parse_frames(mut wire: &[u8]) -> Vec<(u8, Vec<u8>)> {
+    let mut out = Vec::new();
+    while !wire.is_empty() {
+        assert!(wire.len() >= 2, "a partial header at the end: {wire:x?}");
+        assert_eq!(wire[1] & 0x80, 0, "server frames are not masked");
+        let (len, hl) = match wire[1] & 0x7f {
+            126 => (u16::from_be_bytes([wire[2], wire[3]]) as usize, 4),
+            127 => (
+                u64::from_be_bytes(wire[2..10].try_into().expect("8 bytes")) as usize,
+                10,
+            ),
+            n => (n as usize, 2),
+        };
+        assert!(wire.len() >= hl + len, "a partial frame at the end");
+        out.push((wire[0], wire[hl..hl + len].to_vec()));
+        wire = &wire[hl + len..];
+    }
+    out
 }

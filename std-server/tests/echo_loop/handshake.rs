@@ -3,7 +3,7 @@
 
 use crate::common::{
     assert_closed_within, assert_echo_works, assert_round_trip, client, client_at, close_and_drain,
-    frame_raw, http_response, read_close, read_head, tcp, upgrade_request,
+    frame, frame_raw, http_response, read_close, read_head, tcp, upgrade_request,
 };
 use crate::loop_engine::{start, start_tasks};
 use crate::{limited_to, upgrade_when_free};
@@ -13,7 +13,7 @@ use tungstenite::Message as T;
 use ws_server::Config;
 
 #[test]
-fn any_path_is_upgraded_and_deflate_and_subprotocols_are_declined() {
+fn any_path_is_upgraded_deflate_agreed_and_subprotocols_declined() {
     let server = start(Config::default());
     let request = upgrade_request("/any/path?x=1").replace(
         "Sec-WebSocket-Version: 13\r\n",
@@ -27,11 +27,16 @@ fn any_path_is_upgraded_and_deflate_and_subprotocols_are_declined() {
     assert!(head.starts_with("HTTP/1.1 101"), "{head}");
     assert!(head.contains("s3pPLMBiTxaQ9kYGzzhZRbK+xOo="), "{head}");
     let lower = head.to_ascii_lowercase();
-    assert!(!lower.contains("sec-websocket-extensions"), "{head}");
+    // The driver brings permessage-deflate to this engine (the same negotiation as `Server`).
+    assert!(
+        lower.contains("sec-websocket-extensions: permessage-deflate"),
+        "{head}"
+    );
     assert!(!lower.contains("sec-websocket-protocol"), "{head}");
     assert_round_trip(&mut s, 1, b"plain");
-    // Declined means declined: a compressed (RSV1) frame is a protocol error.
-    s.write_all(&frame_raw(0xC1, b"x")).unwrap();
+    // RSV1 on a continuation frame is still a protocol error (RFC 7692 §6.1).
+    s.write_all(&frame(false, 1, b"x")).unwrap();
+    s.write_all(&frame_raw(0x40, b"y")).unwrap();
     assert_eq!(read_close(&mut s), Some(1002));
     assert_closed_within(&mut s, Duration::from_secs(3));
     let mut ws = client_at(server.addr, "/deep/path/to/anything");

@@ -3,7 +3,7 @@
 
 use crate::common::{
     assert_closed_within, assert_echo_works, client, frame, raw, read_close, read_frame, read_head,
-    read_until_closed, tcp, upgrade_request,
+    read_raw_frame, read_until_closed, tcp, upgrade_request,
 };
 use crate::loop_engine::start;
 use crate::{close_normally, MIB};
@@ -163,14 +163,30 @@ fn control_frames_and_errors_after_a_big_frame_wait_for_its_echo() {
 }
 
 #[test]
-fn invalid_utf8_deep_inside_a_big_text_frame_gets_1007_alone() {
+fn invalid_utf8_deep_inside_a_big_text_frame_gets_1007_after_the_valid_part() {
     let server = start(Config::default());
     let mut s = raw(server.addr);
     let mut text = vec![b'a'; MIB];
     text[600 << 10] = 0xff;
     s.write_all(&frame(true, 1, &text)).unwrap();
-    // No partial echo of the text: only the close (1007, no reason), then EOF.
-    assert_eq!(read_until_closed(&mut s), vec![0x88, 0x02, 0x03, 0xef]);
+    // The text is echoed as it is validated, in fragments that never end the message; the close
+    // (1007, no reason) follows them as a frame of its own, then EOF.
+    let mut echoed = 0;
+    let close = loop {
+        let (b0, payload) = read_raw_frame(&mut s);
+        if b0 & 0x0f == 8 {
+            break payload;
+        }
+        assert_eq!(b0 & 0x80, 0, "no fragment ends the invalid message");
+        assert!(payload.iter().all(|&b| b == b'a'));
+        echoed += payload.len();
+    };
+    assert_eq!(close, vec![0x03, 0xef]);
+    assert!(
+        echoed <= 600 << 10,
+        "nothing past the invalid byte: {echoed}"
+    );
+    assert!(read_until_closed(&mut s).is_empty());
     assert_echo_works(server.addr);
 }
 

@@ -92,9 +92,9 @@ fn stop_before_run_and_with_no_connections_returns_promptly() {
         return; // EchoLoop's own API.
     }
     let lp = ws_server::evloop::EchoLoop::bind("127.0.0.1:0", Config::default()).unwrap();
-    let stopper = lp.stopper();
+    let stopper = lp.shutdown_handle();
     shareable(&stopper);
-    stopper.clone().stop();
+    stopper.clone().shutdown();
     let th = std::thread::spawn(move || lp.run());
     let deadline = Instant::now() + Duration::from_secs(5);
     while !th.is_finished() {
@@ -127,7 +127,7 @@ fn loops_on_a_listener_of_our_own_share_it() {
         .map(|l| {
             let lp = ws_server::evloop::EchoLoop::from_listener(l, Config::default()).unwrap();
             assert_eq!(lp.local_addr(), addr);
-            let stopper = lp.stopper();
+            let stopper = lp.shutdown_handle();
             (stopper, std::thread::spawn(move || lp.run()))
         })
         .collect();
@@ -138,7 +138,7 @@ fn loops_on_a_listener_of_our_own_share_it() {
     }
     drop(conns);
     for (stopper, th) in loops {
-        stopper.stop();
+        stopper.shutdown();
         let deadline = Instant::now() + Duration::from_secs(5);
         while !th.is_finished() {
             assert!(Instant::now() < deadline, "a loop did not stop");

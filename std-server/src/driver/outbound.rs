@@ -1,0 +1,270 @@
+//! A connection's outbound bytes, in order, as slices for one vectored write: small writes
+//! (headers, control frames, short echoes) appended to one buffer of the connection's own, large
+//! payloads kept as their own buffers, and echo payloads still in the engine's input buffer,
+//! referenced instead of copied until the engine releases that buffer. Once everything is written
+//! the small-write buffer goes back to a per-thread spare, so an idle connection holds none and a
+//! busy one allocates nothing per message.
+
+use std::cell::Cell;
+use std::collections::VecDeque;
+use std::io::IoSlice;
+use std::ops::Range;
+
+/// Payloads at least this long are referenced in the input buffer; shorter ones are copied (a
+/// slice per small echo would cost more in the kernel than the copy).
+const REFERENCE_FROM: usize = 512;
+/// Owned buffers at least this long are taken over rather than copied in.
+const TAKE_FROM: usize = 16 << 10;
+/// Small-write buffers larger than this are freed instead of kept as the thread's spare.
+const MAX_SPARE: usize = 256 << 10;
+
+/// Where a piece's bytes are.
+#[derive(Debug)]
+enum Piece {
+    /// This range of the connection's small-write buffer.
+    Small(Range<usize>),
+    /// A buffer of its own.
+    Owned(Vec<u8>),
+    /// This range of the engine's input buffer (until [`Outbound::release_input`]).
+    Input(Range<usize>),
+}
+
+/// Pending outbound bytes.
+#[derive(Debug, Default)]
+pub(crate) struct Outbound {
+    /// Small writes, appended; emptied (and given back) once everything is written.
+    small: Vec<u8>,
+    pieces: VecDeque<Piece>,
+    /// Bytes of the front piece already written.
+    front_pos: usize,
+    /// Total bytes not yet written.
+    bytes: usize,
+}
+
+thread_local! {
+    /// This thread's spare small-write buffer.
+    static SPARE: Cell<Vec<u8>> = const { Cell::new(Vec::new()) };
+}
+
+impl Outbound {
+    /// Bytes not yet written.
+    pub(crate) fn bytes(&self) -> usize {
+        self.bytes
+    }
+
+    /// Whether everything has been written.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.bytes == 0
+    }
+
+    /// Appends a copy of `data`.
+    pub(crate) fn extend(&mut self, data: &[u8]) {
+        if data.is_empty() {
+            return;
+        }
+        if self.small.capacity() == 0 {
+            self.small = SPARE.take();
+        }
+        let start = self.small.len();
+        self.small.extend_from_slice(data);
+        let end = self.small.len();
+        match self.pieces.back_mut() {
+            Some(Piece::Small(r)) if r.end == start => r.end = end,
+            _ => self.pieces.push_back(Piece::Small(start..end)),
+        }
+        self.bytes += data.len();
+    }
+
+    /// Appends `data`, taking over large buffers instead of copying them.
+    pub(crate) fn push_owned(&mut self, data: Vec<u8>) {
+        if data.len() < TAKE_FROM {
+            self.extend(&data);
+        } else {
+            self.bytes += data.len();
+            self.pieces.push_back(Piece::Owned(data));
+        }
+    }
+
+    /// Appends `payload`, which lies in the input buffer starting at address `base`: referenced
+    /// when large, copied when small.
+    pub(crate) fn push_input(&mut self, payload: &[u8], base: usize) {
+        if payload.len() < REFERENCE_FROM {
+            self.extend(payload);
+            return;
+        }
+        let start = (payload.as_ptr() as usize).wrapping_sub(base);
+        self.bytes += payload.len();
+        self.pieces
+            .push_back(Piece::Input(start..start + payload.len()));
+    }
+
+    /// The bytes of `piece`.
+    fn resolve<'a>(&'a self, piece: &'a Piece, input: &'a [u8]) -> &'a [u8] {
+        match piece {
+            Piece::Small(r) => self.small.get(r.clone()).unwrap_or_default(),
+            Piece::Owned(v) => v,
+            Piece::Input(r) => input.get(r.clone()).unwrap_or_default(),
+        }
+    }
+
+    /// Fills `slices` with the unwritten bytes in order (input references resolved against
+    /// `input`, the buffer given to the driver); returns how many it filled.
+    pub(crate) fn slices<'a>(&'a self, input: &'a [u8], slices: &mut [IoSlice<'a>]) -> usize {
+        let mut count = 0;
+        for (i, (piece, slot)) in self.pieces.iter().zip(slices.iter_mut()).enumerate() {
+            let bytes = self.resolve(piece, input);
+            let start = if i == 0 { self.front_pos } else { 0 };
+            *slot = IoSlice::new(bytes.get(start..).unwrap_or_default());
+            count = i + 1;
+        }
+        count
+    }
+
+    /// The length of `piece`.
+    fn piece_len(piece: &Piece) -> usize {
+        match piece {
+            Piece::Small(r) | Piece::Input(r) => r.len(),
+            Piece::Owned(v) => v.len(),
+        }
+    }
+
+    /// Marks `n` bytes as written.
+    pub(crate) fn advance(&mut self, mut n: usize) {
+        self.bytes -= n.min(self.bytes);
+        while n > 0 {
+            let Some(front) = self.pieces.front() else {
+                break;
+            };
+            let left = Self::piece_len(front) - self.front_pos;
+            if n < left {
+                self.front_pos += n;
+                return;
+            }
+            n -= left;
+            self.front_pos = 0;
+            self.pieces.pop_front();
+        }
+        if self.bytes == 0 {
+            self.clear();
+        }
+    }
+
+    /// Copies the bytes still referenced in `input` into the small-write buffer: the engine is
+    /// about to reuse or give back its input buffer.
+    pub(crate) fn release_input(&mut self, input: &[u8]) {
+        for i in 0..self.pieces.len() {
+            let Some(Piece::Input(r)) = self.pieces.get(i) else {
+                continue;
+            };
+            let bytes = input.get(r.clone()).unwrap_or_default();
+            if self.small.capacity() == 0 {
+                self.small = SPARE.take();
+            }
+            let start = self.small.len();
+            self.small.extend_from_slice(bytes);
+            let copied = Piece::Small(start..self.small.len());
+            if let Some(slot) = self.pieces.get_mut(i) {
+                *slot = copied;
+            }
+        }
+    }
+
+    /// Forgets everything not yet written; the small-write buffer goes back to the thread.
+    pub(crate) fn clear(&mut self) {
+        self.pieces.clear();
+        self.front_pos = 0;
+        self.bytes = 0;
+        let mut small = std::mem::take(&mut self.small);
+        if small.capacity() > 0 && small.capacity() <= MAX_SPARE {
+            small.clear();
+            SPARE.with(|spare| {
+                let old = spare.take();
+                spare.set(if old.capacity() >= small.capacity() {
+                    old
+                } else {
+                    small
+                });
+            });
+        }
+    }
+
+    /// How many pieces are queued.
+    #[cfg(test)]
+    pub(crate) fn piece_count(&self) -> usize {
+        self.pieces.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Writes everything queued into a Vec, at most `max` bytes per "write".
+    fn drain(out: &mut Outbound, input: &[u8], max: usize) -> Vec<u8> {
+        let mut got = Vec::new();
+        while !out.is_empty() {
+            let mut slices = [IoSlice::new(&[]); 16];
+            let n = out.slices(input, &mut slices);
+            let mut take = max;
+            let mut written = 0;
+            for s in &slices[..n] {
+                let k = s.len().min(take);
+                got.extend_from_slice(&s[..k]);
+                take -= k;
+                written += k;
+            }
+            out.advance(written);
+        }
+        got
+    }
+
+    #[test]
+    fn small_writes_coalesce_and_order_is_kept() {
+        let mut out = Outbound::default();
+        for i in 0..100u8 {
+            out.extend(&[i; 10]);
+        }
+        assert_eq!(out.piece_count(), 1);
+        assert_eq!(out.bytes(), 1000);
+        let got = drain(&mut out, &[], 7);
+        assert_eq!(got.len(), 1000);
+        assert_eq!(got[999], 99);
+    }
+
+    #[test]
+    fn large_owned_payloads_are_not_copied() {
+        let mut out = Outbound::default();
+        let big = vec![5u8; 100_000];
+        let ptr = big.as_ptr();
+        out.extend(b"head");
+        out.push_owned(big);
+        assert!(out
+            .pieces
+            .iter()
+            .any(|p| matches!(p, Piece::Owned(v) if v.as_ptr() == ptr)));
+        let got = drain(&mut out, &[], 7777);
+        assert_eq!(got.len(), 100_004);
+    }
+
+    #[test]
+    fn input_references_resolve_and_survive_release() {
+        let input: Vec<u8> = (0..4096u32).map(|i| i as u8).collect();
+        let base = input.as_ptr() as usize;
+        let mut out = Outbound::default();
+        out.extend(b"h1");
+        out.push_input(&input[100..1100], base);
+        out.push_input(&input[5..8], base); // small: copied
+        assert_eq!(out.piece_count(), 3);
+        // Part of it is written, then the engine releases the buffer.
+        let mut slices = [IoSlice::new(&[]); 16];
+        let n = out.slices(&input, &mut slices);
+        assert_eq!(n, 3);
+        assert_eq!(&slices[1][..], &input[100..1100]);
+        out.advance(2 + 500);
+        out.release_input(&input);
+        let got = drain(&mut out, &[], usize::MAX);
+        let mut want = input[600..1100].to_vec();
+        want.extend_from_slice(&input[5..8]);
+        assert_eq!(got, want);
+    }
+}

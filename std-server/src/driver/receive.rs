@@ -1,0 +1,380 @@
+//! Input: bytes through ws-core, each data chunk echoed as it comes or reassembled for the
+//! application, compressed messages inflated in bounded steps.
+//!
+//! The echo never reassembles: every chunk ws-core hands out becomes one frame of the echo (a
+//! message that arrives whole is echoed as one frame, straight from the input buffer; one that
+//! arrives in pieces is echoed as fragments). So an echo holds no message memory whatever its
+//! size, a control frame can always go out between two chunks, and invalid UTF-8 found in a
+//! later chunk still gets its 1007 close (the chunks sent before were valid so far). A
+//! compressed message is inflated [`STEP`] bytes at a time, validated, re-compressed and sent as
+//! fragments the same way.
+
+use super::{Driver, Mode, Phase, Stop, NO_STATUS};
+use crate::budget::MessageBudget;
+use crate::deflate::{InflateError, STEP};
+use crate::message::Message;
+use ws_core::connection::MIN_OUTPUT;
+use ws_core::frame::apply_mask;
+use ws_core::utf8::Utf8Validator;
+use ws_core::{CloseCode, Event, MessageKind, Role, State};
+
+/// What the incoming message in progress is doing.
+#[derive(Debug, Default)]
+pub(crate) enum Inbound {
+    /// Between messages.
+    #[default]
+    Idle,
+    /// Reassembled for the application; `reserved` bytes are drawn from the budget.
+    Assembling {
+        bytes: Vec<u8>,
+        reserved: usize,
+        /// For an inflated text message (ws-core validates only uncompressed text).
+        utf8: Utf8Validator,
+    },
+    /// Echoed chunk by chunk (each chunk a frame).
+    Echoing,
+    /// A compressed message echoed piece by piece; `inflated` bytes so far.
+    EchoingCompressed { utf8: Utf8Validator, inflated: u64 },
+}
+
+impl Inbound {
+    /// Whether no message is in progress.
+    pub(crate) fn is_idle(&self) -> bool {
+        matches!(self, Inbound::Idle)
+    }
+
+    /// Drops the message in progress, giving its reservation back.
+    pub(crate) fn abandon(&mut self, budget: &MessageBudget) {
+        if let Inbound::Assembling { reserved, .. } = std::mem::take(self) {
+            budget.release(reserved);
+        }
+    }
+}
+
+/// Why a message fails the connection: the close code and a reason for the logs.
+type Failure = (CloseCode, &'static str);
+
+fn inflate_failure(e: InflateError) -> Failure {
+    match e {
+        InflateError::TooBig => (e.close_code(), "inflated message too big"),
+        InflateError::Corrupt => (e.close_code(), "invalid deflate data"),
+    }
+}
+
+const NO_EXTENSION: Failure = (
+    CloseCode::PROTOCOL_ERROR,
+    "compressed message without the extension",
+);
+const BAD_UTF8: Failure = (
+    CloseCode::INVALID_PAYLOAD,
+    "invalid UTF-8 in an inflated text message",
+);
+const OVER_BUDGET: Failure = (
+    CloseCode::TRY_AGAIN_LATER,
+    "message memory budget exhausted",
+);
+const TOO_BIG: Failure = (CloseCode::TOO_BIG, "inflated message too big");
+
+impl Driver {
+    /// Processes `buf[pos..]` (bytes read and not yet consumed) at `now`; returns the position up
+    /// to which input is consumed and why it stopped. Echoes may reference `buf` until
+    /// [`Driver::release_input`].
+    pub(crate) fn receive(&mut self, buf: &mut [u8], mut pos: usize, now: u64) -> (usize, Stop) {
+        let base = buf.as_ptr() as usize;
+        let mut events = 0;
+        loop {
+            match self.phase {
+                Phase::Open | Phase::Failing => {}
+                // Nothing more is processed: input is read only to find the peer's EOF.
+                Phase::Lingering { .. }
+                | Phase::Closed { .. }
+                | Phase::Flushing { .. }
+                | Phase::Done => {
+                    self.bytes_in += buf.len().saturating_sub(pos) as u64;
+                    return (buf.len().max(pos), Stop::NeedInput);
+                }
+            }
+            if self.message.is_some() || self.at_cap() || events == self.events_per_call {
+                return (pos, Stop::Paused);
+            }
+            let Some(input) = buf.get_mut(pos..).filter(|i| !i.is_empty()) else {
+                return (pos, Stop::NeedInput);
+            };
+            let mut replies = [0u8; MIN_OUTPUT];
+            let mask = self.mask();
+            let Ok(rec) = self.core.receive(input, &mut replies, now, mask) else {
+                // Cannot happen: MIN_OUTPUT always has room for a reply.
+                return (pos, Stop::Paused);
+            };
+            self.out
+                .extend(replies.get(..rec.written).unwrap_or_default());
+            pos += rec.consumed;
+            self.bytes_in += rec.consumed as u64;
+            match rec.event {
+                None if rec.consumed == 0 => return (pos, Stop::NeedInput),
+                None => continue,
+                Some(event) => {
+                    events += 1;
+                    self.on_event(event, base, now);
+                }
+            }
+            self.settle(now);
+        }
+    }
+
+    fn on_event(&mut self, event: Event<'_>, base: usize, now: u64) {
+        match event {
+            Event::Data { kind, payload, end } => {
+                let compressed = self.core.message_compressed();
+                let r = match (self.mode, compressed) {
+                    (Mode::Echo, false) => {
+                        self.echo_chunk(kind, payload, end, base);
+                        Ok(())
+                    }
+                    (Mode::Echo, true) => self.echo_compressed(kind, payload, end),
+                    (Mode::Messages, _) => self.assemble(kind, payload, end, compressed),
+                };
+                if let Err((code, why)) = r {
+                    self.fail(code, why, now);
+                }
+            }
+            Event::Ping(_) | Event::Pong(_) => {}
+            Event::Close { code, reason } => {
+                let code = code.unwrap_or(NO_STATUS);
+                log::debug!("conn={} peer close {}", self.id, code.0);
+                self.note_close(code, reason);
+                self.inbound.abandon(&self.budget);
+            }
+            Event::Failed(e) => {
+                let code = e.close_code();
+                log::info!("conn={} protocol error {e:?} -> close {}", self.id, code.0);
+                self.note_close(code, &format!("{e:?}"));
+                self.inbound.abandon(&self.budget);
+                self.enter_failing();
+            }
+        }
+    }
+
+    /// After we failed the connection: a server sends FIN once its close is out.
+    fn enter_failing(&mut self) {
+        if self.core.role() == Role::Server
+            && self.phase == Phase::Open
+            && self.core.state() == State::Closing
+        {
+            self.phase = Phase::Failing;
+        }
+    }
+
+    /// Fails the connection for a reason ws-core could not see (deflate, budget).
+    fn fail(&mut self, code: CloseCode, why: &str, now: u64) {
+        log::info!("conn={} {why} -> close {}", self.id, code.0);
+        self.inbound.abandon(&self.budget);
+        let _ = self.close(code, why, now);
+        self.enter_failing();
+    }
+
+    /// Echoes one chunk of an uncompressed message as a frame of its own.
+    fn echo_chunk(&mut self, kind: MessageKind, payload: &[u8], end: bool, base: usize) {
+        self.inbound = if end { Inbound::Idle } else { Inbound::Echoing };
+        if payload.is_empty() && !end {
+            return;
+        }
+        let mask = self.mask();
+        if self
+            .data_header(kind, payload.len(), end, false, mask)
+            .is_err()
+        {
+            return;
+        }
+        match self.core.role() {
+            Role::Server => self.out.push_input(payload, base),
+            Role::Client => {
+                let mut masked = payload.to_vec();
+                apply_mask(&mut masked, mask, 0);
+                self.out.push_owned(masked);
+            }
+        }
+    }
+
+    /// Inflates one chunk of a compressed message, validates it and sends it re-compressed as a
+    /// fragment (the last one at the message's end).
+    fn echo_compressed(
+        &mut self,
+        kind: MessageKind,
+        payload: &[u8],
+        end: bool,
+    ) -> Result<(), Failure> {
+        let (mut utf8, mut inflated) = match std::mem::take(&mut self.inbound) {
+            Inbound::EchoingCompressed { utf8, inflated } => (utf8, inflated),
+            _ => (Utf8Validator::new(), 0),
+        };
+        let limit = self.limits.max_message_size;
+        let mut plain: Vec<u8> = Vec::new();
+        let mut z: Vec<u8> = Vec::new();
+        let mut input = payload;
+        let mut scratch = [0u8; STEP];
+        loop {
+            let session = self.deflate.as_deref_mut().ok_or(NO_EXTENSION)?;
+            let step = session
+                .inflate_step(input, end, &mut scratch)
+                .map_err(inflate_failure)?;
+            let piece = scratch.get(..step.produced).unwrap_or_default();
+            inflated += piece.len() as u64;
+            if inflated > limit {
+                return Err(TOO_BIG);
+            }
+            if kind == MessageKind::Text {
+                utf8.feed(piece).map_err(|_| BAD_UTF8)?;
+            }
+            plain.extend_from_slice(piece);
+            input = input.get(step.consumed..).unwrap_or_default();
+            let last = step.done && end;
+            if last && kind == MessageKind::Text {
+                utf8.finish().map_err(|_| BAD_UTF8)?;
+            }
+            if plain.len() >= STEP || step.done {
+                let compressor_failed =
+                    (CloseCode::INTERNAL_ERROR, "compressor failed while echoing");
+                session
+                    .compress_piece(&plain, last, &mut z)
+                    .map_err(|_| compressor_failed)?;
+                plain.clear();
+                if !z.is_empty() || last {
+                    let frame = std::mem::take(&mut z);
+                    self.echo_compressed_frame(kind, frame, last);
+                }
+            }
+            if step.done {
+                break;
+            }
+            if step.consumed == 0 && step.produced == 0 {
+                return Err(inflate_failure(InflateError::Corrupt));
+            }
+        }
+        if !end {
+            self.inbound = Inbound::EchoingCompressed { utf8, inflated };
+        }
+        Ok(())
+    }
+
+    /// Queues one fragment of a re-compressed echo.
+    fn echo_compressed_frame(&mut self, kind: MessageKind, mut frame: Vec<u8>, fin: bool) {
+        let mask = self.mask();
+        if self.data_header(kind, frame.len(), fin, true, mask).is_ok() {
+            if self.core.role() == Role::Client {
+                apply_mask(&mut frame, mask, 0);
+            }
+            self.out.push_owned(frame);
+        }
+    }
+
+    /// Reassembles a chunk for the application (inflating it if compressed), within the budget.
+    fn assemble(
+        &mut self,
+        kind: MessageKind,
+        payload: &[u8],
+        end: bool,
+        compressed: bool,
+    ) -> Result<(), Failure> {
+        if !compressed && end && self.inbound.is_idle() {
+            // A whole message in one chunk goes to the application at once: no reservation.
+            self.message = Some(to_message(kind, payload.to_vec()));
+            return Ok(());
+        }
+        if self.inbound.is_idle() {
+            self.inbound = Inbound::Assembling {
+                bytes: Vec::new(),
+                reserved: 0,
+                utf8: Utf8Validator::new(),
+            };
+        }
+        if compressed {
+            self.inflate_into_assembly(kind, payload, end)?;
+        } else {
+            self.append(payload)?;
+        }
+        if end {
+            if let Inbound::Assembling {
+                bytes, reserved, ..
+            } = std::mem::take(&mut self.inbound)
+            {
+                self.budget.release(reserved);
+                self.message = Some(to_message(kind, bytes));
+            }
+        }
+        Ok(())
+    }
+
+    /// Appends `piece` to the message being reassembled, reserving its memory first.
+    fn append(&mut self, piece: &[u8]) -> Result<(), Failure> {
+        let Inbound::Assembling {
+            bytes, reserved, ..
+        } = &mut self.inbound
+        else {
+            return Ok(());
+        };
+        if bytes.len() + piece.len() > *reserved {
+            // Reserve what the Vec will really hold (it grows geometrically).
+            let want = (bytes.len() + piece.len()).max(bytes.capacity());
+            let more = want - *reserved;
+            if !self.budget.try_reserve(more) {
+                return Err(OVER_BUDGET);
+            }
+            *reserved += more;
+        }
+        bytes.extend_from_slice(piece);
+        Ok(())
+    }
+
+    /// Inflates a compressed chunk in bounded steps into the message being reassembled.
+    fn inflate_into_assembly(
+        &mut self,
+        kind: MessageKind,
+        payload: &[u8],
+        end: bool,
+    ) -> Result<(), Failure> {
+        let limit = self.limits.max_message_size;
+        let mut input = payload;
+        let mut scratch = [0u8; STEP];
+        loop {
+            let session = self.deflate.as_deref_mut().ok_or(NO_EXTENSION)?;
+            let step = session
+                .inflate_step(input, end, &mut scratch)
+                .map_err(inflate_failure)?;
+            let piece = scratch.get(..step.produced).unwrap_or_default();
+            if let Inbound::Assembling { bytes, utf8, .. } = &mut self.inbound {
+                if (bytes.len() + piece.len()) as u64 > limit {
+                    return Err(TOO_BIG);
+                }
+                if kind == MessageKind::Text {
+                    utf8.feed(piece).map_err(|_| BAD_UTF8)?;
+                    if step.done && end {
+                        utf8.finish().map_err(|_| BAD_UTF8)?;
+                    }
+                }
+            }
+            self.append(piece)?;
+            input = input.get(step.consumed..).unwrap_or_default();
+            if step.done {
+                return Ok(());
+            }
+            if step.consumed == 0 && step.produced == 0 {
+                return Err(inflate_failure(InflateError::Corrupt));
+            }
+        }
+    }
+}
+
+/// A message from reassembled bytes (text already validated).
+fn to_message(kind: MessageKind, bytes: Vec<u8>) -> Message {
+    match kind {
+        MessageKind::Binary => Message::Binary(bytes),
+        MessageKind::Text => match String::from_utf8(bytes) {
+            Ok(s) => Message::Text(s),
+            Err(e) => {
+                log::error!("validated text was not UTF-8; delivering as binary");
+                Message::Binary(e.into_bytes())
+            }
+        },
+    }
+}
