@@ -13,7 +13,15 @@ usage: ws-conformance [options]
   --server-bin PATH     the ws-server binary [next to this binary]
   --wstest PATH         wstest [$AUTOBAHN_HOME/venv/bin/wstest, AUTOBAHN_HOME=~/.cache/ws-autobahn]
   --role LIST           comma-separated roles: server (default engine), server-loop
-                        (--engine loop), client; or all [all]
+                        (--engine loop), client, server-mcu (the bare-metal firmware under
+                        QEMU); or all [all]
+  --url URL             test the WebSocket server at URL (e.g. ws://192.0.2.7:80/echo: your
+                        own device or product; it must echo every message) instead of ours:
+                        the fuzzingclient runs against it as role `external`, a FAILED case
+                        fails the run, nothing is compared with the expected file
+  --firmware PATH       the server-mcu firmware
+                        [embedded/net-echo/target/thumbv7em-none-eabihf/release/ws-net-echo]
+  --qemu PATH           qemu-system-arm for server-mcu [qemu-system-arm on PATH]
   --cases LIST          comma-separated case patterns, e.g. 1.*,6.4.* [*] (a partial run)
   --report-only         do not run anything: read the reports already in --out
 ";
@@ -37,6 +45,12 @@ pub struct Args {
     pub cases: Vec<String>,
     /// Only read existing reports.
     pub report_only: bool,
+    /// The server under test for [`Role::External`].
+    pub url: Option<String>,
+    /// The firmware for [`Role::ServerMcu`].
+    pub firmware: PathBuf,
+    /// qemu-system-arm for [`Role::ServerMcu`].
+    pub qemu: PathBuf,
 }
 
 impl Args {
@@ -66,7 +80,13 @@ impl Args {
             roles: Role::ALL.to_vec(),
             cases: vec!["*".to_owned()],
             report_only: false,
+            url: None,
+            firmware: PathBuf::from(
+                "embedded/net-echo/target/thumbv7em-none-eabihf/release/ws-net-echo",
+            ),
+            qemu: PathBuf::from("qemu-system-arm"),
         };
+        let mut roles_given = false;
         let mut it = args.into_iter();
         while let Some(arg) = it.next() {
             let mut value = |name: &str| it.next().ok_or_else(|| format!("{name} needs a value"));
@@ -85,7 +105,13 @@ impl Args {
                         .map(str::to_owned)
                         .collect()
                 }
-                "--role" => parsed.roles = parse_roles(&value(&arg)?)?,
+                "--role" => {
+                    parsed.roles = parse_roles(&value(&arg)?)?;
+                    roles_given = true;
+                }
+                "--url" => parsed.url = Some(parse_url(&value(&arg)?)?),
+                "--firmware" => parsed.firmware = value(&arg)?.into(),
+                "--qemu" => parsed.qemu = value(&arg)?.into(),
                 "-h" | "--help" => return Err(USAGE.to_owned()),
                 other => return Err(format!("unknown argument {other:?}\n{USAGE}")),
             }
@@ -93,11 +119,33 @@ impl Args {
         if parsed.cases.is_empty() {
             return Err("--cases: no case pattern".to_owned());
         }
+        if parsed.url.is_some() {
+            if roles_given {
+                return Err("--url runs the external role only: no --role with it".to_owned());
+            }
+            if parsed.update_expected {
+                return Err("--url: an external server has no expected results".to_owned());
+            }
+            parsed.roles = vec![Role::External];
+        }
         if parsed.update_expected && !parsed.all_cases() {
             return Err("--update-expected needs every case of the roles it rewrites".to_owned());
         }
         Ok(parsed)
     }
+}
+
+/// Checks `--url`'s value: `ws://HOST[:PORT][/PATH]` (wstest's fuzzingclient speaks plain
+/// WebSocket; put a TLS-terminating proxy in front of a `wss` server).
+fn parse_url(url: &str) -> Result<String, String> {
+    let Some(rest) = url.strip_prefix("ws://") else {
+        return Err(format!("--url: {url:?} is not a ws:// URL"));
+    };
+    let host = rest.split('/').next().unwrap_or_default();
+    if host.is_empty() || host.contains(char::is_whitespace) {
+        return Err(format!("--url: {url:?} has no host"));
+    }
+    Ok(url.to_owned())
 }
 
 /// Parses `--role`'s list: role names or `all`, in any order; the result is in [`Role::ALL`] order.

@@ -145,6 +145,34 @@ impl Child {
         }
     }
 
+    /// Waits until the log holds a line containing `needle`, at most `limit`; an early exit is an
+    /// error with the log's tail.
+    pub fn wait_log_line(&mut self, needle: &str, limit: Duration) -> Result<(), String> {
+        let deadline = Instant::now() + limit;
+        loop {
+            let log = std::fs::read_to_string(&self.log).unwrap_or_default();
+            if log.lines().any(|l| l.contains(needle)) {
+                return Ok(());
+            }
+            if let Some(status) = self.try_wait()? {
+                return Err(format!(
+                    "{} exited early ({status}); log tail:\n{}",
+                    self.name,
+                    self.log_tail(2000)
+                ));
+            }
+            if Instant::now() >= deadline {
+                return Err(format!(
+                    "{} did not print {needle:?} within {} s; log tail:\n{}",
+                    self.name,
+                    limit.as_secs(),
+                    self.log_tail(2000)
+                ));
+            }
+            sleep(Duration::from_millis(50));
+        }
+    }
+
     /// Kills the process (SIGKILL to its PID) if it still runs, and reaps it.
     pub fn kill(&mut self) {
         if let Ok(None) = self.inner.try_wait() {

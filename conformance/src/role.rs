@@ -1,4 +1,5 @@
-//! What is under test: the echo server on each engine (server role) or our client (client role).
+//! What is under test: the echo server on each engine, on the bare-metal firmware under QEMU, or
+//! at a URL given on the command line (server roles); or our client (client role).
 
 use std::fmt;
 
@@ -11,11 +12,24 @@ pub enum Role {
     ServerLoop,
     /// Our client (`ws_server::connect`), tested by the fuzzingserver.
     Client,
+    /// The bare-metal echo firmware (embedded/net-echo: ws-core on smoltcp on a Cortex-M4 with a
+    /// LAN9118, under QEMU `mps2-an386`), reached through QEMU's port forward on 127.0.0.1, tested
+    /// by the fuzzingclient.
+    ServerMcu,
+    /// Any WebSocket server at the URL given with `--url` (a user's own device or product),
+    /// tested by the fuzzingclient; never started, stopped or compared with expected results.
+    External,
 }
 
 impl Role {
-    /// Every role, in run and table order.
-    pub const ALL: [Role; 3] = [Role::Server, Role::ServerLoop, Role::Client];
+    /// Every role of the project's own report (what a default run runs), in run and table order.
+    /// [`Role::External`] is not one: it runs only when `--url` names a server.
+    pub const ALL: [Role; 4] = [
+        Role::Server,
+        Role::ServerLoop,
+        Role::Client,
+        Role::ServerMcu,
+    ];
 
     /// The name used on the command line, in the expected file and as the report directory.
     pub fn name(self) -> &'static str {
@@ -23,6 +37,8 @@ impl Role {
             Role::Server => "server",
             Role::ServerLoop => "server-loop",
             Role::Client => "client",
+            Role::ServerMcu => "server-mcu",
+            Role::External => "external",
         }
     }
 
@@ -37,6 +53,8 @@ impl Role {
             Role::Server => "ws-server",
             Role::ServerLoop => "ws-server-loop",
             Role::Client => "ws-client",
+            Role::ServerMcu => "ws-net-echo",
+            Role::External => "external",
         }
     }
 
@@ -49,7 +67,7 @@ impl Role {
     pub fn engine_args(self) -> &'static [&'static str] {
         match self {
             Role::ServerLoop => &["--engine", "loop"],
-            Role::Server | Role::Client => &[],
+            Role::Server | Role::Client | Role::ServerMcu | Role::External => &[],
         }
     }
 
@@ -59,13 +77,20 @@ impl Role {
             Role::Server => "`ws-server echo` (default engine: a task per connection) under wstest -m fuzzingclient",
             Role::ServerLoop => "`ws-server echo --engine loop` (one thread, one epoll) under wstest -m fuzzingclient",
             Role::Client => "the ws_server::connect echo client under wstest -m fuzzingserver",
+            Role::ServerMcu => "the bare-metal echo firmware (ws-core + smoltcp + LAN9118 on a Cortex-M4, QEMU mps2-an386, 64 KiB of RAM) through QEMU's port forward, under wstest -m fuzzingclient",
+            Role::External => "the server at --url under wstest -m fuzzingclient",
         }
     }
 
     /// What to expect of sections 12 and 13 (permessage-deflate), when it differs from "OK".
     pub fn deflate_note(self) -> Option<&'static str> {
         match self {
-            Role::Server | Role::ServerLoop | Role::Client => None,
+            Role::ServerMcu => Some(
+                "the firmware declines permessage-deflate (no inflater in static memory), so \
+                 Autobahn marks every case of sections 12 and 13 UNIMPLEMENTED; they still run and \
+                 check that the declined offer gets a 101 and a clean close handshake",
+            ),
+            Role::Server | Role::ServerLoop | Role::Client | Role::External => None,
         }
     }
 }

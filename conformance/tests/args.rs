@@ -13,7 +13,12 @@ fn defaults_are_a_full_run_of_every_role() {
     assert_eq!(
         (a.roles.clone(), a.cases.clone(), a.is_partial()),
         (
-            vec![Role::Server, Role::ServerLoop, Role::Client],
+            vec![
+                Role::Server,
+                Role::ServerLoop,
+                Role::Client,
+                Role::ServerMcu
+            ],
             vec!["*".to_owned()],
             false
         )
@@ -54,4 +59,40 @@ fn bad_arguments_are_errors() {
     assert!(parse(&["--out"]).is_err());
     assert!(parse(&["--frobnicate"]).is_err());
     assert!(parse(&["--cases", ","]).is_err());
+}
+
+#[test]
+fn a_url_runs_the_external_role_alone_and_never_updates_the_file() {
+    let a = parse(&["--url", "ws://192.0.2.7:8080/echo"]).unwrap();
+    assert_eq!(a.roles, [Role::External]);
+    assert_eq!(a.url.as_deref(), Some("ws://192.0.2.7:8080/echo"));
+    assert!(a.is_partial());
+    assert!(parse(&["--url", "ws://127.0.0.1:9001", "--cases", "1.*"]).is_ok());
+    assert!(parse(&["--url", "ws://127.0.0.1:9001", "--update-expected"]).is_err());
+    assert!(parse(&["--url", "ws://127.0.0.1:9001", "--role", "server"]).is_err());
+    assert!(parse(&["--url", "http://127.0.0.1:9001"]).is_err());
+    assert!(parse(&["--url", "ws:///echo"]).is_err());
+    assert!(parse(&["--url"]).is_err());
+}
+
+#[test]
+fn the_mcu_role_is_named_and_its_firmware_and_qemu_can_be_given() {
+    let a = parse(&[
+        "--role",
+        "server-mcu",
+        "--firmware",
+        "fw.elf",
+        "--qemu",
+        "/opt/q",
+    ])
+    .unwrap();
+    assert_eq!(a.roles, [Role::ServerMcu]);
+    assert_eq!(a.firmware, std::path::PathBuf::from("fw.elf"));
+    assert_eq!(a.qemu, std::path::PathBuf::from("/opt/q"));
+    let d = parse(&[]).unwrap();
+    assert!(d
+        .firmware
+        .ends_with("thumbv7em-none-eabihf/release/ws-net-echo"));
+    // `external` is not a role one can name: it needs a URL.
+    assert!(parse(&["--role", "external"]).is_err());
 }

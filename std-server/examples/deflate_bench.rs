@@ -127,7 +127,7 @@ fn echo(corpus: &[Vec<u8>], deflate: DeflateConfig) -> (f64, bool) {
         let handle = server.shutdown_handle();
         let task = async_std::task::spawn(server.serve(ws_server::echo_handler()));
         let client_cfg = ClientConfig {
-            config,
+            connection: config.connection(),
             ..ClientConfig::default()
         };
         let mut ws = ws_server::connect_with(&format!("ws://{addr}/"), client_cfg)

@@ -180,8 +180,14 @@ async fn handshake(
                 "conn={id} peer={peer} handshake accepted path={path} subprotocol={:?}",
                 up.subprotocol
             );
-            let mut ws =
-                WebSocket::from_parts(io, Role::Server, &config, &leftover, id, up.subprotocol);
+            let mut ws = WebSocket::from_parts(
+                io,
+                Role::Server,
+                &config.connection(),
+                &leftover,
+                id,
+                up.subprotocol,
+            );
             if let Some(params) = accepted.deflate {
                 ws.enable_deflate(params, &config.deflate);
             }

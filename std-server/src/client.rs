@@ -2,7 +2,7 @@
 //! futures-io stream. Nonces and masking keys come from a CSPRNG seeded by the OS; the
 //! `Sec-WebSocket-Accept` check is ws-core's.
 
-use crate::config::{ClientConfig, Config};
+use crate::config::{ClientConfig, ConnectionConfig};
 use crate::conn::Stream;
 use crate::error::Error;
 use crate::io_util::{read_until, write_all_until};
@@ -87,7 +87,7 @@ pub async fn client_handshake<S: Stream + 'static>(
     path: &str,
     cfg: ClientConfig,
 ) -> Result<WebSocket, Error> {
-    let config: &Config = &cfg.config;
+    let config: &ConnectionConfig = &cfg.connection;
     let deadline = Instant::now() + config.handshake_timeout;
     let protocols: Vec<&str> = cfg.subprotocols.iter().map(String::as_str).collect();
     let extra: Vec<(&str, &str)> = cfg

@@ -9,7 +9,7 @@
 
 mod read_buffer;
 
-use crate::config::Config;
+use crate::config::ConnectionConfig;
 use crate::deflate::DeflateConfig;
 use crate::driver::{Driver, Mode};
 use crate::message::Message;
@@ -71,7 +71,7 @@ impl Conn {
     pub(crate) fn new(
         io: Box<dyn Stream>,
         role: Role,
-        config: &Config,
+        config: &ConnectionConfig,
         leftover: &[u8],
         id: u64,
         subprotocol: Option<String>,

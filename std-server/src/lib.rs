@@ -86,7 +86,7 @@ mod websocket;
 
 pub use budget::{MessageBudget, DEFAULT_MESSAGE_BUDGET};
 pub use client::{client_handshake, connect, connect_with};
-pub use config::{ClientConfig, Config};
+pub use config::{ClientConfig, Config, ConnectionConfig};
 pub use conn::Stream;
 pub use echo::echo_handler;
 pub use error::Error;

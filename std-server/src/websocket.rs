@@ -1,7 +1,7 @@
 //! The application's view of one connection: [`WebSocket`], and its [`Reader`] / [`Writer`]
 //! halves.
 
-use crate::config::Config;
+use crate::config::ConnectionConfig;
 use crate::conn::{Conn, Stream};
 use crate::driver::Mode;
 use crate::error::Error;
@@ -45,7 +45,7 @@ impl WebSocket {
     pub fn from_upgraded<S: Stream + 'static>(
         stream: S,
         role: Role,
-        config: &Config,
+        config: &ConnectionConfig,
         leftover: &[u8],
     ) -> Self {
         Self::from_parts(
@@ -61,7 +61,7 @@ impl WebSocket {
     pub(crate) fn from_parts(
         io: Box<dyn Stream>,
         role: Role,
-        config: &Config,
+        config: &ConnectionConfig,
         leftover: &[u8],
         id: u64,
         subprotocol: Option<String>,

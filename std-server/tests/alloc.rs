@@ -14,7 +14,7 @@ use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Waker};
-use ws_server::{Config, WebSocket};
+use ws_server::{ConnectionConfig, WebSocket};
 
 struct Counting;
 
@@ -122,7 +122,7 @@ fn echo_allocates_nothing_per_message() {
     let ws = WebSocket::from_upgraded(
         Mem(pipe.clone()),
         ws_core::Role::Server,
-        &Config::default(),
+        &ConnectionConfig::default(),
         &[],
     );
     let mut echo = Box::pin(ws.echo());

@@ -160,7 +160,12 @@ fn replies_to_frames_of_one_read_leave_in_one_write() {
             writes: counter,
         };
         // WebSocket over any futures-io stream (no HTTP handshake in this test).
-        let ws = WebSocket::from_upgraded(io, ws_core::Role::Server, &Config::default(), &[]);
+        let ws = WebSocket::from_upgraded(
+            io,
+            ws_core::Role::Server,
+            &ws_server::ConnectionConfig::default(),
+            &[],
+        );
         async_std::task::block_on(ws.echo());
     });
     let mut s = tcp(addr);

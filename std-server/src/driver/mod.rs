@@ -26,7 +26,7 @@ mod tests;
 pub(crate) mod outbound;
 
 use crate::budget::MessageBudget;
-use crate::config::Config;
+use crate::config::ConnectionConfig;
 use crate::deflate::{glue, DeflateConfig, Session};
 use crate::message::Message;
 use outbound::Outbound;
@@ -126,7 +126,13 @@ impl std::fmt::Debug for Driver {
 
 impl Driver {
     /// A driver for a connection upgraded at `now` (ms), as `role`, consuming messages per `mode`.
-    pub(crate) fn new(role: Role, mode: Mode, config: &Config, now: u64, id: u64) -> Self {
+    pub(crate) fn new(
+        role: Role,
+        mode: Mode,
+        config: &ConnectionConfig,
+        now: u64,
+        id: u64,
+    ) -> Self {
         let close_ms = config.timers().close_timeout.unwrap_or(1000);
         Self {
             core: Connection::new(role, config.limits, config.timers(), now),

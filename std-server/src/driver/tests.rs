@@ -3,6 +3,7 @@
 //! suites (tests/) check only what is theirs: sockets, readiness, fairness, descriptors.
 
 use super::*;
+use crate::config::Config;
 use crate::deflate::{DeflateConfig, Session};
 use ws_core::frame::{encode_frame, FrameHeader, OpCode};
 
@@ -18,7 +19,7 @@ fn config() -> Config {
 }
 
 fn echo_server(config: &Config) -> Driver {
-    Driver::new(Role::Server, Mode::Echo, config, T0, 1)
+    Driver::new(Role::Server, Mode::Echo, &config.connection(), T0, 1)
 }
 
 /// A client frame: masked with a fixed key.
@@ -321,7 +322,7 @@ fn an_unanswered_close_drops_the_transport_at_the_close_timeout() {
 
 #[test]
 fn a_client_waits_for_the_server_to_close_tcp() {
-    let mut d = Driver::new(Role::Client, Mode::Messages, &config(), T0, 2);
+    let mut d = Driver::new(Role::Client, Mode::Messages, &config().connection(), T0, 2);
     // The server's unmasked close.
     let (_, out) = exchange(&mut d, &[0x88, 0x02, 0x03, 0xe8], T0);
     assert_eq!(out.len(), 2 + 4 + 2, "a masked close echo");
@@ -330,7 +331,7 @@ fn a_client_waits_for_the_server_to_close_tcp() {
     d.receive_eof(T0 + 1);
     assert!(d.is_done());
     // And gives up waiting at the close timeout.
-    let mut d = Driver::new(Role::Client, Mode::Messages, &config(), T0, 3);
+    let mut d = Driver::new(Role::Client, Mode::Messages, &config().connection(), T0, 3);
     exchange(&mut d, &[0x88, 0x00], T0);
     d.handle_timeout(T0 + 5_000);
     assert!(d.is_done());
@@ -392,7 +393,7 @@ fn one_call_handles_a_bounded_number_of_events() {
 // ---- messages for the application, and the memory budget ----
 
 fn app(config: &Config) -> Driver {
-    Driver::new(Role::Server, Mode::Messages, config, T0, 4)
+    Driver::new(Role::Server, Mode::Messages, &config.connection(), T0, 4)
 }
 
 #[test]
@@ -442,7 +443,7 @@ fn deflate_pair(config: &Config, mode: Mode) -> (Driver, Session) {
         .policy
         .negotiate(["permessage-deflate; client_no_context_takeover"])
         .expect("agreed");
-    let mut d = Driver::new(Role::Server, mode, config, T0, 5);
+    let mut d = Driver::new(Role::Server, mode, &config.connection(), T0, 5);
     d.enable_deflate(negotiated.params, &DeflateConfig::DEFAULT);
     let client = Session::new(negotiated.params, Role::Client, &DeflateConfig::DEFAULT);
     (d, client)

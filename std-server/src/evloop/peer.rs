@@ -274,7 +274,8 @@ impl Peer {
         };
         match accepted {
             Ok((accepted, head_len)) => {
-                let mut driver = Driver::new(Role::Server, Mode::Echo, config, now, self.id);
+                let mut driver =
+                    Driver::new(Role::Server, Mode::Echo, &config.connection(), now, self.id);
                 driver.set_events_per_call(EVENTS_PER_READ);
                 if let Some(params) = accepted.deflate {
                     driver.enable_deflate(params, &config.deflate);
