@@ -1,25 +1,46 @@
-// Chat room: the server sends {"type":"hello","uid"} first, then the history, then live messages.
-// Every message is inserted with textContent, never as HTML.
+// Chat room: the server sends {"type":"hello","uid","member"} first, then the history, then live
+// messages. Every message is inserted with textContent, never as HTML.
+//
+// The page keeps its identity and its place: the member token from hello is kept in
+// localStorage (a reload or a reconnect presents it and keeps the same uid, so your messages stay
+// marked as yours), and after a drop the page reconnects by itself with backoff, asking only for
+// the messages after the newest one it has (no duplicates, no gap up to the history size).
 "use strict";
 const $ = (id) => document.getElementById(id);
-const NAMES = ["connecting", "open", "closing", "closed"];
+const MEMBER_KEY = "ws-chat-member";
 let myUid = null;
+let ws = null;
+let lastId = 0;
+let retries = 0;
+let retryTimer = null;
 
-const ws = new WebSocket((location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/chat/ws");
+// The text sent and not yet seen back: a refusal (too long, rate limit, not stored) puts it back
+// into the input (if nothing was typed since) to edit or resend.
+let pending = null;
 
-function showState() {
-  const s = NAMES[ws.readyState];
-  $("state").textContent = s;
-  $("state").className = "state " + s;
-  $("send").disabled = ws.readyState !== 1;
+function setState(name, text) {
+  $("state").textContent = text || name;
+  $("state").className = "state " + name;
+  document.body.dataset.state = name;
+  $("send").disabled = name !== "open";
+}
+
+// The time of day, with the date in front when it is not today.
+function when(ms) {
+  const d = new Date(ms);
+  const today = new Date().toDateString() === d.toDateString();
+  return (today ? "" : d.toLocaleDateString() + " ") + d.toLocaleTimeString();
 }
 
 function append(m) {
+  if (m.id <= lastId) return; // already shown (a reconnect never replays, but be sure)
+  lastId = m.id;
   const li = document.createElement("li");
   li.className = "msg" + (m.uid === myUid ? " mine" : "") + (m.history ? " history" : "");
+  li.dataset.id = String(m.id);
   const meta = document.createElement("span");
   meta.className = "meta";
-  meta.textContent = new Date(m.time).toLocaleTimeString() + " " + String(m.uid).slice(0, 8);
+  meta.textContent = when(m.time) + " " + String(m.uid).slice(0, 8);
   const body = document.createElement("span");
   body.className = "body";
   body.textContent = m.message;
@@ -28,34 +49,64 @@ function append(m) {
   $("log").scrollTop = $("log").scrollHeight;
 }
 
-ws.addEventListener("open", showState);
-ws.addEventListener("close", (e) => {
-  showState();
-  $("error").textContent = "disconnected (" + e.code + (e.reason ? " " + e.reason : "") + ")";
-});
-ws.addEventListener("message", (e) => {
+function storedMember() {
+  try { return localStorage.getItem(MEMBER_KEY); } catch (_) { return null; }
+}
+
+function connect() {
+  retryTimer = null;
+  const params = new URLSearchParams();
+  const member = storedMember();
+  if (member) params.set("member", member);
+  if (lastId > 0) params.set("since", String(lastId));
+  const url = (location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/chat/ws"
+    + (params.toString() ? "?" + params : "");
+  setState("connecting");
+  ws = new WebSocket(url);
+  ws.addEventListener("open", () => {
+    retries = 0;
+    setState("open");
+    $("error").textContent = "";
+  });
+  ws.addEventListener("close", (e) => {
+    // Back off 1, 2, 4, 8, then every 15 s; the state says when the next try is.
+    const delay = Math.min(1000 * 2 ** retries, 15000);
+    retries += 1;
+    setState("reconnecting", "reconnecting in " + Math.round(delay / 1000) + " s");
+    $("error").textContent = e.code === 1008 && e.reason ? "Disconnected: " + e.reason : "";
+    retryTimer = setTimeout(connect, delay);
+  });
+  ws.addEventListener("message", onMessage);
+}
+
+function onMessage(e) {
   let m;
   try { m = JSON.parse(e.data); } catch (_) { return; }
   if (m.type === "hello") {
     myUid = m.uid;
     $("uid").textContent = m.uid;
     document.body.dataset.uid = m.uid;
+    try { localStorage.setItem(MEMBER_KEY, m.member); } catch (_) { /* private mode: per page */ }
   } else if (m.type === "message") {
     append(m);
+    if (!m.history && m.uid === myUid && m.message === pending) pending = null;
   } else if (m.type === "history_end") {
     document.body.dataset.history = "loaded";
   } else if (m.type === "error") {
     $("error").textContent = m.error;
+    if (pending !== null && $("text").value === "") $("text").value = pending;
+    pending = null;
   }
-});
+}
 
 $("form").addEventListener("submit", (e) => {
   e.preventDefault();
   const text = $("text").value;
-  if (!text || ws.readyState !== 1) return;
+  if (!text || !ws || ws.readyState !== 1) return;
   ws.send(JSON.stringify({ message: text }));
+  pending = text;
   $("text").value = "";
   $("error").textContent = "";
 });
 
-showState();
+connect();

@@ -1,37 +1,94 @@
-// Live voting: double-click sends the candidate id; the server broadcasts
+// Live voting: a double-click, a tap, or Enter/Space on a focused candidate sends its id; the server broadcasts
 // {"type":"vote","user":id,"count":n} and {"type":"notify","msg":...}. Text only, never HTML.
 "use strict";
 const $ = (id) => document.getElementById(id);
 const NAMES = ["connecting", "open", "closing", "closed"];
-const ws = new WebSocket((location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/vote/ws");
+let ws = null;
+let retries = 0;
 
 function showState() {
   const s = NAMES[ws.readyState];
   $("state").textContent = s;
   $("state").className = "state " + s;
+  document.body.dataset.state = s;
 }
 
+// A notify alert: the time it arrived, the text, and a button that dismisses it.
 function alertBox(text) {
   const div = document.createElement("div");
   div.className = "alert notify";
   div.setAttribute("role", "alert");
-  div.textContent = text;
+  const time = document.createElement("span");
+  time.className = "time";
+  time.textContent = new Date().toLocaleTimeString();
+  const msg = document.createElement("span");
+  msg.className = "msg";
+  msg.textContent = text;
+  const close = document.createElement("button");
+  close.type = "button";
+  close.className = "dismiss";
+  close.setAttribute("aria-label", "Dismiss");
+  close.textContent = "×";
+  close.addEventListener("click", () => div.remove());
+  div.append(time, msg, close);
   $("alerts").prepend(div);
 }
 
+function vote(li) {
+  if (ws.readyState === 1) ws.send(li.dataset.id);
+}
+
+// Mouse: double-click (as in the original demo). Touch: a tap (a double tap would zoom).
+// Keyboard: each candidate is a button in the Tab order; Enter or Space votes.
 document.querySelectorAll("#candidates li").forEach((li) => {
-  li.addEventListener("dblclick", () => {
-    if (ws.readyState === 1) ws.send(li.dataset.id);
+  li.addEventListener("dblclick", () => vote(li));
+  li.addEventListener("pointerup", (e) => {
+    if (e.pointerType === "touch") vote(li);
+  });
+  li.addEventListener("keydown", (e) => {
+    if (e.key === "Enter" || e.key === " ") {
+      e.preventDefault();
+      vote(li);
+    }
   });
 });
 
-ws.addEventListener("open", showState);
-ws.addEventListener("close", (e) => {
+// While the page is not connected the candidates are shown disabled and leave the Tab order.
+function setEnabled(on) {
+  $("candidates").setAttribute("aria-disabled", on ? "false" : "true");
+  $("candidates").classList.toggle("disabled", !on);
+  document.querySelectorAll("#candidates li").forEach((li) => { li.tabIndex = on ? 0 : -1; });
+}
+
+// Connects, and after a drop reconnects by itself (1, 2, 4, 8, then every 15 s) with the state
+// showing when; the counts snapshot sent on every (re)connection brings the page up to date. A
+// 1008 close (logged out, session expired) does not retry: the page asks to log in again.
+function connect() {
+  ws = new WebSocket((location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/vote/ws");
   showState();
-  $("error").textContent = e.code === 1008
-    ? "Your session ended (" + e.reason + "). Please log in again."
-    : "Disconnected (" + e.code + "). Reload the page to reconnect.";
-});
+  ws.addEventListener("open", () => {
+    retries = 0;
+    showState();
+    setEnabled(true);
+    $("error").textContent = "";
+  });
+  ws.addEventListener("close", (e) => {
+    setEnabled(false);
+    if (e.code === 1008) {
+      showState();
+      $("error").textContent = "Your session ended (" + e.reason + "). Please log in again.";
+      return;
+    }
+    const delay = Math.min(1000 * 2 ** retries, 15000);
+    retries += 1;
+    $("state").textContent = "reconnecting in " + Math.round(delay / 1000) + " s";
+    $("state").className = "state reconnecting";
+    document.body.dataset.state = "reconnecting";
+    setTimeout(connect, delay);
+  });
+  ws.addEventListener("message", onMessage);
+}
+
 function setCount(id, count) {
   const el = $("count-" + id);
   if (el) el.textContent = String(count);
@@ -39,11 +96,13 @@ function setCount(id, count) {
 
 function markMine(candidate) {
   document.querySelectorAll("#candidates li").forEach((li) => {
-    li.classList.toggle("mine", li.dataset.id === String(candidate));
+    const mine = li.dataset.id === String(candidate);
+    li.classList.toggle("mine", mine);
+    li.setAttribute("aria-pressed", mine ? "true" : "false");
   });
 }
 
-ws.addEventListener("message", (e) => {
+function onMessage(e) {
   let m;
   try { m = JSON.parse(e.data); } catch (_) { return; }
   if (m.type === "counts") {
@@ -60,5 +119,7 @@ ws.addEventListener("message", (e) => {
   } else if (m.type === "error") {
     $("error").textContent = m.error;
   }
-});
-showState();
+}
+
+setEnabled(false);
+connect();

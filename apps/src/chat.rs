@@ -19,6 +19,7 @@ use std::time::Instant;
 use serde_json::json;
 
 use crate::limiter::{RateLimiter, SharedLimiter, Verdict};
+use crate::session::SessionKey;
 use crate::store::{ChatRecord, Store};
 use crate::web::now_ms;
 use ws_server::{CloseCode, Message, WebSocket, Writer};
@@ -48,13 +49,39 @@ impl Default for ChatConfig {
     }
 }
 
+/// A member: its writer and the id of the newest message it already has (from the history it
+/// was sent on joining), so a message committed before the join and broadcast after it is not
+/// sent twice.
+#[derive(Debug)]
+struct Member {
+    writer: Writer,
+    seen: i64,
+}
+
 /// The room: its members' writers and the store.
 #[derive(Debug)]
 pub struct ChatRoom {
     store: Arc<Store>,
     config: ChatConfig,
-    members: Mutex<HashMap<u64, Writer>>,
+    members: Mutex<HashMap<u64, Member>>,
+    /// Held from a message's commit to its broadcast (broadcasts in commit order).
+    post_order: Mutex<()>,
     by_address: SharedLimiter<IpAddr>,
+    /// Signs member tokens, so a reloaded page keeps its uid and nobody else can claim it.
+    key: SessionKey,
+}
+
+/// What signs a member token (`uid.tag`): see [`SessionKey::sign`].
+const MEMBER_PURPOSE: &str = "chat-member";
+
+/// What a page that joins again presents: its member token from an earlier hello (keeps its uid)
+/// and the id of the newest message it has (only newer ones are replayed).
+#[derive(Debug, Clone, Default)]
+pub struct Resume {
+    /// `uid.tag` from an earlier hello.
+    pub member: Option<String>,
+    /// The newest message id the page has.
+    pub since: Option<i64>,
 }
 
 fn record_json(r: &ChatRecord, history: bool) -> String {
@@ -70,17 +97,19 @@ fn error_json(text: &str) -> Message {
 }
 
 impl ChatRoom {
-    /// An empty room over `store`.
-    pub fn new(store: Arc<Store>, config: ChatConfig) -> ChatRoom {
+    /// An empty room over `store`; member tokens are signed with `key`.
+    pub fn new(store: Arc<Store>, config: ChatConfig, key: SessionKey) -> ChatRoom {
         ChatRoom {
+            key,
             store,
             by_address: SharedLimiter::new(config.rate_per_address),
             config,
             members: Mutex::new(HashMap::new()),
+            post_order: Mutex::new(()),
         }
     }
 
-    fn members(&self) -> MutexGuard<'_, HashMap<u64, Writer>> {
+    fn members(&self) -> MutexGuard<'_, HashMap<u64, Member>> {
         self.members.lock().unwrap_or_else(|e| e.into_inner())
     }
 
@@ -90,22 +119,26 @@ impl ChatRoom {
     }
 
     /// Serves one member, connected from `peer`, until its connection ends.
-    pub async fn run(self: Arc<Self>, ws: WebSocket, peer: IpAddr) {
+    pub async fn run(self: Arc<Self>, ws: WebSocket, peer: IpAddr, resume: Resume) {
         let (mut reader, writer) = ws.split();
-        let uid = match crate::session::uuid_v4() {
-            Ok(u) => u,
-            Err(e) => {
-                log::error!("chat: no randomness for a uid: {e}");
-                writer.close(CloseCode::INTERNAL_ERROR, "internal error");
-                while reader.recv().await.is_some() {}
-                return;
-            }
+        let uid = match resume.member.as_deref().and_then(|t| self.member_uid(t)) {
+            Some(uid) => uid,
+            None => match crate::session::uuid_v4() {
+                Ok(u) => u,
+                Err(e) => {
+                    log::error!("chat: no randomness for a uid: {e}");
+                    writer.close(CloseCode::INTERNAL_ERROR, "internal error");
+                    while reader.recv().await.is_some() {}
+                    return;
+                }
+            },
         };
         let id = writer.id();
         let room = self.clone();
         let w = writer.clone();
-        let hello = json!({ "type": "hello", "uid": uid }).to_string();
-        let joined = blocking::unblock(move || room.join(w, hello)).await;
+        let member = format!("{uid}.{}", self.key.sign(MEMBER_PURPOSE, &uid));
+        let hello = json!({ "type": "hello", "uid": uid, "member": member }).to_string();
+        let joined = blocking::unblock(move || room.join(w, hello, resume.since)).await;
         if let Err(e) = joined {
             log::error!("chat: reading history failed: {e}");
             writer.close(CloseCode::INTERNAL_ERROR, "history unavailable");
@@ -135,7 +168,12 @@ impl ChatRoom {
                     let uid = uid.clone();
                     if let Err(e) = blocking::unblock(move || room.post(&uid, &text)).await {
                         log::error!("chat: storing a message failed: {e}");
-                        let _ = writer.send(error_json("message not stored, try again"));
+                        let why = if crate::store::is_busy(&e) {
+                            "message not stored: the server is busy, try again"
+                        } else {
+                            "message not stored, try again"
+                        };
+                        let _ = writer.send(error_json(why));
                     }
                 }
                 Err(why) => {
@@ -147,10 +185,26 @@ impl ChatRoom {
         log::debug!("chat: member {uid} left ({:?})", reader.close_info());
     }
 
-    /// Sends hello and the history, then adds the member, all under the room lock.
-    fn join(&self, writer: Writer, hello: String) -> Result<(), crate::store::StoreError> {
+    /// The uid a member token (`uid.tag`, from an earlier hello) proves, if its tag is valid.
+    fn member_uid(&self, token: &str) -> Option<String> {
+        let (uid, tag) = token.rsplit_once('.')?;
+        let well_formed =
+            uid.len() == 36 && uid.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-');
+        (well_formed && self.key.verify(MEMBER_PURPOSE, uid, tag)).then(|| uid.to_owned())
+    }
+
+    /// Sends hello and the history (all of it, or what came after `since` for a member that
+    /// reconnects), then adds the member, all under the room lock.
+    fn join(
+        &self,
+        writer: Writer,
+        hello: String,
+        since: Option<i64>,
+    ) -> Result<(), crate::store::StoreError> {
         let mut members = self.members();
-        let history = self.store.chat_history(self.config.history)?;
+        let history = self
+            .store
+            .chat_after(since.unwrap_or(0), self.config.history)?;
         let mut ok = writer.send(Message::Text(hello)).is_ok();
         for r in &history {
             ok = ok && writer.send(Message::Text(record_json(r, true))).is_ok();
@@ -158,7 +212,8 @@ impl ChatRoom {
         let end = json!({ "type": "history_end" }).to_string();
         ok = ok && writer.send(Message::Text(end)).is_ok();
         if ok {
-            members.insert(writer.id(), writer);
+            let seen = history.last().map_or(since.unwrap_or(0), |r| r.id);
+            members.insert(writer.id(), Member { writer, seen });
         }
         Ok(())
     }
@@ -186,16 +241,23 @@ impl ChatRoom {
         Ok(body.to_owned())
     }
 
-    /// Stores a message (committed), then queues it to every member; drops members that fail.
+    /// Stores a message (committed), then queues it to every member that does not have it yet;
+    /// drops members that fail. The room lock is taken only to broadcast, so joins (which read
+    /// the history) never wait for a commit that waits for another process's write lock.
     pub fn post(&self, uid: &str, body: &str) -> Result<(), crate::store::StoreError> {
-        let mut members = self.members();
+        let _order = self.post_order.lock().unwrap_or_else(|e| e.into_inner());
         let record = self.store.append_chat(uid, now_ms(), body)?;
         let text = record_json(&record, false);
-        members.retain(|_, w| match w.send(Message::Text(text.clone())) {
-            Ok(()) => true,
-            Err(e) => {
-                log::info!("chat: dropping member conn={}: {e}", w.id());
-                false
+        self.members().retain(|_, m| {
+            if m.seen >= record.id {
+                return true;
+            }
+            match m.writer.send(Message::Text(text.clone())) {
+                Ok(()) => true,
+                Err(e) => {
+                    log::info!("chat: dropping member conn={}: {e}", m.writer.id());
+                    false
+                }
             }
         });
         Ok(())

@@ -111,7 +111,11 @@ impl Apps {
             _ => load_or_create_token(&config.data_dir)?,
         };
         let site = Arc::new(Site::new(config.public_origins));
-        let chat = Arc::new(ChatRoom::new(store.clone(), config.chat.clone()));
+        let chat = Arc::new(ChatRoom::new(
+            store.clone(),
+            config.chat.clone(),
+            key.clone(),
+        ));
         let vote = Arc::new(VoteApp::new(
             store,
             key,
@@ -177,7 +181,12 @@ impl Apps {
             "/chat/ws" => {
                 let room = self.chat.clone();
                 let peer = req.peer.ip();
-                return Reply::Upgrade(Upgrade::new(move |ws| room.run(ws, peer)));
+                let query = req.query.as_deref().unwrap_or_default().as_bytes();
+                let resume = chat::Resume {
+                    member: web::form_value(query, "member"),
+                    since: web::form_value(query, "since").and_then(|s| s.parse().ok()),
+                };
+                return Reply::Upgrade(Upgrade::new(move |ws| room.run(ws, peer, resume)));
             }
             _ => {}
         }

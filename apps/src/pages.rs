@@ -89,6 +89,10 @@ pub fn asset(path: &str) -> Option<(&'static str, &'static [u8])> {
         "/static/echo.js" => (JS, include_str!("../assets/echo.js")),
         "/static/chat.js" => (JS, include_str!("../assets/chat.js")),
         "/static/vote.js" => (JS, include_str!("../assets/vote.js")),
+        // Browsers ask for /favicon.ico whatever the page links; both are the one SVG icon.
+        "/favicon.ico" | "/static/favicon.svg" => {
+            ("image/svg+xml", include_str!("../assets/favicon.svg"))
+        }
         _ => return None,
     };
     Some((found.0, found.1.as_bytes()))

@@ -57,39 +57,75 @@ pub struct VoteChange {
     pub changed: Vec<(i64, u64)>,
 }
 
-/// The apps' database: one connection guarded by a mutex (SQLite serialises writers anyway).
+/// How long a write waits for another process's write lock before it is refused (`busy`):
+/// long enough for ordinary commits of other writers (a few ms each), short enough that a page
+/// or a chat message is answered with a clear error instead of hanging.
+pub const WRITE_WAIT_MS: u32 = 1000;
+
+/// The apps' database: a writer connection and a reader connection, each behind its own mutex.
+/// In WAL mode readers never wait for a writer, so reads (sessions, counts, history) do not queue
+/// behind a write that is waiting for the lock (SQLite serialises writers anyway).
 #[derive(Debug)]
 pub struct Store {
-    conn: Mutex<Connection>,
+    writer: Mutex<Connection>,
+    /// `None` for an in-memory database (a second connection would be another database).
+    reader: Option<Mutex<Connection>>,
+}
+
+/// Whether `e` means the database was locked by another writer past [`WRITE_WAIT_MS`].
+pub fn is_busy(e: &StoreError) -> bool {
+    matches!(
+        e.sqlite_error_code(),
+        Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+    )
 }
 
 impl Store {
     /// Opens (creating if needed) `<dir>/ws.sqlite3` in WAL mode with full fsync on commit.
     pub fn open(dir: &Path) -> Result<Store, StoreError> {
-        let conn = Connection::open(dir.join(DB_FILE))?;
-        Self::init(conn)
+        let path = dir.join(DB_FILE);
+        let writer = Self::init(Connection::open(&path)?)?;
+        let reader = Connection::open_with_flags(
+            &path,
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        reader.busy_timeout(std::time::Duration::from_millis(WRITE_WAIT_MS.into()))?;
+        Ok(Store {
+            writer: Mutex::new(writer),
+            reader: Some(Mutex::new(reader)),
+        })
     }
 
     /// An in-memory database (tests).
     pub fn open_in_memory() -> Result<Store, StoreError> {
-        Self::init(Connection::open_in_memory()?)
-    }
-
-    fn init(conn: Connection) -> Result<Store, StoreError> {
-        // journal_mode returns a row, so it is read rather than executed.
-        let _mode: String = conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))?;
-        conn.execute_batch(
-            "PRAGMA synchronous=FULL; PRAGMA busy_timeout=5000; PRAGMA foreign_keys=ON;",
-        )?;
-        conn.execute_batch(SCHEMA)?;
         Ok(Store {
-            conn: Mutex::new(conn),
+            writer: Mutex::new(Self::init(Connection::open_in_memory()?)?),
+            reader: None,
         })
     }
 
+    fn init(conn: Connection) -> Result<Connection, StoreError> {
+        // journal_mode returns a row, so it is read rather than executed.
+        let _mode: String = conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))?;
+        conn.execute_batch(&format!(
+            "PRAGMA synchronous=FULL; PRAGMA busy_timeout={WRITE_WAIT_MS}; PRAGMA foreign_keys=ON;"
+        ))?;
+        conn.execute_batch(SCHEMA)?;
+        Ok(conn)
+    }
+
+    /// The connection for writes.
     fn conn(&self) -> MutexGuard<'_, Connection> {
         // A panic while holding the lock cannot leave SQLite inconsistent (it rolls back), so recover.
-        self.conn.lock().unwrap_or_else(|e| e.into_inner())
+        self.writer.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The connection for reads (never queued behind a pending write).
+    fn read(&self) -> MutexGuard<'_, Connection> {
+        match &self.reader {
+            Some(r) => r.lock().unwrap_or_else(|e| e.into_inner()),
+            None => self.conn(),
+        }
     }
 
     /// Appends a chat message and commits it; returns the stored record.
@@ -114,14 +150,21 @@ impl Store {
 
     /// The last `limit` chat messages, oldest first.
     pub fn chat_history(&self, limit: usize) -> Result<Vec<ChatRecord>, StoreError> {
-        let conn = self.conn();
+        self.chat_after(0, limit)
+    }
+
+    /// The last `limit` chat messages with an id above `after`, oldest first (what a member
+    /// that saw up to `after` missed, at most `limit` of it).
+    pub fn chat_after(&self, after: i64, limit: usize) -> Result<Vec<ChatRecord>, StoreError> {
+        let conn = self.read();
         let mut stmt = conn.prepare_cached(
             "SELECT id, uid, time_ms, body FROM
-               (SELECT id, uid, time_ms, body FROM chat_messages ORDER BY id DESC LIMIT ?1)
+               (SELECT id, uid, time_ms, body FROM chat_messages WHERE id > ?2
+                ORDER BY id DESC LIMIT ?1)
              ORDER BY id ASC",
         )?;
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        let rows = stmt.query_map([limit], |r| {
+        let rows = stmt.query_map([limit, after], |r| {
             Ok(ChatRecord {
                 id: r.get(0)?,
                 uid: r.get(1)?,
@@ -165,7 +208,7 @@ impl Store {
 
     /// The current count of every candidate that has votes.
     pub fn vote_counts(&self) -> Result<HashMap<i64, u64>, StoreError> {
-        let conn = self.conn();
+        let conn = self.read();
         let mut stmt =
             conn.prepare_cached("SELECT candidate, COUNT(*) FROM votes GROUP BY candidate")?;
         let rows = stmt.query_map([], |r| {
@@ -177,7 +220,7 @@ impl Store {
 
     /// The candidate `user` currently votes for, if any.
     pub fn vote_of(&self, user: &str) -> Result<Option<i64>, StoreError> {
-        self.conn()
+        self.read()
             .query_row("SELECT candidate FROM votes WHERE user = ?1", [user], |r| {
                 r.get(0)
             })
@@ -192,19 +235,21 @@ impl Store {
         expires_ms: i64,
         now_ms: i64,
     ) -> Result<(), StoreError> {
-        let conn = self.conn();
-        conn.execute("DELETE FROM sessions WHERE expires_ms <= ?1", [now_ms])?;
-        conn.execute(
+        // One transaction: one wait for the write lock, not one per statement.
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        tx.execute("DELETE FROM sessions WHERE expires_ms <= ?1", [now_ms])?;
+        tx.execute(
             "INSERT INTO sessions (sid, user, expires_ms) VALUES (?1, ?2, ?3)",
             params![sid, user, expires_ms],
         )?;
-        Ok(())
+        tx.commit()
     }
 
     /// Whether session `sid` of `user` exists (was not logged out) and has not expired at `now_ms`.
     pub fn session_live(&self, sid: &str, user: &str, now_ms: i64) -> Result<bool, StoreError> {
         let found: Option<i64> = self
-            .conn()
+            .read()
             .query_row(
                 "SELECT expires_ms FROM sessions WHERE sid = ?1 AND user = ?2",
                 params![sid, user],

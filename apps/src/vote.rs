@@ -31,7 +31,7 @@ use crate::names::{self, NameError, MAX_NAME_CHARS};
 use crate::origin::{Scheme, Site};
 use crate::pages::{CandidateView, Pages};
 use crate::session::{self, Session, SessionKey, COOKIE_NAME};
-use crate::store::Store;
+use crate::store::{self, Store};
 use crate::web::{self, now_ms};
 use ws_server::{CloseCode, HttpResponse, Message, Reply, Request, Upgrade, WebSocket, Writer};
 
@@ -64,6 +64,8 @@ pub struct VoteApp {
     config: VoteConfig,
     site: Arc<Site>,
     sockets: Mutex<HashMap<u64, Socket>>,
+    /// Held from a vote's commit to its broadcast.
+    cast_order: Mutex<()>,
     /// The vote rate per voter, all their sockets together.
     by_voter: SharedLimiter<String>,
 }
@@ -91,6 +93,7 @@ impl VoteApp {
             config,
             site,
             sockets: Mutex::new(HashMap::new()),
+            cast_order: Mutex::new(()),
         }
     }
 
@@ -190,6 +193,14 @@ impl VoteApp {
         if let Err(e) =
             blocking::unblock(move || app.store.insert_session(&sid, &user, exp, now)).await
         {
+            if store::is_busy(&e) {
+                log::warn!("vote: login not stored, database busy: {e}");
+                let why =
+                    "The server is busy (its database is locked): please try again in a moment.";
+                let mut r = self.login_form(Some(why), &s.user);
+                r.status = 503;
+                return r.header("Retry-After", "2");
+            }
             log::error!("vote: storing a session failed: {e}");
             return web::error(500, "internal error");
         }
@@ -320,7 +331,12 @@ impl VoteApp {
             }
             Err(e) => {
                 log::error!("vote: storing a vote failed: {e}");
-                let _ = writer.send(err_msg("vote not stored, try again"));
+                let why = if store::is_busy(&e) {
+                    "vote not stored: the server is busy, try again"
+                } else {
+                    "vote not stored, try again"
+                };
+                let _ = writer.send(err_msg(why));
             }
         }
     }
@@ -348,11 +364,15 @@ impl VoteApp {
         Ok(())
     }
 
-    /// Commits the vote, then broadcasts the changed counts, under the sockets lock (so pages see
-    /// counts in commit order).
+    /// Commits the vote, then broadcasts the changed counts, both under the cast lock (so pages
+    /// see counts in commit order). The sockets lock is taken only to broadcast: notify and new
+    /// pages never wait for a commit that waits for another process's write lock. A page that
+    /// registers between a commit and its broadcast sees the new count twice (counts are
+    /// absolute, so that is harmless).
     fn cast(&self, user: &str, candidate: i64) -> Result<(), rusqlite::Error> {
-        let mut sockets = self.sockets();
+        let _order = self.cast_order.lock().unwrap_or_else(|e| e.into_inner());
         let change = self.store.cast_vote(&names::voter_key(user), candidate)?;
+        let mut sockets = self.sockets();
         for (c, n) in change.changed {
             let text = json!({ "type": "vote", "user": c, "count": n }).to_string();
             sockets.retain(|_, k| k.writer.send(Message::Text(text.clone())).is_ok());
@@ -366,10 +386,11 @@ impl VoteApp {
             .and_then(|h| h.strip_prefix("Bearer "))
             .map(str::trim);
         if !token.is_some_and(|t| web::ct_eq(t.as_bytes(), self.config.notify_token.as_bytes())) {
-            return web::error(401, "bearer token required").header("WWW-Authenticate", "Bearer");
+            return web::api_error(401, "bearer token required")
+                .header("WWW-Authenticate", "Bearer");
         }
         let Ok(body) = std::str::from_utf8(&req.body) else {
-            return web::error(400, "body must be UTF-8 text");
+            return web::api_error(400, "body must be UTF-8 text");
         };
         let is_json = req
             .header("content-type")
@@ -378,15 +399,15 @@ impl VoteApp {
             match serde_json::from_str::<serde_json::Value>(body) {
                 Ok(v) => match v.get("msg").and_then(|m| m.as_str()) {
                     Some(m) => m.to_owned(),
-                    None => return web::error(400, "JSON body must be {\"msg\": \"...\"}"),
+                    None => return web::api_error(400, "JSON body must be {\"msg\": \"...\"}"),
                 },
-                Err(_) => return web::error(400, "invalid JSON"),
+                Err(_) => return web::api_error(400, "invalid JSON"),
             }
         } else {
             body.trim().to_owned()
         };
         if msg.is_empty() || msg.len() > MAX_NOTIFY_BYTES {
-            return web::error(400, "message must be 1 to 4096 bytes");
+            return web::api_error(400, "message must be 1 to 4096 bytes");
         }
         let text = json!({ "type": "notify", "msg": msg }).to_string();
         let mut delivered = 0u64;

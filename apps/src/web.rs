@@ -31,9 +31,54 @@ pub fn json(status: u16, value: &serde_json::Value) -> HttpResponse {
         .body(value.to_string().into_bytes())
 }
 
-/// A plain-text error response.
+/// An error as the site's styled page: the status, `text`, and a link back to the index.
 pub fn error(status: u16, text: &str) -> HttpResponse {
+    let reason = match status {
+        400 => "Bad request",
+        401 => "Not logged in",
+        403 => "Forbidden",
+        404 => "Not found",
+        405 => "Method not allowed",
+        421 => "Wrong address",
+        503 => "Busy",
+        _ if status >= 500 => "Server error",
+        _ => "Error",
+    };
+    let html = format!(
+        "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+         <title>{status} {reason}</title>\n\
+         <link rel=\"stylesheet\" href=\"/static/style.css\">\n\
+         <link rel=\"icon\" href=\"/static/favicon.svg\" type=\"image/svg+xml\">\n\
+         </head>\n<body>\n<nav><a href=\"/\">← apps</a></nav>\n\
+         <h1>{status} {reason}</h1>\n<p class=\"error\">{}</p>\n\
+         <p><a href=\"/\">Back to the apps</a></p>\n</body>\n</html>\n",
+        escape_html(text)
+    );
+    let mut r = page(html);
+    r.status = status;
+    r
+}
+
+/// A plain-text error for API clients (POST /notify): no page around it.
+pub fn api_error(status: u16, text: &str) -> HttpResponse {
     secure(HttpResponse::text(status, text.to_owned()))
+}
+
+/// `text` with the five HTML metacharacters escaped.
+fn escape_html(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            _ => out.push(c),
+        }
+    }
+    out
 }
 
 /// The value of `name` in an `application/x-www-form-urlencoded` body.

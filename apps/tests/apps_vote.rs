@@ -394,3 +394,76 @@ fn names_with_invisible_characters_are_refused_and_case_or_width_variants_are_on
     );
     s.stop();
 }
+
+/// Holds the database's write lock from another connection (as another process would) until
+/// dropped.
+struct WriteLock(rusqlite::Connection);
+
+impl WriteLock {
+    fn take(dir: &std::path::Path) -> WriteLock {
+        let c = rusqlite::Connection::open(dir.join(ws_apps::store::DB_FILE)).expect("open db");
+        c.execute_batch("BEGIN IMMEDIATE; DELETE FROM sessions WHERE sid = 'none';")
+            .expect("take the write lock");
+        WriteLock(c)
+    }
+}
+
+impl Drop for WriteLock {
+    fn drop(&mut self) {
+        let _ = self.0.execute_batch("ROLLBACK");
+    }
+}
+
+// Before the fix reads and notify waited on the one connection's mutex held by the pending
+// vote (the vote's error came first), and a login under the lock answered 500.
+#[test]
+fn reads_and_notify_do_not_queue_behind_a_blocked_write_and_login_says_busy() {
+    let dir = TempDir::new("vote-locked");
+    let s = AppServer::start_default(dir.path());
+    let cookie = login(s.addr, "ann");
+    let mut voter = vote_socket(&s, &cookie);
+    let mut page = vote_socket(&s, &login(s.addr, "bob"));
+    let lock = WriteLock::take(dir.path());
+    // A vote that cannot commit while the lock is held: pending.
+    send_text(&mut voter, "1");
+    std::thread::sleep(Duration::from_millis(100));
+    // Meanwhile: the voting page, a chat join and notify are answered...
+    let r = http(s.addr, "GET", "/vote", &[("Cookie", &cookie)], "");
+    assert_eq!(r.status, 200, "{r:?}");
+    let mut chat = ws_connect(s.addr, "/chat/ws", None, None).expect("chat upgrade");
+    assert_eq!(next_json(&mut chat)["type"], "hello");
+    let auth = format!("Bearer {TOKEN}");
+    let r = http(
+        s.addr,
+        "POST",
+        "/notify",
+        &[("Authorization", &auth)],
+        "hello",
+    );
+    assert_eq!(r.status, 200, "{r:?}");
+    assert_eq!(next_json(&mut page)["type"], "notify");
+    // ...before the vote is refused, which it is, with a clear error and nothing counted.
+    let m = next_json(&mut voter);
+    assert_eq!(m["type"], "notify", "notify before the vote's answer: {m}");
+    let m = next_json(&mut voter);
+    assert_eq!(m["type"], "error", "{m}");
+    // A login that cannot be stored says so (503 and a page), instead of a bare 500.
+    let origin = s.base();
+    let r = http(
+        s.addr,
+        "POST",
+        "/login",
+        &[
+            ("Content-Type", "application/x-www-form-urlencoded"),
+            ("Origin", &origin),
+        ],
+        "name=carl",
+    );
+    assert_eq!(r.status, 503, "{r:?}");
+    assert!(r.body.contains("busy"), "{}", r.body);
+    drop(lock);
+    assert_eq!(vote(&mut voter, "1")["type"], "voted");
+    assert_eq!(page_count(s.addr, &cookie, 1), 1);
+    drop((voter, page, chat));
+    s.stop();
+}

@@ -31,7 +31,7 @@ pub struct ConnectionConfig {
     /// also the grace period of a graceful shutdown.
     pub close_timeout: Duration,
     /// Cap on queued outbound bytes per connection (default 1 MiB): reading from the peer pauses
-    /// (between its messages) while it is reached; a [`crate::Writer::send`] past it closes the
+    /// (between its frames) while it is reached; a [`crate::Writer::send`] past it closes the
     /// connection with 1008.
     pub max_outbound_bytes: usize,
     /// Size of the read buffer (default 256 KiB). One buffer per executor thread is lent to the
@@ -101,7 +101,7 @@ pub struct Config {
     /// also the grace period of a graceful shutdown.
     pub close_timeout: Duration,
     /// Cap on queued outbound bytes per connection (default 1 MiB): reading from the peer pauses
-    /// (between its messages) while it is reached; a [`crate::Writer::send`] past it closes the
+    /// (between its frames) while it is reached; a [`crate::Writer::send`] past it closes the
     /// connection with 1008.
     pub max_outbound_bytes: usize,
     /// Size of the read buffer (default 256 KiB). One buffer per executor thread is lent to the

@@ -34,6 +34,9 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Stream for T {}
 /// How long one poll may keep reading, processing and writing before yielding to other tasks.
 const YIELD_AFTER: Duration = Duration::from_micros(500);
 
+/// Events the driver handles per round of [`Conn::poll_next`] before the yield check.
+const EVENTS_PER_ROUND: usize = 2048;
+
 /// At most this many slices go to one vectored write.
 const MAX_SLICES: usize = 64;
 
@@ -76,9 +79,13 @@ impl Conn {
         id: u64,
         subprotocol: Option<String>,
     ) -> Self {
+        let mut driver = Driver::new(role, Mode::Messages, config, 0, id);
+        // Bounded rounds, so the time check between them lets other tasks run (a read buffer of
+        // 11-byte pings is 23 000 events).
+        driver.set_events_per_call(EVENTS_PER_ROUND);
         Self {
             io: Some(io),
-            driver: Driver::new(role, Mode::Messages, config, 0, id),
+            driver,
             input: ReadBuffer::new(leftover, config.read_buffer),
             shared: Arc::new(Shared::new(id, config.max_outbound_bytes.max(1))),
             epoch: Instant::now(),

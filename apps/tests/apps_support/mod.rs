@@ -54,7 +54,12 @@ pub struct AppServer {
 impl AppServer {
     /// Serves the apps configured by `app` with server `config` on a free loopback port.
     pub fn start(app: AppConfig, config: Config) -> AppServer {
-        let server = async_std::task::block_on(Server::bind("127.0.0.1:0", config)).expect("bind");
+        AppServer::start_on(app, config, "127.0.0.1:0")
+    }
+
+    /// Serves the apps on `addr` (e.g. the address of a server that was stopped: a restart).
+    pub fn start_on(app: AppConfig, config: Config, addr: &str) -> AppServer {
+        let server = async_std::task::block_on(Server::bind(addr, config)).expect("bind");
         let addr = server.local_addr();
         let mut app = app;
         if app.public_origins.is_empty() {

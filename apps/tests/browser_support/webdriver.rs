@@ -315,6 +315,47 @@ impl Browser {
         self.cmd("DELETE", "/actions", None);
     }
 
+    /// Presses and releases each key of `keys` (WebDriver key values, e.g. "\u{E004}" for Tab,
+    /// "\u{E007}" for Enter, " " for Space) on whatever has the focus.
+    pub fn keys(&self, keys: &str) {
+        let actions: Vec<Value> = keys
+            .chars()
+            .flat_map(|k| {
+                let k = k.to_string();
+                [
+                    json!({"type": "keyDown", "value": k}),
+                    json!({"type": "keyUp", "value": k}),
+                ]
+            })
+            .collect();
+        let actions = json!({"actions": [{"type": "key", "id": "keyboard", "actions": actions}]});
+        self.cmd("POST", "/actions", Some(actions));
+        self.cmd("DELETE", "/actions", None);
+    }
+
+    /// Sets the window's size in CSS pixels (e.g. 390 x 844, a phone).
+    pub fn set_size(&self, width: u32, height: u32) {
+        self.cmd(
+            "POST",
+            "/window/rect",
+            Some(json!({"width": width, "height": height})),
+        );
+    }
+
+    /// A tap on `el` with a touch pointer.
+    pub fn tap(&self, el: &Element) {
+        let origin = json!({ ELEMENT_KEY: el.0 });
+        let actions = json!({"actions": [{
+            "type": "pointer", "id": "finger", "parameters": {"pointerType": "touch"},
+            "actions": [
+                {"type": "pointerMove", "duration": 0, "origin": origin, "x": 0, "y": 0},
+                {"type": "pointerDown", "button": 0}, {"type": "pointerUp", "button": 0}
+            ]
+        }]});
+        self.cmd("POST", "/actions", Some(actions));
+        self.cmd("DELETE", "/actions", None);
+    }
+
     /// The text of an open `alert()` dialog, if one is open.
     pub fn alert_text(&self) -> Option<String> {
         let p = format!("/session/{}/alert/text", self.session);

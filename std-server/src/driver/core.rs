@@ -54,6 +54,11 @@ impl Core {
         }
     }
 
+    /// See [`Connection::frame_remaining`].
+    pub(crate) fn frame_remaining(&self) -> u64 {
+        with!(self, c => c.frame_remaining())
+    }
+
     /// See [`Connection::state`].
     pub(crate) fn state(&self) -> State {
         with!(self, c => c.state())

@@ -36,7 +36,7 @@ use std::io::IoSlice;
 use ws_core::connection::MIN_OUTPUT;
 use ws_core::deflate::PerMessageDeflate;
 use ws_core::frame::{apply_mask, MAX_HEADER_LEN};
-use ws_core::{CloseCode, Limits, MessageKind, Role, SendError, State, TimerEvent};
+use ws_core::{CloseCode, MessageKind, Role, SendError, State, TimerEvent};
 
 /// How data messages are consumed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -92,9 +92,10 @@ pub(crate) struct Driver {
     core: Core,
     mode: Mode,
     id: u64,
-    limits: Limits,
+    /// [`ws_core::Limits::max_message_size`], for inflated messages (ws-core checks the rest).
+    max_message_size: u64,
     /// How long a close, a linger or a final flush may take (ms).
-    close_ms: u64,
+    close_ms: u32,
     /// Outbound bytes past which reading pauses and writers are refused.
     cap: usize,
     phase: Phase,
@@ -103,12 +104,13 @@ pub(crate) struct Driver {
     deflate: Option<Box<Session>>,
     out: Outbound,
     /// A complete message waiting for [`Driver::take_message`].
-    message: Option<Message>,
-    close_info: Option<(CloseCode, String)>,
+    message: Option<Box<Message>>,
+    /// Why the connection ends (boxed: most connections never need it until they close).
+    close_info: Option<Box<(CloseCode, String)>>,
     bytes_in: u64,
     bytes_out: u64,
-    /// Events one [`Driver::receive`] handles before it returns (the event loop's fairness).
-    events_per_call: usize,
+    /// Events one [`Driver::receive`] handles before it returns (the engines' fairness).
+    events_per_call: u32,
 }
 
 impl std::fmt::Debug for Driver {
@@ -131,11 +133,12 @@ impl Driver {
         id: u64,
     ) -> Self {
         let close_ms = config.timers().close_timeout.unwrap_or(1000);
+        let close_ms = u32::try_from(close_ms).unwrap_or(u32::MAX);
         Self {
             core: Core::new(role, config.limits, config.timers(), now),
             mode,
             id,
-            limits: config.limits,
+            max_message_size: config.limits.max_message_size,
             close_ms,
             cap: config.max_outbound_bytes.max(1),
             phase: Phase::Open,
@@ -147,7 +150,7 @@ impl Driver {
             close_info: None,
             bytes_in: 0,
             bytes_out: 0,
-            events_per_call: usize::MAX,
+            events_per_call: u32::MAX,
         }
     }
 
@@ -168,11 +171,10 @@ impl Driver {
         self.mode = mode;
     }
 
-    #[cfg(any(test, feature = "evloop"))]
     /// Makes [`Driver::receive`] return (paused) after `n` events, so one engine thread serving
     /// many connections can let the others run.
     pub(crate) fn set_events_per_call(&mut self, n: usize) {
-        self.events_per_call = n.max(1);
+        self.events_per_call = u32::try_from(n).unwrap_or(u32::MAX).max(1);
     }
 
     #[cfg(feature = "evloop")]
@@ -194,13 +196,13 @@ impl Driver {
 
     /// Why the connection closed (or is closing), if known.
     pub(crate) fn close_info(&self) -> Option<(CloseCode, String)> {
-        self.close_info.clone()
+        self.close_info.as_deref().cloned()
     }
 
     /// Records why the connection ends (the first reason wins).
     fn note_close(&mut self, code: CloseCode, reason: &str) {
         if self.close_info.is_none() {
-            self.close_info = Some((code, reason.to_owned()));
+            self.close_info = Some(Box::new((code, reason.to_owned())));
         }
     }
 
@@ -288,7 +290,7 @@ impl Driver {
 
     /// The next complete message (Messages mode).
     pub(crate) fn take_message(&mut self) -> Option<Message> {
-        self.message.take()
+        self.message.take().map(|m| *m)
     }
 
     // ---- transport ----
@@ -331,7 +333,7 @@ impl Driver {
             self.finish("peer closed");
         } else {
             self.phase = Phase::Flushing {
-                until: now.saturating_add(self.close_ms),
+                until: now.saturating_add(u64::from(self.close_ms)),
             };
         }
     }
@@ -347,7 +349,7 @@ impl Driver {
         self.inbound.abandon(&self.budget);
         let code = self
             .close_info
-            .as_ref()
+            .as_deref()
             .map_or(CloseCode::ABNORMAL.0, |(c, _)| c.0);
         log::info!(
             "conn={} closed code={code} ({why}) bytes_in={} bytes_out={}",
@@ -361,7 +363,7 @@ impl Driver {
     fn settle(&mut self, now: u64) {
         if self.phase == Phase::Open && self.core.state() == State::Closed {
             self.phase = Phase::Closed {
-                until: now.saturating_add(self.close_ms),
+                until: now.saturating_add(u64::from(self.close_ms)),
             };
         }
         if let Phase::Flushing { .. } = self.phase {
@@ -411,12 +413,12 @@ impl Driver {
         }
     }
 
-    /// Whether input waits for the output to drain below the cap (backpressure). Not in the
-    /// middle of an incoming message: a peer may write a whole message before it reads (a
-    /// blocking client does), so the rest of it is taken and its echo queued, bounded by the
-    /// message size limit.
+    /// Whether input waits for the output to drain below the cap (backpressure). Only at an
+    /// incoming frame boundary: a peer may write a whole frame before it reads (a blocking
+    /// client does), so the rest of the frame is taken and its echo queued, bounded by the frame
+    /// size limit.
     fn at_cap(&self) -> bool {
-        self.out.bytes() >= self.cap && self.inbound.is_idle()
+        self.out.bytes() >= self.cap && self.core.frame_remaining() == 0
     }
 
     /// Whether the engine should shut the write side down (send FIN) now.
@@ -431,7 +433,7 @@ impl Driver {
         match self.phase {
             Phase::Failing => {
                 self.phase = Phase::Lingering {
-                    until: now.saturating_add(self.close_ms),
+                    until: now.saturating_add(u64::from(self.close_ms)),
                 }
             }
             Phase::Closed { .. } => self.finish("close handshake done"),
@@ -483,7 +485,7 @@ impl Driver {
                         // A peer that does not answer pings will not answer a close either:
                         // drop it once the close is written instead of waiting for an answer.
                         self.phase = Phase::Flushing {
-                            until: now.saturating_add(self.close_ms),
+                            until: now.saturating_add(u64::from(self.close_ms)),
                         };
                         self.inbound.abandon(&self.budget);
                     }

@@ -2,7 +2,7 @@
 //! (headers, control frames, short echoes) appended to one buffer of the connection's own, large
 //! payloads kept as their own buffers, and echo payloads still in the engine's input buffer,
 //! referenced instead of copied until the engine releases that buffer. Once everything is written
-//! the small-write buffer goes back to a per-thread spare, so an idle connection holds none and a
+//! the queue's storage goes back to a per-thread pool, so an idle connection holds none and a
 //! busy one allocates nothing per message.
 
 use std::cell::Cell;
@@ -15,7 +15,7 @@ use std::ops::Range;
 const REFERENCE_FROM: usize = 512;
 /// Owned buffers at least this long are taken over rather than copied in.
 const TAKE_FROM: usize = 16 << 10;
-/// Small-write buffers larger than this are freed instead of kept as the thread's spare.
+/// Small-write buffers larger than this are freed instead of kept in the thread's pool.
 const MAX_SPARE: usize = 256 << 10;
 
 /// Where a piece's bytes are.
@@ -29,22 +29,35 @@ enum Piece {
     Input(Range<usize>),
 }
 
-/// Pending outbound bytes.
+/// The queue's storage: allocated while bytes are pending, then given back to a per-thread pool
+/// (so an idle connection holds 16 bytes of it, and a busy one allocates nothing per message).
 #[derive(Debug, Default)]
-pub(crate) struct Outbound {
-    /// Small writes, appended; emptied (and given back) once everything is written.
+struct Queue {
+    /// Small writes, appended; emptied once everything is written.
     small: Vec<u8>,
     pieces: VecDeque<Piece>,
     /// Bytes of the front piece already written.
     front_pos: usize,
+}
+
+/// Pending outbound bytes.
+#[derive(Debug, Default)]
+pub(crate) struct Outbound {
+    /// `None` while nothing is pending.
+    queue: Option<Box<Queue>>,
     /// Total bytes not yet written.
     bytes: usize,
 }
 
 thread_local! {
-    /// This thread's spare small-write buffer.
-    static SPARE: Cell<Vec<u8>> = const { Cell::new(Vec::new()) };
+    /// This thread's emptied queues, kept for reuse. Boxed: a queue moves between a connection
+    /// and the pool without being reallocated.
+    #[allow(clippy::vec_box)]
+    static POOL: Cell<Vec<Box<Queue>>> = const { Cell::new(Vec::new()) };
 }
+
+/// Queues kept per thread.
+const POOL_SIZE: usize = 64;
 
 impl Outbound {
     /// Bytes not yet written.
@@ -57,20 +70,30 @@ impl Outbound {
         self.bytes == 0
     }
 
+    /// The queue, taken from the thread's pool on first use.
+    fn queue(&mut self) -> &mut Queue {
+        self.queue.get_or_insert_with(|| {
+            POOL.with(|cell| {
+                let mut pool = cell.take();
+                let q = pool.pop();
+                cell.set(pool);
+                q.unwrap_or_default()
+            })
+        })
+    }
+
     /// Appends a copy of `data`.
     pub(crate) fn extend(&mut self, data: &[u8]) {
         if data.is_empty() {
             return;
         }
-        if self.small.capacity() == 0 {
-            self.small = SPARE.take();
-        }
-        let start = self.small.len();
-        self.small.extend_from_slice(data);
-        let end = self.small.len();
-        match self.pieces.back_mut() {
+        let q = self.queue();
+        let start = q.small.len();
+        q.small.extend_from_slice(data);
+        let end = q.small.len();
+        match q.pieces.back_mut() {
             Some(Piece::Small(r)) if r.end == start => r.end = end,
-            _ => self.pieces.push_back(Piece::Small(start..end)),
+            _ => q.pieces.push_back(Piece::Small(start..end)),
         }
         self.bytes += data.len();
     }
@@ -81,7 +104,7 @@ impl Outbound {
             self.extend(&data);
         } else {
             self.bytes += data.len();
-            self.pieces.push_back(Piece::Owned(data));
+            self.queue().pieces.push_back(Piece::Owned(data));
         }
     }
 
@@ -94,55 +117,52 @@ impl Outbound {
         }
         let start = (payload.as_ptr() as usize).wrapping_sub(base);
         self.bytes += payload.len();
-        self.pieces
+        self.queue()
+            .pieces
             .push_back(Piece::Input(start..start + payload.len()));
-    }
-
-    /// The bytes of `piece`.
-    fn resolve<'a>(&'a self, piece: &'a Piece, input: &'a [u8]) -> &'a [u8] {
-        match piece {
-            Piece::Small(r) => self.small.get(r.clone()).unwrap_or_default(),
-            Piece::Owned(v) => v,
-            Piece::Input(r) => input.get(r.clone()).unwrap_or_default(),
-        }
     }
 
     /// Fills `slices` with the unwritten bytes in order (input references resolved against
     /// `input`, the buffer given to the driver); returns how many it filled.
     pub(crate) fn slices<'a>(&'a self, input: &'a [u8], slices: &mut [IoSlice<'a>]) -> usize {
+        let Some(q) = self.queue.as_deref() else {
+            return 0;
+        };
         let mut count = 0;
-        for (i, (piece, slot)) in self.pieces.iter().zip(slices.iter_mut()).enumerate() {
-            let bytes = self.resolve(piece, input);
-            let start = if i == 0 { self.front_pos } else { 0 };
+        for (i, (piece, slot)) in q.pieces.iter().zip(slices.iter_mut()).enumerate() {
+            let bytes = match piece {
+                Piece::Small(r) => q.small.get(r.clone()).unwrap_or_default(),
+                Piece::Owned(v) => v,
+                Piece::Input(r) => input.get(r.clone()).unwrap_or_default(),
+            };
+            let start = if i == 0 { q.front_pos } else { 0 };
             *slot = IoSlice::new(bytes.get(start..).unwrap_or_default());
             count = i + 1;
         }
         count
     }
 
-    /// The length of `piece`.
-    fn piece_len(piece: &Piece) -> usize {
-        match piece {
-            Piece::Small(r) | Piece::Input(r) => r.len(),
-            Piece::Owned(v) => v.len(),
-        }
-    }
-
     /// Marks `n` bytes as written.
     pub(crate) fn advance(&mut self, mut n: usize) {
         self.bytes -= n.min(self.bytes);
-        while n > 0 {
-            let Some(front) = self.pieces.front() else {
-                break;
-            };
-            let left = Self::piece_len(front) - self.front_pos;
-            if n < left {
-                self.front_pos += n;
-                return;
+        if let Some(q) = self.queue.as_deref_mut() {
+            while n > 0 {
+                let Some(front) = q.pieces.front() else {
+                    break;
+                };
+                let len = match front {
+                    Piece::Small(r) | Piece::Input(r) => r.len(),
+                    Piece::Owned(v) => v.len(),
+                };
+                let left = len - q.front_pos;
+                if n < left {
+                    q.front_pos += n;
+                    return;
+                }
+                n -= left;
+                q.front_pos = 0;
+                q.pieces.pop_front();
             }
-            n -= left;
-            self.front_pos = 0;
-            self.pieces.pop_front();
         }
         if self.bytes == 0 {
             self.clear();
@@ -152,46 +172,48 @@ impl Outbound {
     /// Copies the bytes still referenced in `input` into the small-write buffer: the engine is
     /// about to reuse or give back its input buffer.
     pub(crate) fn release_input(&mut self, input: &[u8]) {
-        for i in 0..self.pieces.len() {
-            let Some(Piece::Input(r)) = self.pieces.get(i) else {
+        let Some(q) = self.queue.as_deref_mut() else {
+            return;
+        };
+        for i in 0..q.pieces.len() {
+            let Some(Piece::Input(r)) = q.pieces.get(i) else {
                 continue;
             };
             let bytes = input.get(r.clone()).unwrap_or_default();
-            if self.small.capacity() == 0 {
-                self.small = SPARE.take();
-            }
-            let start = self.small.len();
-            self.small.extend_from_slice(bytes);
-            let copied = Piece::Small(start..self.small.len());
-            if let Some(slot) = self.pieces.get_mut(i) {
+            let start = q.small.len();
+            q.small.extend_from_slice(bytes);
+            let copied = Piece::Small(start..q.small.len());
+            if let Some(slot) = q.pieces.get_mut(i) {
                 *slot = copied;
             }
         }
     }
 
-    /// Forgets everything not yet written; the small-write buffer goes back to the thread.
+    /// Forgets everything not yet written; the queue goes back to the thread's pool.
     pub(crate) fn clear(&mut self) {
-        self.pieces.clear();
-        self.front_pos = 0;
         self.bytes = 0;
-        let mut small = std::mem::take(&mut self.small);
-        if small.capacity() > 0 && small.capacity() <= MAX_SPARE {
-            small.clear();
-            SPARE.with(|spare| {
-                let old = spare.take();
-                spare.set(if old.capacity() >= small.capacity() {
-                    old
-                } else {
-                    small
-                });
-            });
+        let Some(mut q) = self.queue.take() else {
+            return;
+        };
+        q.pieces.clear();
+        q.front_pos = 0;
+        q.small.clear();
+        if q.small.capacity() > MAX_SPARE {
+            q.small = Vec::new();
         }
+        POOL.with(|cell| {
+            let mut pool = cell.take();
+            if pool.len() < POOL_SIZE {
+                pool.push(q);
+            }
+            cell.set(pool);
+        });
     }
 
     /// How many pieces are queued.
     #[cfg(test)]
     pub(crate) fn piece_count(&self) -> usize {
-        self.pieces.len()
+        self.queue.as_ref().map_or(0, |q| q.pieces.len())
     }
 }
 
@@ -238,10 +260,10 @@ mod tests {
         let ptr = big.as_ptr();
         out.extend(b"head");
         out.push_owned(big);
-        assert!(out
+        assert!(out.queue.as_ref().is_some_and(|q| q
             .pieces
             .iter()
-            .any(|p| matches!(p, Piece::Owned(v) if v.as_ptr() == ptr)));
+            .any(|p| matches!(p, Piece::Owned(v) if v.as_ptr() == ptr))));
         let got = drain(&mut out, &[], 7777);
         assert_eq!(got.len(), 100_004);
     }

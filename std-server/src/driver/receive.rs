@@ -24,17 +24,22 @@ pub(crate) enum Inbound {
     /// Between messages.
     #[default]
     Idle,
-    /// Reassembled for the application; `reserved` bytes are drawn from the budget.
-    Assembling {
-        bytes: Vec<u8>,
-        reserved: usize,
-        /// For an inflated text message (ws-core validates only uncompressed text).
-        utf8: Utf8Validator,
-    },
+    /// Reassembled for the application (boxed: an idle connection holds no room for it).
+    Assembling(Box<Assembly>),
     /// Echoed chunk by chunk (each chunk a frame).
     Echoing,
     /// A compressed message echoed piece by piece; `inflated` bytes so far.
     EchoingCompressed { utf8: Utf8Validator, inflated: u64 },
+}
+
+/// A message being reassembled for the application.
+#[derive(Debug, Default)]
+pub(crate) struct Assembly {
+    bytes: Vec<u8>,
+    /// Bytes drawn from the budget for it.
+    reserved: usize,
+    /// For an inflated text message (ws-core validates only uncompressed text).
+    utf8: Utf8Validator,
 }
 
 impl Inbound {
@@ -45,8 +50,8 @@ impl Inbound {
 
     /// Drops the message in progress, giving its reservation back.
     pub(crate) fn abandon(&mut self, budget: &MessageBudget) {
-        if let Inbound::Assembling { reserved, .. } = std::mem::take(self) {
-            budget.release(reserved);
+        if let Inbound::Assembling(a) = std::mem::take(self) {
+            budget.release(a.reserved);
         }
     }
 }
@@ -94,7 +99,7 @@ impl Driver {
                     return (buf.len().max(pos), Stop::NeedInput);
                 }
             }
-            if self.message.is_some() || self.at_cap() || events == self.events_per_call {
+            if self.message.is_some() || self.at_cap() || events == self.events_per_call as usize {
                 return (pos, Stop::Paused);
             }
             let Some(input) = buf.get_mut(pos..).filter(|i| !i.is_empty()) else {
@@ -202,7 +207,7 @@ impl Driver {
             Inbound::EchoingCompressed { utf8, inflated } => (utf8, inflated),
             _ => (Utf8Validator::new(), 0),
         };
-        let limit = self.limits.max_message_size;
+        let limit = self.max_message_size;
         let mut plain: Vec<u8> = Vec::new();
         let mut z: Vec<u8> = Vec::new();
         let mut input = payload;
@@ -271,15 +276,11 @@ impl Driver {
     ) -> Result<(), Failure> {
         if !compressed && end && self.inbound.is_idle() {
             // A whole message in one chunk goes to the application at once: no reservation.
-            self.message = Some(to_message(kind, payload.to_vec()));
+            self.message = Some(Box::new(to_message(kind, payload.to_vec())));
             return Ok(());
         }
         if self.inbound.is_idle() {
-            self.inbound = Inbound::Assembling {
-                bytes: Vec::new(),
-                reserved: 0,
-                utf8: Utf8Validator::new(),
-            };
+            self.inbound = Inbound::Assembling(Box::default());
         }
         if compressed {
             self.inflate_into_assembly(kind, payload, end)?;
@@ -287,12 +288,9 @@ impl Driver {
             self.append(payload)?;
         }
         if end {
-            if let Inbound::Assembling {
-                bytes, reserved, ..
-            } = std::mem::take(&mut self.inbound)
-            {
-                self.budget.release(reserved);
-                self.message = Some(to_message(kind, bytes));
+            if let Inbound::Assembling(a) = std::mem::take(&mut self.inbound) {
+                self.budget.release(a.reserved);
+                self.message = Some(Box::new(to_message(kind, a.bytes)));
             }
         }
         Ok(())
@@ -300,12 +298,12 @@ impl Driver {
 
     /// Appends `piece` to the message being reassembled, reserving its memory first.
     fn append(&mut self, piece: &[u8]) -> Result<(), Failure> {
-        let Inbound::Assembling {
-            bytes, reserved, ..
-        } = &mut self.inbound
-        else {
+        let Inbound::Assembling(a) = &mut self.inbound else {
             return Ok(());
         };
+        let Assembly {
+            bytes, reserved, ..
+        } = &mut **a;
         if bytes.len() + piece.len() > *reserved {
             // Reserve what the Vec will really hold (it grows geometrically).
             let want = (bytes.len() + piece.len()).max(bytes.capacity());
@@ -326,7 +324,7 @@ impl Driver {
         payload: &[u8],
         end: bool,
     ) -> Result<(), Failure> {
-        let limit = self.limits.max_message_size;
+        let limit = self.max_message_size;
         let mut input = payload;
         let mut scratch = [0u8; STEP];
         loop {
@@ -335,7 +333,8 @@ impl Driver {
                 .inflate_step(input, end, &mut scratch)
                 .map_err(inflate_failure)?;
             let piece = scratch.get(..step.produced).unwrap_or_default();
-            if let Inbound::Assembling { bytes, utf8, .. } = &mut self.inbound {
+            if let Inbound::Assembling(a) = &mut self.inbound {
+                let Assembly { bytes, utf8, .. } = &mut **a;
                 if (bytes.len() + piece.len()) as u64 > limit {
                     return Err(TOO_BIG);
                 }

@@ -6,6 +6,7 @@ use super::*;
 use crate::config::Config;
 use crate::deflate::{DeflateConfig, Session};
 use ws_core::frame::{encode_frame, FrameHeader, OpCode};
+use ws_core::Limits;
 
 const T0: u64 = 1_000;
 
@@ -523,4 +524,17 @@ fn compressed_messages_reach_the_application_inflated() {
         d.take_message(),
         Some(Message::Text("hello hello hello hello".into()))
     );
+}
+
+#[test]
+fn an_idle_connection_is_small() {
+    // The event loop keeps one Driver per idle connection (its Peer adds the socket and a few
+    // words): what it holds between messages is this, and no heap (the outbound queue, the
+    // message being reassembled and the close reason are allocated only while in use).
+    let size = std::mem::size_of::<Driver>();
+    eprintln!("size_of::<Driver>() = {size}");
+    assert!(size <= 256, "{size}");
+    let mut d = echo_server(&config());
+    exchange(&mut d, &frame(OpCode::Text, true, b"hello"), T0);
+    assert!(d.out.is_empty() && d.inbound.is_idle() && d.message.is_none());
 }

@@ -48,7 +48,7 @@ enum Stage {
     /// FIN sent after the answer: input is discarded until EOF or `deadline`.
     Draining { deadline: u64 },
     /// Upgraded: the driver decides.
-    Open(Box<Driver>),
+    Open(Driver),
     /// The socket is to be closed, for this reason.
     Gone(&'static str),
 }
@@ -288,7 +288,7 @@ impl Peer {
                 );
                 let (pos, stop) = driver.receive(buf, head_len, now);
                 self.backlog = stop == Stop::Paused && pos < buf.len();
-                self.stage = Stage::Open(Box::new(driver));
+                self.stage = Stage::Open(driver);
                 pos
             }
             Err(e) => {
