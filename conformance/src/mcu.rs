@@ -40,8 +40,24 @@ pub fn qemu_args(port: u16) -> Vec<String> {
     .collect()
 }
 
-/// Reads the firmware's RAM report: `GET /ram` at `addr` (`127.0.0.1:PORT`), the body.
+/// Reads the firmware's RAM report: `GET /ram` at `addr` (`127.0.0.1:PORT`), the body. Right
+/// after the suite every slot may still be held by a connection whose FIN QEMU's user network
+/// has not passed on (the firmware frees such a slot after 3 s): a 503 is retried for 10 s.
 pub fn fetch_ram(addr: &str) -> Result<String, String> {
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let text = get_ram(addr)?;
+        if text.starts_with("HTTP/1.1 503 ") && std::time::Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(500));
+            continue;
+        }
+        return parse_ram_response(&text)
+            .ok_or_else(|| format!("GET http://{addr}/ram: unexpected answer {text:?}"));
+    }
+}
+
+/// One `GET /ram`: the whole answer.
+fn get_ram(addr: &str) -> Result<String, String> {
     let fail = |e: std::io::Error| format!("GET http://{addr}/ram: {e}");
     let mut s = TcpStream::connect(addr).map_err(fail)?;
     s.set_read_timeout(Some(Duration::from_secs(10)))
@@ -50,8 +66,7 @@ pub fn fetch_ram(addr: &str) -> Result<String, String> {
         .map_err(fail)?;
     let mut text = String::new();
     s.read_to_string(&mut text).map_err(fail)?;
-    parse_ram_response(&text)
-        .ok_or_else(|| format!("GET http://{addr}/ram: unexpected answer {text:?}"))
+    Ok(text)
 }
 
 /// The body of a `200 OK` answer to `GET /ram`, if that is what `text` is.
