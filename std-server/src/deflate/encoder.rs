@@ -73,31 +73,7 @@ impl Encoder {
         message: &[u8],
         out: &mut Vec<u8>,
     ) -> Result<(), CompressError> {
-        let mut input = message;
-        // Deflate rarely grows data by more than 5 bytes per 16 KiB block; start near the input
-        // size and grow in steps if needed.
-        let mut room = (message.len() / 2).clamp(64, 64 << 10);
-        loop {
-            let start = out.len();
-            out.resize(start + room, 0);
-            let step = out
-                .get_mut(start..)
-                .map(|buf| self.compress(input, buf, true))
-                .unwrap_or(Err(CompressError::OutputTooSmall));
-            let step = match step {
-                Ok(step) => step,
-                Err(e) => {
-                    out.truncate(start);
-                    return Err(e);
-                }
-            };
-            out.truncate(start + step.produced);
-            input = input.get(step.consumed..).unwrap_or_default();
-            if step.done {
-                return Ok(());
-            }
-            room = (room * 2).min(1 << 20);
-        }
+        self.compress_piece(message, true, out)
     }
 }
 

@@ -175,16 +175,26 @@ impl Outbound {
         let Some(q) = self.queue.as_deref_mut() else {
             return;
         };
-        for i in 0..q.pieces.len() {
-            let Some(Piece::Input(r)) = q.pieces.get(i) else {
-                continue;
+        if !q.pieces.iter().any(|p| matches!(p, Piece::Input(_))) {
+            return;
+        }
+        // Copied in order, so a header and the payload after it (and the next header, appended
+        // to the small-write buffer after them) become one slice again.
+        let old = std::mem::take(&mut q.pieces);
+        for piece in old {
+            let piece = match piece {
+                Piece::Input(r) => {
+                    let start = q.small.len();
+                    q.small.extend_from_slice(input.get(r).unwrap_or_default());
+                    Piece::Small(start..q.small.len())
+                }
+                other => other,
             };
-            let bytes = input.get(r.clone()).unwrap_or_default();
-            let start = q.small.len();
-            q.small.extend_from_slice(bytes);
-            let copied = Piece::Small(start..q.small.len());
-            if let Some(slot) = q.pieces.get_mut(i) {
-                *slot = copied;
+            match (q.pieces.back_mut(), &piece) {
+                (Some(Piece::Small(prev)), Piece::Small(r)) if prev.end == r.start => {
+                    prev.end = r.end;
+                }
+                _ => q.pieces.push_back(piece),
             }
         }
     }

@@ -210,14 +210,7 @@ impl Driver {
         let limit = self.max_message_size;
         let mut plain: Vec<u8> = Vec::new();
         let mut z: Vec<u8> = Vec::new();
-        let mut input = payload;
-        let mut scratch = [0u8; STEP];
-        loop {
-            let session = self.deflate.as_deref_mut().ok_or(NO_EXTENSION)?;
-            let step = session
-                .inflate_step(input, end, &mut scratch)
-                .map_err(inflate_failure)?;
-            let piece = scratch.get(..step.produced).unwrap_or_default();
+        self.inflate_each(payload, end, |d, piece, done| {
             inflated += piece.len() as u64;
             if inflated > limit {
                 return Err(TOO_BIG);
@@ -226,30 +219,25 @@ impl Driver {
                 utf8.feed(piece).map_err(|_| BAD_UTF8)?;
             }
             plain.extend_from_slice(piece);
-            input = input.get(step.consumed..).unwrap_or_default();
-            let last = step.done && end;
+            let last = done && end;
             if last && kind == MessageKind::Text {
                 utf8.finish().map_err(|_| BAD_UTF8)?;
             }
-            if plain.len() >= STEP || step.done {
+            if plain.len() >= STEP || done {
                 let compressor_failed =
                     (CloseCode::INTERNAL_ERROR, "compressor failed while echoing");
+                let session = d.deflate.as_deref_mut().ok_or(NO_EXTENSION)?;
                 session
                     .compress_piece(&plain, last, &mut z)
                     .map_err(|_| compressor_failed)?;
                 plain.clear();
                 if !z.is_empty() || last {
                     let frame = std::mem::take(&mut z);
-                    self.echo_compressed_frame(kind, frame, last);
+                    d.echo_compressed_frame(kind, frame, last);
                 }
             }
-            if step.done {
-                break;
-            }
-            if step.consumed == 0 && step.produced == 0 {
-                return Err(inflate_failure(InflateError::Corrupt));
-            }
-        }
+            Ok(())
+        })?;
         if !end {
             self.inbound = Inbound::EchoingCompressed { utf8, inflated };
         }
@@ -325,6 +313,31 @@ impl Driver {
         end: bool,
     ) -> Result<(), Failure> {
         let limit = self.max_message_size;
+        self.inflate_each(payload, end, |d, piece, done| {
+            if let Inbound::Assembling(a) = &mut d.inbound {
+                let Assembly { bytes, utf8, .. } = &mut **a;
+                if (bytes.len() + piece.len()) as u64 > limit {
+                    return Err(TOO_BIG);
+                }
+                if kind == MessageKind::Text {
+                    utf8.feed(piece).map_err(|_| BAD_UTF8)?;
+                    if done && end {
+                        utf8.finish().map_err(|_| BAD_UTF8)?;
+                    }
+                }
+            }
+            d.append(piece)
+        })
+    }
+
+    /// Inflates `payload` (a chunk of the compressed message; `end`: its last) at most [`STEP`]
+    /// bytes at a time, handing each piece to `f` with whether the chunk is done.
+    fn inflate_each(
+        &mut self,
+        payload: &[u8],
+        end: bool,
+        mut f: impl FnMut(&mut Self, &[u8], bool) -> Result<(), Failure>,
+    ) -> Result<(), Failure> {
         let mut input = payload;
         let mut scratch = [0u8; STEP];
         loop {
@@ -332,21 +345,12 @@ impl Driver {
             let step = session
                 .inflate_step(input, end, &mut scratch)
                 .map_err(inflate_failure)?;
-            let piece = scratch.get(..step.produced).unwrap_or_default();
-            if let Inbound::Assembling(a) = &mut self.inbound {
-                let Assembly { bytes, utf8, .. } = &mut **a;
-                if (bytes.len() + piece.len()) as u64 > limit {
-                    return Err(TOO_BIG);
-                }
-                if kind == MessageKind::Text {
-                    utf8.feed(piece).map_err(|_| BAD_UTF8)?;
-                    if step.done && end {
-                        utf8.finish().map_err(|_| BAD_UTF8)?;
-                    }
-                }
-            }
-            self.append(piece)?;
             input = input.get(step.consumed..).unwrap_or_default();
+            f(
+                self,
+                scratch.get(..step.produced).unwrap_or_default(),
+                step.done,
+            )?;
             if step.done {
                 return Ok(());
             }
