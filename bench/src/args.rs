@@ -31,6 +31,19 @@ impl Args {
         self.flags.get(key).map(String::as_str)
     }
 
+    /// `--addr` (default `127.0.0.1:9001`), refused unless it is a loopback address.
+    pub fn loopback_addr(&self) -> Result<std::net::SocketAddr, String> {
+        let addr: std::net::SocketAddr = self
+            .get("addr")
+            .unwrap_or("127.0.0.1:9001")
+            .parse()
+            .map_err(|e| format!("--addr: {e}"))?;
+        if !addr.ip().is_loopback() {
+            return Err("only loopback addresses are allowed".into());
+        }
+        Ok(addr)
+    }
+
     /// The value of `--key` parsed as `T`, or `default` when absent.
     pub fn num<T: std::str::FromStr>(&self, key: &str, default: T) -> Result<T, String> {
         match self.get(key) {

@@ -34,9 +34,6 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Stream for T {}
 /// How long one poll may keep reading, processing and writing before yielding to other tasks.
 const YIELD_AFTER: Duration = Duration::from_micros(500);
 
-/// Events the driver handles per round of [`Conn::poll_next`] before the yield check.
-const EVENTS_PER_ROUND: usize = 2048;
-
 /// At most this many slices go to one vectored write.
 const MAX_SLICES: usize = 64;
 
@@ -79,10 +76,7 @@ impl Conn {
         id: u64,
         subprotocol: Option<String>,
     ) -> Self {
-        let mut driver = Driver::new(role, Mode::Messages, config, 0, id);
-        // Bounded rounds, so the time check between them lets other tasks run (a read buffer of
-        // 11-byte pings is 23 000 events).
-        driver.set_events_per_call(EVENTS_PER_ROUND);
+        let driver = Driver::new(role, Mode::Messages, config, 0, id);
         Self {
             io: Some(io),
             driver,

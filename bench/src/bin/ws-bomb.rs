@@ -105,14 +105,7 @@ fn close_code(s: &mut TcpStream) -> Option<u16> {
 
 fn run() -> Result<(), String> {
     let a = Args::parse(std::env::args().skip(1))?;
-    let addr: SocketAddr = a
-        .get("addr")
-        .unwrap_or("127.0.0.1:9001")
-        .parse()
-        .map_err(|e| format!("--addr: {e}"))?;
-    if !addr.ip().is_loopback() {
-        return Err("only loopback addresses are allowed".into());
-    }
+    let addr = a.loopback_addr()?;
     let pid: u32 = a.num("server-pid", 0)?;
     let conns: usize = a.num("conns", 100)?;
     let mib: usize = a.num("inflate-mib", 65)?;

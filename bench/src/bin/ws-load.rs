@@ -9,7 +9,6 @@
 //! d = 4 x 1 MiB, 1 in flight; rtt = 1 x 16 B, 1 in flight (run it on the server's CPU);
 //! idle = hold `--conns` handshaken connections and report server RSS growth per connection.
 
-use std::net::SocketAddr;
 use std::time::Duration;
 use ws_bench::args::Args;
 use ws_bench::idle;
@@ -49,14 +48,7 @@ fn fail(e: &str) -> ! {
 
 fn run() -> Result<Record, String> {
     let a = Args::parse(std::env::args().skip(1))?;
-    let addr: SocketAddr = a
-        .get("addr")
-        .unwrap_or("127.0.0.1:9001")
-        .parse()
-        .map_err(|e| format!("--addr: {e}"))?;
-    if !addr.ip().is_loopback() {
-        return Err("only loopback addresses are allowed".into());
-    }
+    let addr = a.loopback_addr()?;
     let scenario = a.get("scenario").unwrap_or("b").to_string();
     let (conns, size, window) =
         preset(&scenario).ok_or_else(|| format!("unknown scenario {scenario:?}"))?;

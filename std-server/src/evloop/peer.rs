@@ -28,10 +28,6 @@ const READS_PER_TURN: usize = 16;
 /// build, so time and not only the count bounds a turn).
 const TURN: Duration = Duration::from_micros(500);
 
-/// Events one read's processing may handle before the connection lets the others run (the rest
-/// of the input is kept as a backlog for its next turn).
-const EVENTS_PER_READ: usize = 2048;
-
 /// At most this many slices go to one `writev`.
 const MAX_SLICES: usize = 64;
 
@@ -276,7 +272,6 @@ impl Peer {
             Ok((accepted, head_len)) => {
                 let mut driver =
                     Driver::new(Role::Server, Mode::Echo, &config.connection(), now, self.id);
-                driver.set_events_per_call(EVENTS_PER_READ);
                 if let Some(params) = accepted.deflate {
                     driver.enable_deflate(params, &config.deflate);
                 }
