@@ -39,6 +39,24 @@ pub struct Record {
     pub idle_kib_per_conn: Option<f64>,
     /// Idle mode: seconds to open and handshake every connection.
     pub handshake_s: Option<f64>,
+    /// Room: message copies received by members per second.
+    #[serde(default)]
+    pub deliveries_per_s: Option<f64>,
+    /// Room: server CPU microseconds per delivery.
+    #[serde(default)]
+    pub server_cpu_us_per_delivery: Option<f64>,
+    /// Room: members lost (closed by the server or missing a message).
+    #[serde(default)]
+    pub members_lost: Option<usize>,
+    /// Room: of those, members the server closed.
+    #[serde(default)]
+    pub members_closed: Option<usize>,
+    /// Room: server peak resident memory (VmHWM), MiB.
+    #[serde(default)]
+    pub peak_rss_mib: Option<f64>,
+    /// Room: server peak resident memory growth per member, KiB.
+    #[serde(default)]
+    pub kib_per_member: Option<f64>,
 }
 
 /// Our servers, in column order: `ws-server echo` on its default engine (a task per connection),
@@ -53,6 +71,9 @@ pub const BEFORE: [(&str, &str); 2] = [
     ("ws-server-loop-before", "ws-server-loop"),
 ];
 
+/// The broadcast scenarios (ws-load's `room-*`), in table order.
+pub const ROOMS: [&str; 4] = ["room-100", "room-1000", "room-10000", "room-100-16k"];
+
 struct Metric {
     name: &'static str,
     scenarios: &'static [&'static str],
@@ -61,7 +82,7 @@ struct Metric {
     get: fn(&Record) -> Option<f64>,
 }
 
-const METRICS: [Metric; 8] = [
+const METRICS: [Metric; 14] = [
     Metric {
         name: "msgs/s",
         scenarios: &["b", "c", "d"],
@@ -73,6 +94,42 @@ const METRICS: [Metric; 8] = [
         scenarios: &["b", "c", "d"],
         higher_is_better: Some(true),
         get: |r| Some(r.mb_per_s),
+    },
+    Metric {
+        name: "deliveries/s",
+        scenarios: &ROOMS,
+        higher_is_better: Some(true),
+        get: |r| r.deliveries_per_s,
+    },
+    Metric {
+        name: "server CPU us/delivery",
+        scenarios: &ROOMS,
+        higher_is_better: Some(false),
+        get: |r| r.server_cpu_us_per_delivery,
+    },
+    Metric {
+        name: "p50 us to last member",
+        scenarios: &ROOMS,
+        higher_is_better: Some(false),
+        get: |r| Some(r.p50_us),
+    },
+    Metric {
+        name: "p99 us to last member",
+        scenarios: &ROOMS,
+        higher_is_better: Some(false),
+        get: |r| Some(r.p99_us),
+    },
+    Metric {
+        name: "peak RSS MiB",
+        scenarios: &ROOMS,
+        higher_is_better: Some(false),
+        get: |r| r.peak_rss_mib,
+    },
+    Metric {
+        name: "members lost",
+        scenarios: &ROOMS,
+        higher_is_better: None,
+        get: |r| r.members_lost.map(|n| n as f64),
     },
     Metric {
         name: "p50 us",
@@ -106,7 +163,15 @@ const METRICS: [Metric; 8] = [
     },
     Metric {
         name: "generator CPU %",
-        scenarios: &["b", "c", "d"],
+        scenarios: &[
+            "b",
+            "c",
+            "d",
+            "room-100",
+            "room-1000",
+            "room-10000",
+            "room-100-16k",
+        ],
         higher_is_better: None,
         get: |r| Some(r.gen_cpu_pct),
     },
@@ -121,6 +186,10 @@ fn describe(s: &str, recs: &[Record]) -> String {
             r.conns, r.window
         ),
         ("rtt", Some(r)) => format!("rtt same CPU, {} B", r.size),
+        (_, Some(r)) if ROOMS.contains(&s) => format!(
+            "broadcast: {} members x {} B, {} in flight",
+            r.conns, r.size, r.window
+        ),
         (_, Some(r)) => format!("{s}: {} x {} B, {} in flight", r.conns, r.size, r.window),
         _ => s.to_string(),
     }
@@ -194,7 +263,10 @@ pub fn markdown(recs: &[Record]) -> String {
     out.push_str("\n|---|---|");
     out.push_str(&"---:|".repeat(servers.len() + pairs.len()));
     out.push('\n');
-    for scen in ["b", "c", "d", "rtt", "idle", "idle-spread"] {
+    let scenarios = ["b", "c", "d", "rtt", "idle", "idle-spread"]
+        .into_iter()
+        .chain(ROOMS);
+    for scen in scenarios {
         if !recs.iter().any(|r| r.scenario == scen) {
             continue;
         }
