@@ -8,6 +8,8 @@
 //! publisher first sends probes, one at a time, until one reaches every member; from the next
 //! message on, a member that misses one (a gap, or nothing for [`RoomConfig::stall`] after it
 //! was published) or is closed by the server is lost: counted, dropped, no longer awaited.
+//! After the measured interval nothing more is published and the run waits until every live
+//! member has every message (or is lost for stalling).
 
 use crate::handshake::client_handshake_path;
 use crate::procfs;
@@ -25,8 +27,8 @@ pub const ROOM_PATH: &str = "/room";
 
 /// How long one probe may take to reach every member before the next probe is sent.
 const PROBE_WAIT: Duration = Duration::from_millis(200);
-/// How long probing may take in all before the run fails.
-const JOIN_TIMEOUT: Duration = Duration::from_secs(20);
+/// How long probing may take in all before the run fails, in stall timeouts.
+const JOIN_STALLS: u32 = 10;
 
 /// What to run.
 #[derive(Clone, Debug)]
@@ -172,7 +174,7 @@ pub fn run(cfg: &RoomConfig) -> Result<RoomResult, String> {
     let start = Instant::now();
     let mut room = Room::connect(cfg)?;
     let connect_s = start.elapsed().as_secs_f64();
-    room.join()?;
+    room.join(cfg.stall * JOIN_STALLS)?;
     let t = room.measure(cfg)?;
     let peak_rss_kib = cfg
         .server_pid
@@ -266,9 +268,9 @@ impl Room {
     }
 
     /// Sends probes until one reaches every member; later messages are then awaited by all.
-    fn join(&mut self) -> Result<(), String> {
+    fn join(&mut self, timeout: Duration) -> Result<(), String> {
         let mut events = Events::with_capacity(1024);
-        let give_up = Instant::now() + JOIN_TIMEOUT;
+        let give_up = Instant::now() + timeout;
         loop {
             let probe = self.publish(Instant::now());
             let next_probe = Instant::now() + PROBE_WAIT;
@@ -351,11 +353,25 @@ impl Room {
             _ => None,
         };
         let gen_cpu_s = procfs::cpu_seconds(me).map_err(|e| err("own stat", e))? - gen0;
+        self.tally.measuring = false;
+        self.drain(&mut events, cfg.stall)?;
         Ok(Timing {
             elapsed_s: (end - t0).as_secs_f64(),
             server_cpu_s,
             gen_cpu_s,
         })
+    }
+
+    /// Publishes no more and waits until every live member has every message; those that do not
+    /// get them within `stall` are lost. So a run without losses proves that every member got
+    /// every message published, in order.
+    fn drain(&mut self, events: &mut Events, stall: Duration) -> Result<(), String> {
+        while !self.pending.is_empty() && self.live > 0 {
+            self.flush()?;
+            self.poll(events, Duration::from_millis(5))?;
+            self.check_stall(Instant::now(), stall);
+        }
+        Ok(())
     }
 
     /// Queues the next message on the publisher; returns its sequence number.

@@ -6,6 +6,7 @@
 //! ws-load --addr 127.0.0.1:9001 --scenario idle --conns 10000 --server-pid PID [--settle S] [--hold S]
 //! ws-load --addr 127.0.0.1:9001 --scenario room-100|room-1000|room-10000|room-100-16k
 //!         [--conns N --size B --window W --rate MSGS_PER_S --stall S] [--server-pid PID]
+//!         [--require-lossless yes]
 //! ```
 //! Scenarios: b = 100 conns x 16 B, 16 in flight; c = 10 x 64 KiB, 4 in flight;
 //! d = 4 x 1 MiB, 1 in flight; rtt = 1 x 16 B, 1 in flight (run it on the server's CPU);
@@ -13,7 +14,8 @@
 //! room-N = N members of one room on `/room`, one publishing 16 B messages, 16 in flight (not yet
 //! delivered to every member); room-100-16k = 100 members x 16 KiB, 256 in flight (a 4 MiB burst
 //! per member: 4x ws-server's default outbound cap). A room scenario prints its record even when
-//! members were lost.
+//! members were lost; with `--require-lossless yes` it then fails (exit 1) instead: a test that
+//! every member got every message in order.
 
 use std::time::Duration;
 use ws_bench::args::Args;
@@ -102,6 +104,20 @@ fn run() -> Result<Record, String> {
         ws_bench::raise_fd_limit().map_err(|e| format!("raising the descriptor limit: {e}"))?;
         let r = room::run(&cfg)?;
         room_record(&mut rec, &cfg, &r);
+        if a.get("require-lossless") == Some("yes") {
+            if r.lost() > 0 {
+                return Err(format!(
+                    "{} of {} members lost ({} closed by the server); {} messages delivered",
+                    r.lost(),
+                    r.members,
+                    r.closed,
+                    r.delivered
+                ));
+            }
+            if r.delivered == 0 {
+                return Err("no message reached every member".into());
+            }
+        }
         return Ok(rec);
     }
     let cfg = LoadConfig {
