@@ -118,7 +118,11 @@ struct Member {
 /// A published message not yet delivered to every live member.
 struct Pending {
     seq: u64,
+    /// When it was queued (latency starts here).
     at: Instant,
+    /// When its last byte went into the publisher's socket (the stall clock starts here: a server
+    /// that makes the publisher wait loses no member for it).
+    sent: Option<Instant>,
     /// Live members that have it.
     count: usize,
 }
@@ -128,7 +132,10 @@ struct Publisher {
     frame: Vec<u8>,
     payload_at: usize,
     next_seq: u64,
+    /// Frames queued, from sequence number `first_seq` on (`first_seq == next_seq` when empty).
     out: Vec<u8>,
+    first_seq: u64,
+    /// Bytes of `out` written.
     written: usize,
 }
 
@@ -163,6 +170,9 @@ fn err(context: &str, e: impl std::fmt::Display) -> String {
 
 /// Connects every member, probes until all have joined, runs warm-up then the measured interval.
 pub fn run(cfg: &RoomConfig) -> Result<RoomResult, String> {
+    if cfg.members == 0 {
+        return Err("a room needs at least one member (the publisher)".into());
+    }
     if cfg.size < wire::SEQ_LEN {
         return Err(format!("--size must be at least {}", wire::SEQ_LEN));
     }
@@ -249,6 +259,7 @@ impl Room {
                 payload_at,
                 next_seq: 0,
                 out: Vec::new(),
+                first_seq: 0,
                 written: 0,
             },
             expected: wire::payload(cfg.size),
@@ -325,8 +336,7 @@ impl Room {
                     .map_err(|e| err("server stat", e))?;
                 gen0 = procfs::cpu_seconds(me).map_err(|e| err("own stat", e))?;
             }
-            let publisher_lost = matches!(self.members[0].phase, Phase::Lost(_));
-            if (self.tally.measuring && now >= end_at) || publisher_lost {
+            if (self.tally.measuring && now >= end_at) || self.publisher_lost() {
                 break;
             }
             let mut wait = Duration::from_millis(5);
@@ -366,12 +376,20 @@ impl Room {
     /// get them within `stall` are lost. So a run without losses proves that every member got
     /// every message published, in order.
     fn drain(&mut self, events: &mut Events, stall: Duration) -> Result<(), String> {
-        while !self.pending.is_empty() && self.live > 0 {
+        // Without the publisher, what it had not written never comes.
+        while !self.pending.is_empty() && !self.publisher_lost() {
             self.flush()?;
             self.poll(events, Duration::from_millis(5))?;
             self.check_stall(Instant::now(), stall);
         }
         Ok(())
+    }
+
+    /// Whether the server closed the publisher (member 0).
+    fn publisher_lost(&self) -> bool {
+        self.members
+            .first()
+            .is_none_or(|m| matches!(m.phase, Phase::Lost(_)))
     }
 
     /// Queues the next message on the publisher; returns its sequence number.
@@ -385,6 +403,7 @@ impl Room {
             self.pending.push_back(Pending {
                 seq,
                 at: now,
+                sent: None,
                 count: 0,
             });
             if self.tally.measuring {
@@ -403,20 +422,33 @@ impl Room {
         if matches!(m.phase, Phase::Lost(_)) {
             return Ok(());
         }
+        let mut broken = false;
         while p.written < p.out.len() {
             match m.stream.write(&p.out[p.written..]) {
                 Ok(0) => return Err("publisher: wrote 0 bytes".into()),
                 Ok(n) => p.written += n,
-                Err(e) if e.kind() == ErrorKind::WouldBlock => return Ok(()),
+                Err(e) if e.kind() == ErrorKind::WouldBlock => break,
                 Err(e) if e.kind() == ErrorKind::Interrupted => {}
                 Err(_) => {
-                    self.lose(0, Loss::Closed);
-                    return Ok(());
+                    broken = true;
+                    break;
                 }
             }
         }
-        p.out.clear();
-        p.written = 0;
+        // Every frame has the template's length: the first `written / len` are out.
+        let sent_to = p.first_seq + (p.written / p.frame.len().max(1)) as u64;
+        if p.written == p.out.len() {
+            p.out.clear();
+            p.written = 0;
+            p.first_seq = p.next_seq;
+        }
+        let now = Instant::now();
+        for q in self.pending.iter_mut().take_while(|q| q.seq < sent_to) {
+            q.sent.get_or_insert(now);
+        }
+        if broken {
+            self.lose(0, Loss::Closed);
+        }
         Ok(())
     }
 
@@ -553,8 +585,9 @@ impl Room {
         let Some(oldest) = self.pending.front() else {
             return;
         };
-        if now.duration_since(oldest.at) < stall {
-            return;
+        match oldest.sent {
+            Some(sent) if now.duration_since(sent) >= stall => {}
+            _ => return,
         }
         let seq = oldest.seq;
         for i in 0..self.members.len() {
