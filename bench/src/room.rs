@@ -5,8 +5,8 @@
 //! it, and its latency is from publishing it to that moment.
 //!
 //! Joining: the 101 may reach a member before the server has put it in the room, so the
-//! publisher first sends probes, one at a time, until one reaches every member; from the next
-//! message on, a member that misses one (a gap, or nothing for [`RoomConfig::stall`] after it
+//! publisher first sends probes, one every 200 ms, until every member has received one; from the
+//! next message on, a member that misses one (a gap, or nothing for [`RoomConfig::stall`] after it
 //! was published) or is closed by the server is lost: counted, dropped, no longer awaited.
 //! After the measured interval nothing more is published and the run waits until every live
 //! member has every message (or is lost for stalling).
@@ -278,12 +278,12 @@ impl Room {
         })
     }
 
-    /// Sends probes until one reaches every member; later messages are then awaited by all.
+    /// Sends probes until every member has one; later messages are then awaited by all.
     fn join(&mut self, timeout: Duration) -> Result<(), String> {
         let mut events = Events::with_capacity(1024);
         let give_up = Instant::now() + timeout;
         loop {
-            let probe = self.publish(Instant::now());
+            self.publish(Instant::now());
             let next_probe = Instant::now() + PROBE_WAIT;
             loop {
                 self.flush()?;
@@ -294,10 +294,12 @@ impl Room {
                         self.members.len() - self.live
                     ));
                 }
+                // A member that got a probe is in the room and gets everything published after
+                // it; probes still on their way are accepted in order without counting.
                 let all = self
                     .members
                     .iter()
-                    .all(|m| matches!(m.phase, Phase::Reading { next } if next > probe));
+                    .all(|m| matches!(m.phase, Phase::Reading { .. }));
                 if all {
                     self.strict_from = self.publisher.next_seq;
                     return Ok(());
@@ -392,8 +394,8 @@ impl Room {
             .is_none_or(|m| matches!(m.phase, Phase::Lost(_)))
     }
 
-    /// Queues the next message on the publisher; returns its sequence number.
-    fn publish(&mut self, now: Instant) -> u64 {
+    /// Queues the next message on the publisher.
+    fn publish(&mut self, now: Instant) {
         let p = &mut self.publisher;
         let seq = p.next_seq;
         p.next_seq += 1;
@@ -410,7 +412,6 @@ impl Room {
                 self.tally.published += 1;
             }
         }
-        seq
     }
 
     /// Writes the publisher's queued bytes until done or its socket is full.

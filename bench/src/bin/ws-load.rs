@@ -99,7 +99,7 @@ fn run() -> Result<Record, String> {
             warmup: secs(&a, "warmup", 0.5)?,
             duration: secs(&a, "duration", 3.0)?,
             server_pid,
-            stall: secs(&a, "stall", 2.0)?,
+            stall: secs(&a, "stall", 10.0)?,
         };
         ws_bench::raise_fd_limit().map_err(|e| format!("raising the descriptor limit: {e}"))?;
         let r = room::run(&cfg)?;
