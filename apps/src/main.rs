@@ -27,6 +27,16 @@ enum Command {
     Echo(EchoArgs),
     /// Serve the demo apps: echo page, chat room, live voting (http://127.0.0.1:8000 by default).
     Serve(ws_apps::serve::ServeArgs),
+    /// One broadcast room on `/room`: every message a member sends goes to every member (the
+    /// benchmark's broadcast scenario).
+    Room(RoomArgs),
+}
+
+/// The room command's flags.
+#[derive(Args, Debug)]
+struct RoomArgs {
+    #[command(flatten)]
+    server: ServerOptions,
 }
 
 /// The echo command's flags.
@@ -93,6 +103,7 @@ fn main() -> ExitCode {
 async fn run_async(command: Command, signals: Option<Signals>) -> std::io::Result<()> {
     match command {
         Command::Echo(echo) => run(echo.server, ws_server::echo_handler(), signals).await,
+        Command::Room(room) => run(room.server, cli::room_baseline::handler(), signals).await,
         Command::Serve(args) => {
             ws_apps::serve::serve(&args, |h| {
                 if let Some(signals) = signals {
