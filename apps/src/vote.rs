@@ -31,7 +31,7 @@ use crate::names::{self, NameError, MAX_NAME_CHARS};
 use crate::origin::{Scheme, Site};
 use crate::pages::{CandidateView, Pages};
 use crate::session::{self, Session, SessionKey, COOKIE_NAME};
-use crate::store::{self, Store};
+use crate::shared::{Fanout, SharedError, VoteStore};
 use crate::web::{self, now_ms};
 use ws_server::{CloseCode, HttpResponse, Message, Reply, Request, Upgrade, WebSocket, Writer};
 
@@ -58,7 +58,7 @@ struct Socket {
 
 /// The voting app's state.
 pub struct VoteApp {
-    store: Arc<Store>,
+    store: Arc<dyn VoteStore>,
     key: SessionKey,
     pages: Pages,
     config: VoteConfig,
@@ -83,8 +83,13 @@ fn err_msg(text: &str) -> Message {
 }
 
 impl VoteApp {
-    /// A voting app over `store`, signing sessions with `key`, served as `site`.
-    pub fn new(store: Arc<Store>, key: SessionKey, config: VoteConfig, site: Arc<Site>) -> VoteApp {
+    /// A voting app over `store` (SQLite or Redis), signing sessions with `key`, served as `site`.
+    pub fn new(
+        store: Arc<dyn VoteStore>,
+        key: SessionKey,
+        config: VoteConfig,
+        site: Arc<Site>,
+    ) -> VoteApp {
         VoteApp {
             by_voter: SharedLimiter::new(config.rate_per_second),
             store,
@@ -136,7 +141,7 @@ impl VoteApp {
             ("POST", "/logout") => self.logout(&req).await,
             ("GET", "/vote") => self.vote_page(&req).await,
             ("GET", "/vote/ws") => return Some(self.upgrade(req).await),
-            ("POST", "/notify") => self.notify(&req),
+            ("POST", "/notify") => self.notify(&req).await,
             (_, "/login" | "/logout" | "/vote" | "/vote/ws" | "/notify") => {
                 web::error(405, "method not allowed")
             }
@@ -193,10 +198,13 @@ impl VoteApp {
         if let Err(e) =
             blocking::unblock(move || app.store.insert_session(&sid, &user, exp, now)).await
         {
-            if store::is_busy(&e) {
-                log::warn!("vote: login not stored, database busy: {e}");
-                let why =
-                    "The server is busy (its database is locked): please try again in a moment.";
+            if matches!(e, SharedError::Busy(_) | SharedError::Unavailable(_)) {
+                log::warn!("vote: login not stored: {e}");
+                let why = if matches!(e, SharedError::Busy(_)) {
+                    "The server is busy (its database is locked): please try again in a moment."
+                } else {
+                    "The shared store (Redis) is unreachable: please try again in a moment."
+                };
                 let mut r = self.login_form(Some(why), &s.user);
                 r.status = 503;
                 return r.header("Retry-After", "2");
@@ -231,11 +239,15 @@ impl VoteApp {
         let app = self.clone();
         let user = names::voter_key(&s.user);
         let counts = blocking::unblock(move || {
-            Ok::<_, rusqlite::Error>((app.store.vote_counts()?, app.store.vote_of(&user)?))
+            Ok::<_, SharedError>((app.store.vote_counts()?, app.store.vote_of(&user)?))
         })
         .await;
         let (counts, mine) = match counts {
             Ok(c) => c,
+            Err(e @ SharedError::Unavailable(_)) => {
+                log::warn!("vote: reading counts failed: {e}");
+                return web::error(503, "the shared store (Redis) is unreachable: try again");
+            }
             Err(e) => {
                 log::error!("vote: reading counts failed: {e}");
                 return web::error(500, "internal error");
@@ -331,12 +343,7 @@ impl VoteApp {
             }
             Err(e) => {
                 log::error!("vote: storing a vote failed: {e}");
-                let why = if store::is_busy(&e) {
-                    "vote not stored: the server is busy, try again"
-                } else {
-                    "vote not stored, try again"
-                };
-                let _ = writer.send(err_msg(why));
+                let _ = writer.send(err_msg(&e.refusal("vote")));
             }
         }
     }
@@ -351,7 +358,7 @@ impl VoteApp {
         sid: String,
         user: &str,
         writer: Writer,
-    ) -> Result<(), rusqlite::Error> {
+    ) -> Result<(), SharedError> {
         let mut sockets = self.sockets();
         let counts = self.store.vote_counts()?;
         let mine = self.store.vote_of(&names::voter_key(user))?;
@@ -369,18 +376,53 @@ impl VoteApp {
     /// pages never wait for a commit that waits for another process's write lock. A page that
     /// registers between a commit and its broadcast sees the new count twice (counts are
     /// absolute, so that is harmless).
-    fn cast(&self, user: &str, candidate: i64) -> Result<(), rusqlite::Error> {
+    ///
+    /// On Redis ([`Fanout::Cluster`]) the store publishes the change and every node's
+    /// subscriber calls [`VoteApp::broadcast_counts`] in Redis's order, this node included.
+    fn cast(&self, user: &str, candidate: i64) -> Result<(), SharedError> {
         let _order = self.cast_order.lock().unwrap_or_else(|e| e.into_inner());
         let change = self.store.cast_vote(&names::voter_key(user), candidate)?;
-        let mut sockets = self.sockets();
-        for (c, n) in change.changed {
-            let text = json!({ "type": "vote", "user": c, "count": n }).to_string();
-            sockets.retain(|_, k| k.writer.send(Message::Text(text.clone())).is_ok());
+        if self.store.fanout() == Fanout::ThisNode {
+            self.broadcast_counts(&change.changed);
         }
         Ok(())
     }
 
-    fn notify(&self, req: &Request) -> HttpResponse {
+    /// Sends `(candidate, count)` changes to every voting page of this node.
+    pub fn broadcast_counts(&self, changed: &[(i64, u64)]) {
+        let mut sockets = self.sockets();
+        for &(c, n) in changed {
+            let text = json!({ "type": "vote", "user": c, "count": n }).to_string();
+            sockets.retain(|_, k| k.writer.send(Message::Text(text.clone())).is_ok());
+        }
+    }
+
+    /// Sends every page of this node the current counts (after Redis came back: it may have
+    /// lost them). Blocking: called from the Redis subscriber's thread.
+    pub fn refresh_counts(&self) {
+        match self.store.vote_counts() {
+            Ok(counts) => {
+                let counts: Vec<_> = (1i64..=self.config.candidates.len() as i64)
+                    .map(|c| json!({ "user": c, "count": counts.get(&c).copied().unwrap_or(0) }))
+                    .collect();
+                self.broadcast_text(&json!({ "type": "counts", "counts": counts }).to_string());
+            }
+            Err(e) => log::warn!("vote: reading counts to refresh the pages failed: {e}"),
+        }
+    }
+
+    /// Sends `text` (a JSON message) to every voting page of this node; returns how many took it.
+    pub fn broadcast_text(&self, text: &str) -> u64 {
+        let mut delivered = 0u64;
+        self.sockets().retain(|_, k| {
+            let ok = k.writer.send(Message::Text(text.to_owned())).is_ok();
+            delivered += u64::from(ok);
+            ok
+        });
+        delivered
+    }
+
+    async fn notify(self: &Arc<Self>, req: &Request) -> HttpResponse {
         let token = req
             .header("authorization")
             .and_then(|h| h.strip_prefix("Bearer "))
@@ -410,13 +452,25 @@ impl VoteApp {
             return web::api_error(400, "message must be 1 to 4096 bytes");
         }
         let text = json!({ "type": "notify", "msg": msg }).to_string();
-        let mut delivered = 0u64;
-        self.sockets().retain(|_, k| {
-            let ok = k.writer.send(Message::Text(text.clone())).is_ok();
-            delivered += u64::from(ok);
-            ok
-        });
-        web::json(200, &json!({ "delivered": delivered }))
+        let delivered = self.broadcast_text(&text);
+        let app = self.clone();
+        match blocking::unblock(move || app.store.publish_notify(&text)).await {
+            Ok(None) => web::json(200, &json!({ "delivered": delivered })),
+            // Redis: the count is this node's pages; the other nodes say nothing back.
+            Ok(Some(nodes)) => web::json(
+                200,
+                &json!({ "delivered": delivered, "scope": "this node",
+                         "other_nodes_reached": nodes }),
+            ),
+            Err(e) => {
+                log::warn!("vote: notify not published to the other nodes: {e}");
+                web::json(
+                    503,
+                    &json!({ "delivered": delivered, "scope": "this node",
+                             "error": "not sent to the other nodes: the shared store (Redis) is unreachable" }),
+                )
+            }
+        }
     }
 
     /// How many voting pages are connected.

@@ -1,0 +1,149 @@
+//! Each node's one subscription to Redis: the chat room's messages, the vote counts and the
+//! notify texts of every node, handed to this node's pages in the order Redis published them.
+//!
+//! It also watches the link: when the subscription fails it logs, tells the pages, drops the
+//! pooled connections and retries every [`RETRY`] until Redis answers again; then it catches
+//! the chat room up from the stream (what was stored meanwhile, or a reset if Redis lost data)
+//! and sends the voting pages fresh counts.
+
+use std::sync::{Arc, Weak};
+use std::thread;
+use std::time::Duration;
+
+use redis::Msg;
+
+use super::chat_log::{Entry, CHANNEL};
+use super::pool::Pool;
+use super::room::{status_json, ClusterChat};
+use super::votes::{pairs, NOTIFY_CHANNEL, VOTE_CHANNEL};
+use crate::vote::VoteApp;
+
+/// The pause between two attempts to reach Redis while it is down.
+pub const RETRY: Duration = Duration::from_millis(250);
+
+/// The state of the link to Redis.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Link {
+    Starting,
+    Up,
+    Down,
+}
+
+/// What the subscription delivers to.
+pub struct Subscriber {
+    /// Connections (to reconnect and to read the stream).
+    pub pool: Arc<Pool>,
+    /// The chat room (the thread ends when it is dropped).
+    pub chat: Weak<ClusterChat>,
+    /// The voting app.
+    pub vote: Weak<VoteApp>,
+    /// This node's id (its own notify texts are delivered by the request, not here).
+    pub node: String,
+}
+
+impl Subscriber {
+    /// Starts the subscription thread.
+    pub fn spawn(self) -> std::io::Result<()> {
+        thread::Builder::new()
+            .name("redis-subscriber".into())
+            .spawn(move || self.run())
+            .map(|_| ())
+    }
+
+    fn run(self) {
+        let mut link = Link::Starting;
+        while self.chat.strong_count() > 0 {
+            let failure = match self.pool.connect() {
+                Ok(mut con) => {
+                    // Blocks until a message comes or the connection ends (no idle timeout).
+                    let _ = con.set_read_timeout(None);
+                    let mut sub = con.as_pubsub();
+                    match sub.subscribe(&[CHANNEL, VOTE_CHANNEL, NOTIFY_CHANNEL]) {
+                        Ok(()) => {
+                            self.link_up(&mut link);
+                            loop {
+                                match sub.get_message() {
+                                    Ok(msg) => self.dispatch(&msg),
+                                    Err(e) => break e.to_string(),
+                                }
+                            }
+                        }
+                        Err(e) => e.to_string(),
+                    }
+                }
+                Err(e) => e.to_string(),
+            };
+            if link != Link::Down {
+                log::error!("redis: unreachable ({failure}); writes are refused until it is back");
+                link = Link::Down;
+                self.pool.clear();
+                self.announce(false);
+            }
+            thread::sleep(RETRY);
+        }
+    }
+
+    fn link_up(&self, link: &mut Link) {
+        if *link == Link::Down {
+            log::info!("redis: reachable again");
+            self.announce(true);
+        }
+        *link = Link::Up;
+        if let Some(chat) = self.chat.upgrade() {
+            if let Err(e) = chat.catch_up() {
+                log::warn!("redis: chat catch-up failed: {e}");
+            }
+        }
+        if let Some(vote) = self.vote.upgrade() {
+            vote.refresh_counts();
+        }
+    }
+
+    fn announce(&self, up: bool) {
+        if let Some(chat) = self.chat.upgrade() {
+            chat.announce(up);
+        }
+        if let Some(vote) = self.vote.upgrade() {
+            vote.broadcast_text(&status_json(up));
+        }
+    }
+
+    fn dispatch(&self, msg: &Msg) {
+        let payload = msg.get_payload_bytes();
+        match msg.get_channel_name() {
+            CHANNEL => match serde_json::from_slice::<Entry>(payload) {
+                Ok(entry) => {
+                    if let Some(chat) = self.chat.upgrade() {
+                        chat.on_published(entry);
+                    }
+                }
+                Err(e) => log::warn!("redis: bad chat publish: {e}"),
+            },
+            VOTE_CHANNEL => match serde_json::from_slice::<Vec<i64>>(payload) {
+                Ok(flat) => {
+                    if let Some(vote) = self.vote.upgrade() {
+                        vote.broadcast_counts(&pairs(&flat));
+                    }
+                }
+                Err(e) => log::warn!("redis: bad vote publish: {e}"),
+            },
+            NOTIFY_CHANNEL => {
+                #[derive(serde::Deserialize)]
+                struct Notify {
+                    node: String,
+                    text: String,
+                }
+                match serde_json::from_slice::<Notify>(payload) {
+                    Ok(n) if n.node != self.node => {
+                        if let Some(vote) = self.vote.upgrade() {
+                            vote.broadcast_text(&n.text);
+                        }
+                    }
+                    Ok(_) => {}
+                    Err(e) => log::warn!("redis: bad notify publish: {e}"),
+                }
+            }
+            other => log::debug!("redis: message on unexpected channel {other}"),
+        }
+    }
+}
