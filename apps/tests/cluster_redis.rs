@@ -194,3 +194,55 @@ fn two_nodes_one_order_exact_votes_and_notify() {
         }
     }
 }
+
+#[test]
+fn killed_node_members_resume_on_the_other_exactly_once_in_order() {
+    let redis = Redis::start(Persistence::None);
+    let mut site = Site::start(&redis);
+    let survivor = site.nodes[1].addr();
+    const TOTAL: usize = 150;
+
+    // Six members through haproxy (round robin: three on each node), each in its own thread,
+    // reading (and resuming through haproxy when dropped) until it has every message.
+    let proxy = site.proxy.addr();
+    let ready = Arc::new(Barrier::new(7));
+    let members: Vec<_> = (0..6)
+        .map(|i| {
+            let ready = ready.clone();
+            std::thread::spawn(move || {
+                let mut m = Member::join(proxy);
+                ready.wait();
+                let all = m.pump_until(Duration::from_secs(30), |m| m.got.len() >= TOTAL);
+                assert!(all, "member {i} has {} of {TOTAL}", m.got.len());
+                m
+            })
+        })
+        .collect();
+    ready.wait();
+
+    // The sender is on the surviving node; node 1 is killed (SIGKILL) after 40 messages.
+    let mut sender = Member::join(survivor);
+    for k in 0..TOTAL {
+        if k == 40 {
+            site.nodes[0].proc.kill();
+        }
+        assert!(sender.say(&format!("m{k}")), "sender lost its node");
+        std::thread::sleep(Duration::from_millis(10));
+        sender.pump_once();
+    }
+    let expected: Vec<String> = (0..TOTAL).map(|k| format!("m{k}")).collect();
+    let mut reconnects = 0;
+    for (i, h) in members.into_iter().enumerate() {
+        let m = h.join().expect("member thread");
+        // Duplicates or disorder would have failed in Member::handle already.
+        assert_eq!(m.bodies(), expected, "member {i}");
+        let ids: Vec<u64> = m.got.iter().map(|g| g.id).collect();
+        assert_eq!(ids, (1..=TOTAL as u64).collect::<Vec<_>>(), "member {i}");
+        assert!(m.resets.is_empty(), "member {i} was reset: {:?}", m.resets);
+        reconnects += m.reconnects;
+    }
+    assert!(
+        reconnects >= 3,
+        "the killed node's three members reconnected ({reconnects})"
+    );
+}
