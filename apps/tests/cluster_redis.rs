@@ -246,3 +246,141 @@ fn killed_node_members_resume_on_the_other_exactly_once_in_order() {
         "the killed node's three members reconnected ({reconnects})"
     );
 }
+
+/// A member that had `last` of `epoch` and reconnects through `via`.
+fn returning(via: SocketAddr, epoch: &str, last: u64) -> Member {
+    let mut m = Member::join(via);
+    m.ws = None;
+    m.got.clear();
+    m.epoch = Some(epoch.to_owned());
+    m.last = last;
+    assert!(m.connect(), "reconnect");
+    m
+}
+
+#[test]
+fn redis_restarted_without_persistence_resets_pages_to_the_fresh_history() {
+    let mut redis = Redis::start(Persistence::None);
+    let site = Site::start(&redis);
+    let (n1, n2) = (site.nodes[0].addr(), site.nodes[1].addr());
+    let mut a = Member::join(n1);
+    for k in 0..5 {
+        assert!(a.say(&format!("old{k}")));
+    }
+    assert!(a.pump_until(Duration::from_secs(10), |m| m.got.len() == 5));
+    let old_epoch = a.epoch.clone().expect("epoch");
+
+    redis.restart();
+    // The connected page is told Redis went away and came back, then reset (new epoch).
+    assert!(
+        a.pump_until(Duration::from_secs(10), |m| !m.resets.is_empty()),
+        "no reset; statuses {:?}",
+        a.statuses
+    );
+    assert_eq!(a.resets, ["epoch"]);
+    assert_eq!(a.statuses, ["down", "up"]);
+    assert_ne!(a.epoch.as_deref(), Some(old_epoch.as_str()));
+
+    let mut b = Member::join(n2);
+    assert!(b.got.is_empty(), "fresh history is empty: {:?}", b.got);
+    assert!(b.say("new0"));
+    assert!(a.pump_until(Duration::from_secs(10), |m| m.got.len() == 6));
+    let newest = a.got.last().unwrap();
+    assert_eq!((newest.id, newest.body.as_str()), (1, "new0"));
+    assert_eq!(newest.epoch, *a.epoch.as_ref().unwrap());
+
+    // A page that was away with the old position gets the reset and the fresh history only.
+    let c = returning(site.proxy.addr(), &old_epoch, 5);
+    assert_eq!(c.resets, ["epoch"]);
+    assert_eq!(c.bodies(), ["new0"]);
+}
+
+#[test]
+fn redis_restarted_with_aof_loses_nothing() {
+    let mut redis = Redis::start(Persistence::Aof);
+    let site = Site::start(&redis);
+    let (n1, n2) = (site.nodes[0].addr(), site.nodes[1].addr());
+    let mut a = Member::join(n1);
+    for k in 0..5 {
+        assert!(a.say(&format!("kept{k}")));
+    }
+    assert!(a.pump_until(Duration::from_secs(10), |m| m.got.len() == 5));
+    let epoch = a.epoch.clone().expect("epoch");
+    let cookie = login(n2, "ann");
+    let (mut ws, _) = vote_socket(n2, &cookie);
+    ws.send(tungstenite::Message::text("2")).unwrap();
+    while next_json(&mut ws)["type"] != "voted" {}
+
+    redis.restart();
+    assert!(a.pump_until(Duration::from_secs(10), |m| m.statuses.len() == 2));
+    assert_eq!(a.statuses, ["down", "up"]);
+    assert!(a.say("kept5"));
+    assert!(a.pump_until(Duration::from_secs(10), |m| m.got.len() == 6));
+    assert!(a.resets.is_empty(), "{:?}", a.resets);
+    assert_eq!(a.got.last().unwrap().id, 6);
+    assert_eq!(a.epoch.as_deref(), Some(epoch.as_str()));
+
+    // A page away since offset 2 gets exactly 3..6; the vote and the session survived.
+    let b = returning(site.proxy.addr(), &epoch, 2);
+    assert!(b.resets.is_empty(), "{:?}", b.resets);
+    assert_eq!(b.bodies(), ["kept2", "kept3", "kept4", "kept5"]);
+    let (_, snapshot) = vote_socket(n1, &cookie);
+    assert_eq!(counts_of(&snapshot), [0, 1, 0]);
+    assert_eq!(snapshot["voted"], 2);
+}
+
+#[test]
+fn redis_down_for_five_seconds_refuses_writes_and_recovers_without_restart() {
+    let mut redis = Redis::start(Persistence::Aof);
+    let site = Site::start(&redis);
+    let (n1, n2) = (site.nodes[0].addr(), site.nodes[1].addr());
+    let mut a = Member::join(n1);
+    let mut b = Member::join(n2);
+    let cookie = login(n1, "bob");
+    let (mut votes, _) = vote_socket(n1, &cookie);
+    assert!(a.say("before"));
+    assert!(b.pump_until(Duration::from_secs(10), |m| m.got.len() == 1));
+
+    redis.stop();
+    let down = std::time::Instant::now();
+    assert!(a.pump_until(Duration::from_secs(5), |m| m.statuses == ["down"]));
+    assert!(a.say("during"));
+    assert!(a.pump_until(Duration::from_secs(5), |m| !m.errors.is_empty()));
+    assert!(
+        a.errors[0].contains("not stored") && a.errors[0].contains("Redis"),
+        "{:?}",
+        a.errors
+    );
+    votes.send(tungstenite::Message::text("1")).unwrap();
+    let refusal = loop {
+        let v = next_json(&mut votes);
+        if v["type"] == "error" {
+            break v;
+        }
+        assert_ne!(
+            v["type"], "voted",
+            "a vote reported stored while Redis is down"
+        );
+    };
+    assert!(refusal["error"].as_str().unwrap().contains("not stored"));
+    // A new member is still served (hello, status), its history comes when Redis is back.
+    let mut c = Member::join(site.proxy.addr());
+    assert_eq!(c.statuses, ["down"]);
+    std::thread::sleep(Duration::from_secs(5).saturating_sub(down.elapsed()));
+
+    redis.restart();
+    assert!(a.pump_until(Duration::from_secs(10), |m| m.statuses == ["down", "up"]));
+    assert!(a.say("after"));
+    for m in [&mut a, &mut b, &mut c] {
+        assert!(m.pump_until(Duration::from_secs(10), |m| m.bodies().contains(&"after")));
+    }
+    assert_eq!(a.bodies(), ["before", "after"]);
+    assert_eq!(b.bodies(), ["before", "after"]);
+    assert_eq!(
+        c.bodies(),
+        ["before", "after"],
+        "late joiner's history, then live"
+    );
+    votes.send(tungstenite::Message::text("1")).unwrap();
+    while next_json(&mut votes)["type"] != "voted" {}
+}
