@@ -117,20 +117,41 @@ impl VoteApp {
         usize::try_from(id).is_ok_and(|i| i >= 1 && i <= self.config.candidates.len())
     }
 
-    /// The request's session if its cookie is valid, unexpired and not logged out.
-    async fn session(self: &Arc<Self>, req: &Request) -> Option<Session> {
-        let s = Session::from_cookie(req.cookie(COOKIE_NAME)?, &self.key, now_ms())?;
+    /// The request's session if its cookie is valid, unexpired and not logged out; `Err` (a
+    /// 503 to answer) when that cannot be checked because Redis is unreachable.
+    async fn checked_session(
+        self: &Arc<Self>,
+        req: &Request,
+    ) -> Result<Option<Session>, HttpResponse> {
+        let Some(s) = req
+            .cookie(COOKIE_NAME)
+            .and_then(|c| Session::from_cookie(c, &self.key, now_ms()))
+        else {
+            return Ok(None);
+        };
         let app = self.clone();
         let (sid, user) = (s.sid.clone(), s.user.clone());
-        let live = blocking::unblock(move || app.store.session_live(&sid, &user, now_ms())).await;
-        match live {
-            Ok(true) => Some(s),
-            Ok(false) => None,
+        match blocking::unblock(move || app.store.session_live(&sid, &user, now_ms())).await {
+            Ok(live) => Ok(live.then_some(s)),
+            Err(e @ SharedError::Unavailable(_)) => {
+                log::warn!("vote: session lookup failed: {e}");
+                Err(web::error(
+                    503,
+                    "the shared store (Redis) is unreachable: try again in a moment",
+                )
+                .header("Retry-After", "2"))
+            }
             Err(e) => {
                 log::error!("vote: session lookup failed: {e}");
-                None
+                Ok(None)
             }
         }
+    }
+
+    /// The request's session if its cookie is valid, unexpired and not logged out (none if
+    /// that cannot be checked).
+    async fn session(self: &Arc<Self>, req: &Request) -> Option<Session> {
+        self.checked_session(req).await.ok().flatten()
     }
 
     /// Routes the voting app's paths; `None` if `path` is not one of them.
@@ -224,17 +245,17 @@ impl VoteApp {
             if let Err(e) = blocking::unblock(move || app.store.delete_session(&sid)).await {
                 log::error!("vote: deleting a session failed: {e}");
             }
-            for sock in self.sockets().values().filter(|k| k.sid == s.sid) {
-                sock.writer.close(CloseCode::POLICY, "logged out");
-            }
+            self.close_session(&s.sid);
         }
         let clear = session::clear_cookie_header(self.served_over_https(req));
         HttpResponse::redirect("/login").header("Set-Cookie", &clear)
     }
 
     async fn vote_page(self: &Arc<Self>, req: &Request) -> HttpResponse {
-        let Some(s) = self.session(req).await else {
-            return HttpResponse::redirect("/login");
+        let s = match self.checked_session(req).await {
+            Ok(Some(s)) => s,
+            Ok(None) => return HttpResponse::redirect("/login"),
+            Err(unavailable) => return unavailable,
         };
         let app = self.clone();
         let user = names::voter_key(&s.user);
@@ -273,8 +294,10 @@ impl VoteApp {
 
     async fn upgrade(self: &Arc<Self>, req: Request) -> Reply {
         // Host and Origin: checked for every app by `Apps::route` (crate::origin).
-        let Some(s) = self.session(&req).await else {
-            return Reply::Http(web::error(401, "log in first"));
+        let s = match self.checked_session(&req).await {
+            Ok(Some(s)) => s,
+            Ok(None) => return Reply::Http(web::error(401, "log in first")),
+            Err(unavailable) => return Reply::Http(unavailable),
         };
         let app = self.clone();
         Reply::Upgrade(Upgrade::new(move |ws| app.run(ws, s)))
@@ -394,6 +417,14 @@ impl VoteApp {
         for &(c, n) in changed {
             let text = json!({ "type": "vote", "user": c, "count": n }).to_string();
             sockets.retain(|_, k| k.writer.send(Message::Text(text.clone())).is_ok());
+        }
+    }
+
+    /// Closes this node's sockets opened with session `sid` (logged out here, or on another
+    /// node: see [`crate::cluster::subscriber`]).
+    pub fn close_session(&self, sid: &str) {
+        for sock in self.sockets().values().filter(|k| k.sid == sid) {
+            sock.writer.close(CloseCode::POLICY, "logged out");
         }
     }
 

@@ -197,6 +197,24 @@ fn two_nodes_one_order_exact_votes_and_notify() {
             }
         }
     }
+
+    // Logging out on node 1 closes that login's pages on both nodes (1008).
+    let origin = format!("http://{n1}");
+    let r = http(
+        n1,
+        "POST",
+        "/logout",
+        &[
+            ("Cookie", &watcher),
+            ("Origin", &origin),
+            ("Connection", "close"),
+        ],
+        "",
+    );
+    assert_eq!(r.status, 303, "{r:?}");
+    for ws in &mut observers {
+        assert_eq!(apps_support::wait_close(ws), Some(1008));
+    }
 }
 
 #[test]
@@ -367,6 +385,9 @@ fn redis_down_for_five_seconds_refuses_writes_and_recovers_without_restart() {
         );
     };
     assert!(refusal["error"].as_str().unwrap().contains("not stored"));
+    // Pages needing the session store say so (503), not 'log in'.
+    let page = http(n2, "GET", "/vote", &[("Cookie", &cookie)], "");
+    assert_eq!(page.status, 503, "{page:?}");
     // A new member is still served (hello, status), its history comes when Redis is back.
     let mut c = Member::join(site.proxy.addr());
     assert_eq!(c.statuses, ["down"]);

@@ -258,6 +258,9 @@ impl ClusterChat {
             if entry.off == cursor.last + 1 {
                 cursor.last = entry.off;
                 self.deliver(&[entry]);
+                // Redis answers again (it just published): members that joined during a
+                // failed read get their history now.
+                self.admit_waiting();
                 return;
             }
         }
@@ -353,6 +356,12 @@ impl ClusterChat {
     /// Members that joined while Redis was down get their history now.
     fn admit_waiting(&self) {
         let mut members = self.members();
+        if !members
+            .values()
+            .any(|m| matches!(m.phase, Phase::Waiting { .. }))
+        {
+            return;
+        }
         for m in members.values_mut() {
             let Phase::Waiting { resume } = &m.phase else {
                 continue;

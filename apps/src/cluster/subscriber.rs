@@ -1,5 +1,5 @@
-//! Each node's one subscription to Redis: the chat room's messages, the vote counts and the
-//! notify texts of every node, handed to this node's pages in the order Redis published them.
+//! Each node's one subscription to Redis: the chat room's messages, the vote counts, the
+//! notify texts and the logouts of every node, handed to this node's pages in the order Redis published them.
 //!
 //! It also watches the link: when the subscription fails it logs, tells the pages, drops the
 //! pooled connections and retries every [`RETRY`] until Redis answers again; then it catches
@@ -15,7 +15,7 @@ use redis::Msg;
 use super::chat_log::{Entry, CHANNEL};
 use super::pool::Pool;
 use super::room::{status_json, ClusterChat};
-use super::votes::{pairs, NOTIFY_CHANNEL, VOTE_CHANNEL};
+use super::votes::{pairs, LOGOUT_CHANNEL, NOTIFY_CHANNEL, VOTE_CHANNEL};
 use crate::vote::VoteApp;
 
 /// The pause between two attempts to reach Redis while it is down.
@@ -58,7 +58,7 @@ impl Subscriber {
                     // Blocks until a message comes or the connection ends (no idle timeout).
                     let _ = con.set_read_timeout(None);
                     let mut sub = con.as_pubsub();
-                    match sub.subscribe(&[CHANNEL, VOTE_CHANNEL, NOTIFY_CHANNEL]) {
+                    match sub.subscribe(&[CHANNEL, VOTE_CHANNEL, NOTIFY_CHANNEL, LOGOUT_CHANNEL]) {
                         Ok(()) => {
                             self.link_up(&mut link);
                             loop {
@@ -141,6 +141,11 @@ impl Subscriber {
                     }
                     Ok(_) => {}
                     Err(e) => log::warn!("redis: bad notify publish: {e}"),
+                }
+            }
+            LOGOUT_CHANNEL => {
+                if let (Some(vote), Ok(sid)) = (self.vote.upgrade(), std::str::from_utf8(payload)) {
+                    vote.close_session(sid);
                 }
             }
             other => log::debug!("redis: message on unexpected channel {other}"),

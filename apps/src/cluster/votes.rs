@@ -23,6 +23,8 @@ pub const COUNTS_KEY: &str = "ws:counts";
 pub const VOTE_CHANNEL: &str = "ws:vote";
 /// Channel of notify texts: JSON `{"node", "text"}`.
 pub const NOTIFY_CHANNEL: &str = "ws:notify";
+/// Channel of logouts: the session id, so every node closes that login's sockets.
+pub const LOGOUT_CHANNEL: &str = "ws:logout";
 
 /// KEYS: votes, counts. ARGV: voter, candidate, channel. Returns `[candidate, count, ...]`.
 const CAST: &str = r"
@@ -99,8 +101,19 @@ impl VoteStore for RedisVotes {
     }
 
     fn delete_session(&self, sid: &str) -> Result<(), SharedError> {
-        self.pool
-            .with(|c| redis::cmd("DEL").arg(session_key(sid)).query::<()>(c))
+        // One transaction: the other nodes hear of the logout only if it was stored.
+        self.pool.with(|c| {
+            redis::pipe()
+                .atomic()
+                .cmd("DEL")
+                .arg(session_key(sid))
+                .ignore()
+                .cmd("PUBLISH")
+                .arg(LOGOUT_CHANNEL)
+                .arg(sid)
+                .ignore()
+                .query::<()>(c)
+        })
     }
 
     fn cast_vote(&self, user: &str, candidate: i64) -> Result<VoteChange, SharedError> {
