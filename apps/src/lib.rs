@@ -4,7 +4,8 @@
 //! clap, HMAC or serde).
 //!
 //! Paths: `/` (index), `/echo` + `/echo/ws`, `/chat` + `/chat/ws`, `/login`, `/logout`, `/vote` +
-//! `/vote/ws`, `/notify`, `/static/*`. State lives in `<data dir>/ws.sqlite3` (see [`store`]); the
+//! `/vote/ws`, `/notify`, `/static/*`. With [`AppConfig::redis`] several nodes share the state
+//! through Redis (see [`cluster`]); otherwise it lives in `<data dir>/ws.sqlite3` (see [`store`]); the
 //! session key in `<data dir>/session.key` and the notify token in `<data dir>/notify.token` unless
 //! configured. What it does not do: TLS (put a TLS proxy in front), accounts with passwords (a
 //! login is a name, as in the original demo).

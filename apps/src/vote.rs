@@ -10,7 +10,11 @@
 //!   `{"type":"voted","candidate":id}` (to the voter), `{"type":"error","error"}` (to the voter),
 //!   `{"type":"notify","msg"}` (to every page).
 //! - `POST /notify` with `Authorization: Bearer <token>`: pushes the body (text, or JSON
-//!   `{"msg": ...}`) to every voting page; answers `{"delivered": n}`.
+//!   `{"msg": ...}`) to every voting page; answers `{"delivered": n}` (with Redis, the pages of
+//!   every node get it and the answer is `{"delivered": <this node's pages>, "scope": "this
+//!   node", "other_nodes_reached": k}`).
+//! - With Redis (see [`crate::cluster`]) pages also get `{"type":"status","redis":"down"|"up"}`
+//!   and, when Redis returns, `{"type":"counts","counts":[...]}` without `voted`.
 //! - `POST /logout`: revokes the session and closes the sockets opened with it (1008); a socket is
 //!   also closed with 1008 when its session expires.
 //!
