@@ -64,6 +64,17 @@ pub enum Fanout {
     Cluster,
 }
 
+/// How far a notify reached beyond this node.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Reach {
+    /// Other nodes that received it.
+    pub other_nodes: u64,
+    /// Of those, the ones that said how many pages they gave it to within the wait.
+    pub answered: u64,
+    /// Pages on the nodes that answered.
+    pub pages: u64,
+}
+
 /// Sessions and votes, wherever they are kept.
 pub trait VoteStore: Send + Sync + fmt::Debug {
     /// Stores a new login session (expiring at `expires_ms`).
@@ -86,9 +97,9 @@ pub trait VoteStore: Send + Sync + fmt::Debug {
     fn vote_of(&self, user: &str) -> Result<Option<i64>, SharedError>;
     /// Who sends vote changes to the pages.
     fn fanout(&self) -> Fanout;
-    /// Hands a notify text to the other nodes; `Ok(None)`: there are none (one node),
-    /// `Ok(Some(n))`: `n` other nodes received it.
-    fn publish_notify(&self, text: &str) -> Result<Option<u64>, SharedError>;
+    /// Hands a notify text to the other nodes and waits (briefly) for their page counts;
+    /// `Ok(None)`: there are none (one node).
+    fn publish_notify(&self, text: &str) -> Result<Option<Reach>, SharedError>;
 }
 
 impl VoteStore for Store {
@@ -126,7 +137,7 @@ impl VoteStore for Store {
         Fanout::ThisNode
     }
 
-    fn publish_notify(&self, _text: &str) -> Result<Option<u64>, SharedError> {
+    fn publish_notify(&self, _text: &str) -> Result<Option<Reach>, SharedError> {
         Ok(None)
     }
 }

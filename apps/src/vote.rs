@@ -11,8 +11,9 @@
 //!   `{"type":"notify","msg"}` (to every page).
 //! - `POST /notify` with `Authorization: Bearer <token>`: pushes the body (text, or JSON
 //!   `{"msg": ...}`) to every voting page; answers `{"delivered": n}` (with Redis, the pages of
-//!   every node get it and the answer is `{"delivered": <this node's pages>, "scope": "this
-//!   node", "other_nodes_reached": k}`).
+//!   every node get it and the answer is `{"delivered": <pages of all nodes counted>, "scope":
+//!   "cluster", "this_node": n, "nodes": <nodes that received it>, "nodes_counted": <nodes that
+//!   said how many pages within 1 s>}`).
 //! - With Redis (see [`crate::cluster`]) pages also get `{"type":"status","redis":"down"|"up"}`
 //!   and, when Redis returns, `{"type":"counts","counts":[...]}` without `voted`.
 //! - `POST /logout`: revokes the session and closes the sockets opened with it (1008); a socket is
@@ -491,11 +492,14 @@ impl VoteApp {
         let app = self.clone();
         match blocking::unblock(move || app.store.publish_notify(&text)).await {
             Ok(None) => web::json(200, &json!({ "delivered": delivered })),
-            // Redis: the count is this node's pages; the other nodes say nothing back.
-            Ok(Some(nodes)) => web::json(
+            // Redis: every node's pages, counted by the nodes that answered in time.
+            Ok(Some(reach)) => web::json(
                 200,
-                &json!({ "delivered": delivered, "scope": "this node",
-                         "other_nodes_reached": nodes }),
+                &json!({
+                    "delivered": delivered + reach.pages, "scope": "cluster",
+                    "this_node": delivered, "nodes": 1 + reach.other_nodes,
+                    "nodes_counted": 1 + reach.answered,
+                }),
             ),
             Err(e) => {
                 log::warn!("vote: notify not published to the other nodes: {e}");

@@ -185,9 +185,11 @@ fn two_nodes_one_order_exact_votes_and_notify() {
     );
     assert_eq!(r.status, 200, "{r:?}");
     let answer: serde_json::Value = serde_json::from_str(&r.body).unwrap();
-    assert_eq!(answer["delivered"], 1, "{answer}");
-    assert_eq!(answer["scope"], "this node");
-    assert_eq!(answer["other_nodes_reached"], 1);
+    assert_eq!(answer["delivered"], 2, "one page on each node: {answer}");
+    assert_eq!(answer["scope"], "cluster");
+    assert_eq!(answer["this_node"], 1);
+    assert_eq!(answer["nodes"], 2);
+    assert_eq!(answer["nodes_counted"], 2);
     for ws in &mut observers {
         loop {
             let v = next_json(ws);

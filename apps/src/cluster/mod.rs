@@ -7,9 +7,7 @@
 //! (`--session-secret`, `WS_SESSION_SECRET` or `--session-secret-file`): a cookie made by one
 //! node is then valid on another.
 //!
-//! What it does not do: Redis Cluster or Sentinel (one Redis server); TLS to Redis; counting
-//! the other nodes' voting pages in a notify answer (it says `"scope": "this node"` and how many
-//! other nodes received the text).
+//! What it does not do: Redis Cluster or Sentinel (one Redis server); TLS to Redis.
 
 pub mod chat_log;
 pub mod pool;

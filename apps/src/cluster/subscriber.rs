@@ -15,7 +15,7 @@ use redis::Msg;
 use super::chat_log::{Entry, CHANNEL};
 use super::pool::Pool;
 use super::room::{status_json, ClusterChat};
-use super::votes::{pairs, LOGOUT_CHANNEL, NOTIFY_CHANNEL, VOTE_CHANNEL};
+use super::votes::{notify_acks_key, pairs, LOGOUT_CHANNEL, NOTIFY_CHANNEL, VOTE_CHANNEL};
 use crate::vote::VoteApp;
 
 /// The pause between two attempts to reach Redis while it is down.
@@ -131,12 +131,31 @@ impl Subscriber {
                 #[derive(serde::Deserialize)]
                 struct Notify {
                     node: String,
+                    id: String,
                     text: String,
                 }
                 match serde_json::from_slice::<Notify>(payload) {
                     Ok(n) if n.node != self.node => {
-                        if let Some(vote) = self.vote.upgrade() {
-                            vote.broadcast_text(&n.text);
+                        let Some(vote) = self.vote.upgrade() else {
+                            return;
+                        };
+                        let pages = vote.broadcast_text(&n.text);
+                        // The publishing node waits for this count (its answer adds them up).
+                        let key = notify_acks_key(&n.id);
+                        let acked = self.pool.with(|c| {
+                            redis::pipe()
+                                .cmd("RPUSH")
+                                .arg(&key)
+                                .arg(pages)
+                                .ignore()
+                                .cmd("EXPIRE")
+                                .arg(&key)
+                                .arg(10)
+                                .ignore()
+                                .query::<()>(c)
+                        });
+                        if let Err(e) = acked {
+                            log::warn!("redis: notify count not sent back: {e}");
                         }
                     }
                     Ok(_) => {}

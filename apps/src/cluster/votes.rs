@@ -9,10 +9,12 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use std::time::{Duration, Instant};
+
 use redis::Script;
 
 use super::pool::Pool;
-use crate::shared::{Fanout, SharedError, VoteStore};
+use crate::shared::{Fanout, Reach, SharedError, VoteStore};
 use crate::store::VoteChange;
 
 /// Hash voter → candidate.
@@ -21,8 +23,18 @@ pub const VOTES_KEY: &str = "ws:votes";
 pub const COUNTS_KEY: &str = "ws:counts";
 /// Channel of count changes: a JSON array `[candidate, count, ...]`.
 pub const VOTE_CHANNEL: &str = "ws:vote";
-/// Channel of notify texts: JSON `{"node", "text"}`.
+/// Channel of notify texts: JSON `{"node", "id", "text"}`.
 pub const NOTIFY_CHANNEL: &str = "ws:notify";
+
+/// How long `POST /notify` waits for the other nodes' page counts: a node answers as soon as
+/// it has queued the text to its pages (a few ms for thousands), so a node that has not
+/// answered by then is stuck or gone, and the answer says it was not counted.
+pub const NOTIFY_WAIT: Duration = Duration::from_millis(1000);
+
+/// The list where the nodes push their page counts for notify `id` (expires after 10 s).
+pub fn notify_acks_key(id: &str) -> String {
+    format!("ws:notify:acks:{id}")
+}
 /// Channel of logouts: the session id, so every node closes that login's sockets.
 pub const LOGOUT_CHANNEL: &str = "ws:logout";
 
@@ -150,13 +162,38 @@ impl VoteStore for RedisVotes {
         Fanout::Cluster
     }
 
-    fn publish_notify(&self, text: &str) -> Result<Option<u64>, SharedError> {
-        let msg = serde_json::json!({ "node": self.node, "text": text }).to_string();
+    fn publish_notify(&self, text: &str) -> Result<Option<Reach>, SharedError> {
+        let id: [u8; 8] =
+            crate::session::random_bytes().map_err(|e| SharedError::Failed(e.to_string()))?;
+        let id: String = id.iter().map(|b| format!("{b:02x}")).collect();
+        let msg = serde_json::json!({ "node": self.node, "id": id, "text": text }).to_string();
         let receivers: u64 = self
             .pool
             .with(|c| redis::cmd("PUBLISH").arg(NOTIFY_CHANNEL).arg(msg).query(c))?;
         // This node's own subscriber is one of the receivers (while it is connected).
-        Ok(Some(receivers.saturating_sub(1)))
+        let mut reach = Reach {
+            other_nodes: receivers.saturating_sub(1),
+            answered: 0,
+            pages: 0,
+        };
+        let key = notify_acks_key(&id);
+        let deadline = Instant::now() + NOTIFY_WAIT;
+        while reach.answered < reach.other_nodes {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                break;
+            }
+            let popped: Option<(String, u64)> = self.pool.with(|c| {
+                redis::cmd("BLPOP")
+                    .arg(&key)
+                    .arg(left.as_secs_f64().max(0.01))
+                    .query(c)
+            })?;
+            let Some((_, pages)) = popped else { break };
+            reach.answered += 1;
+            reach.pages += pages;
+        }
+        Ok(Some(reach))
     }
 }
 
