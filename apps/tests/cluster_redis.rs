@@ -411,3 +411,35 @@ fn redis_down_for_five_seconds_refuses_writes_and_recovers_without_restart() {
     votes.send(tungstenite::Message::text("1")).unwrap();
     while next_json(&mut votes)["type"] != "voted" {}
 }
+
+#[test]
+fn a_position_trimmed_from_the_stream_gets_an_explicit_reset() {
+    // Stream nodes of 5 entries, so MAXLEN ~ 10 trims whole nodes of 5 and keeps 10 to 14.
+    let redis = Redis::start_with(Persistence::None, &["--stream-node-max-entries", "5"]);
+    let port = free_port();
+    let node = Node::start_with(
+        port,
+        &redis.url(),
+        &[port],
+        &["--redis-stream-len", "10", "--history", "5"],
+    );
+    let mut a = Member::join(node.addr());
+    for k in 1..=30 {
+        assert!(a.say(&format!("m{k}")));
+    }
+    assert!(a.pump_until(Duration::from_secs(10), |m| m.got.len() == 30));
+    let epoch = a.epoch.clone().expect("epoch");
+
+    // Offset 2 is gone: reset, then the latest 5 (the history size), not a silent partial replay.
+    let far = returning(node.addr(), &epoch, 2);
+    assert_eq!(far.resets, ["trimmed"]);
+    assert_eq!(far.bodies(), ["m26", "m27", "m28", "m29", "m30"]);
+    // Offset 20 is still there: exactly 21..30, more than the history size, no reset.
+    let near = returning(node.addr(), &epoch, 20);
+    assert!(near.resets.is_empty(), "{:?}", near.resets);
+    let expected: Vec<String> = (21..=30).map(|k| format!("m{k}")).collect();
+    assert_eq!(near.bodies(), expected);
+    // A fresh member gets the history size.
+    let fresh = Member::join(node.addr());
+    assert_eq!(fresh.bodies(), ["m26", "m27", "m28", "m29", "m30"]);
+}

@@ -79,16 +79,24 @@ pub struct Redis {
     pub port: u16,
     pub dir: TempDir,
     persistence: Persistence,
+    /// More configuration directives (`--name value`).
+    pub extra: Vec<String>,
     proc: Option<Proc>,
 }
 
 impl Redis {
     /// Starts one.
     pub fn start(persistence: Persistence) -> Redis {
+        Redis::start_with(persistence, &[])
+    }
+
+    /// Starts one with more directives, e.g. `["--stream-node-max-entries", "5"]`.
+    pub fn start_with(persistence: Persistence, extra: &[&str]) -> Redis {
         let mut r = Redis {
             port: free_port(),
             dir: TempDir::new("redis"),
             persistence,
+            extra: extra.iter().map(|s| s.to_string()).collect(),
             proc: None,
         };
         r.restart();
@@ -119,6 +127,7 @@ impl Redis {
             .args(["--bind", "127.0.0.1", "--port", &self.port.to_string()])
             .args(["--save", "", "--appendonly", aof, "--appendfsync", "always"])
             .args(["--daemonize", "no", "--protected-mode", "no"])
+            .args(&self.extra)
             .arg("--dir")
             .arg(self.dir.path())
             .stdout(Stdio::null())
@@ -159,6 +168,11 @@ pub struct Node {
 impl Node {
     /// Starts a node on `port` sharing `redis`; pages are served under `origins` (ports).
     pub fn start(port: u16, redis: &str, origin_ports: &[u16]) -> Node {
+        Node::start_with(port, redis, origin_ports, &[])
+    }
+
+    /// [`Node::start`] with more flags for `serve`.
+    pub fn start_with(port: u16, redis: &str, origin_ports: &[u16], extra: &[&str]) -> Node {
         let dir = TempDir::new("node");
         let origins: Vec<String> = origin_ports
             .iter()
@@ -180,6 +194,7 @@ impl Node {
             .args(["--rate", "1000", "--rate-per-address", "100000"])
             .arg("--public-origin")
             .arg(origins.join(","))
+            .args(extra)
             .stdout(Stdio::null())
             .spawn()
             .expect("start ws-server serve");
