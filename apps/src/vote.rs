@@ -435,16 +435,13 @@ impl VoteApp {
 
     /// Sends every page of this node the current counts (after Redis came back: it may have
     /// lost them). Blocking: called from the Redis subscriber's thread.
-    pub fn refresh_counts(&self) {
-        match self.store.vote_counts() {
-            Ok(counts) => {
-                let counts: Vec<_> = (1i64..=self.config.candidates.len() as i64)
-                    .map(|c| json!({ "user": c, "count": counts.get(&c).copied().unwrap_or(0) }))
-                    .collect();
-                self.broadcast_text(&json!({ "type": "counts", "counts": counts }).to_string());
-            }
-            Err(e) => log::warn!("vote: reading counts to refresh the pages failed: {e}"),
-        }
+    pub fn refresh_counts(&self) -> Result<(), SharedError> {
+        let counts = self.store.vote_counts()?;
+        let counts: Vec<_> = (1i64..=self.config.candidates.len() as i64)
+            .map(|c| json!({ "user": c, "count": counts.get(&c).copied().unwrap_or(0) }))
+            .collect();
+        self.broadcast_text(&json!({ "type": "counts", "counts": counts }).to_string());
+        Ok(())
     }
 
     /// Sends `text` (a JSON message) to every voting page of this node; returns how many took it.

@@ -297,7 +297,8 @@ fn redis_restarted_without_persistence_resets_pages_to_the_fresh_history() {
     redis.restart();
     // The connected page is told Redis went away and came back, then reset (new epoch).
     assert!(
-        a.pump_until(Duration::from_secs(10), |m| !m.resets.is_empty()),
+        a.pump_until(Duration::from_secs(10), |m| !m.resets.is_empty()
+            && m.statuses.len() == 2),
         "no reset; statuses {:?}",
         a.statuses
     );
@@ -375,6 +376,14 @@ fn redis_down_for_five_seconds_refuses_writes_and_recovers_without_restart() {
         "{:?}",
         a.errors
     );
+    // The voting page is told too, and its vote is refused.
+    loop {
+        let v = next_json(&mut votes);
+        if v["type"] == "status" {
+            assert_eq!(v["redis"], "down", "{v}");
+            break;
+        }
+    }
     votes.send(tungstenite::Message::text("1")).unwrap();
     let refusal = loop {
         let v = next_json(&mut votes);
@@ -408,6 +417,13 @@ fn redis_down_for_five_seconds_refuses_writes_and_recovers_without_restart() {
         ["before", "after"],
         "late joiner's history, then live"
     );
+    // The voting page hears Redis is back and gets fresh counts; votes are stored again.
+    let mut seen = Vec::new();
+    while !(seen.contains(&"status".to_owned()) && seen.contains(&"counts".to_owned())) {
+        let v = next_json(&mut votes);
+        seen.push(v["type"].as_str().unwrap_or_default().to_owned());
+    }
+    assert_eq!(seen.len(), 2, "{seen:?}");
     votes.send(tungstenite::Message::text("1")).unwrap();
     while next_json(&mut votes)["type"] != "voted" {}
 }

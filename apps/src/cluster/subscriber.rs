@@ -16,6 +16,7 @@ use super::chat_log::{Entry, CHANNEL};
 use super::pool::Pool;
 use super::room::{status_json, ClusterChat};
 use super::votes::{notify_acks_key, pairs, LOGOUT_CHANNEL, NOTIFY_CHANNEL, VOTE_CHANNEL};
+use crate::shared::SharedError;
 use crate::vote::VoteApp;
 
 /// The pause between two attempts to reach Redis while it is down.
@@ -59,15 +60,15 @@ impl Subscriber {
                     let _ = con.set_read_timeout(None);
                     let mut sub = con.as_pubsub();
                     match sub.subscribe(&[CHANNEL, VOTE_CHANNEL, NOTIFY_CHANNEL, LOGOUT_CHANNEL]) {
-                        Ok(()) => {
-                            self.link_up(&mut link);
-                            loop {
+                        Ok(()) => match self.link_up(&mut link) {
+                            Ok(()) => loop {
                                 match sub.get_message() {
                                     Ok(msg) => self.dispatch(&msg),
                                     Err(e) => break e.to_string(),
                                 }
-                            }
-                        }
+                            },
+                            Err(e) => e.to_string(),
+                        },
                         Err(e) => e.to_string(),
                     }
                 }
@@ -83,20 +84,21 @@ impl Subscriber {
         }
     }
 
-    fn link_up(&self, link: &mut Link) {
+    /// Subscribed: catches the chat up and refreshes the counts, then says the link is up. A
+    /// failure (e.g. Redis still loading its data) keeps the link down; the caller retries.
+    fn link_up(&self, link: &mut Link) -> Result<(), SharedError> {
+        if let Some(chat) = self.chat.upgrade() {
+            chat.catch_up()?;
+        }
+        if let Some(vote) = self.vote.upgrade() {
+            vote.refresh_counts()?;
+        }
         if *link == Link::Down {
             log::info!("redis: reachable again");
             self.announce(true);
         }
         *link = Link::Up;
-        if let Some(chat) = self.chat.upgrade() {
-            if let Err(e) = chat.catch_up() {
-                log::warn!("redis: chat catch-up failed: {e}");
-            }
-        }
-        if let Some(vote) = self.vote.upgrade() {
-            vote.refresh_counts();
-        }
+        Ok(())
     }
 
     fn announce(&self, up: bool) {

@@ -266,9 +266,14 @@ pub fn chat_socket(via: SocketAddr, query: &str) -> Option<Ws> {
     req.headers_mut()
         .insert("Origin", format!("http://{via}").parse().ok()?);
     let s = TcpStream::connect(via).ok()?;
-    s.set_read_timeout(Some(Duration::from_millis(100))).ok()?;
+    // The handshake may wait for a loaded machine; then reads poll every 100 ms.
+    s.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
     s.set_write_timeout(Some(Duration::from_secs(5))).ok()?;
-    tungstenite::client(req, s).ok().map(|(ws, _)| ws)
+    let (ws, _) = tungstenite::client(req, s).ok()?;
+    ws.get_ref()
+        .set_read_timeout(Some(Duration::from_millis(100)))
+        .ok()?;
+    Some(ws)
 }
 
 /// One chat message as a member has it.
