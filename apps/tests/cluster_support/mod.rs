@@ -145,7 +145,7 @@ impl Redis {
         }
     }
 
-    /// Whether it answers PING (and has loaded its data).
+    /// Whether it answers PING.
     pub fn pong(&self) -> bool {
         let Ok(mut s) = TcpStream::connect(addr(self.port)) else {
             return false;
@@ -158,11 +158,17 @@ impl Redis {
     }
 }
 
-/// A `ws-server serve --redis` process.
+impl Drop for Redis {
+    fn drop(&mut self) {
+        self.stop(); // before its directory is removed
+    }
+}
+
+/// A `ws-server serve --redis` process (killed before its directory is removed).
 pub struct Node {
+    pub proc: Proc,
     pub port: u16,
     pub dir: TempDir,
-    pub proc: Proc,
 }
 
 impl Node {
@@ -214,9 +220,9 @@ impl Node {
 
 /// haproxy, round robin over the nodes' ports.
 pub struct Haproxy {
+    pub proc: Proc,
     pub port: u16,
     pub dir: TempDir,
-    pub proc: Proc,
 }
 
 impl Haproxy {
