@@ -459,3 +459,48 @@ fn a_position_trimmed_from_the_stream_gets_an_explicit_reset() {
     let fresh = Member::join(node.addr());
     assert_eq!(fresh.bodies(), ["m26", "m27", "m28", "m29", "m30"]);
 }
+
+#[test]
+fn redis_mode_needs_a_shared_session_secret_and_reads_it_from_a_file() {
+    let dir = apps_support::TempDir::new("secret");
+    let port = free_port();
+    // No secret: the start fails and says why (a per-node key would make cookies node-bound).
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_ws-server"))
+        .args([
+            "serve",
+            "--addr",
+            &format!("127.0.0.1:{port}"),
+            "--data-dir",
+        ])
+        .arg(dir.path().join("data"))
+        .args(["--redis", "redis://127.0.0.1:1"])
+        .env_remove("WS_SESSION_SECRET")
+        .output()
+        .expect("run ws-server serve");
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("--session-secret-file"), "{err}");
+
+    // The same secret from a file on two nodes: a cookie from node 1 is valid on node 2.
+    let redis = Redis::start(Persistence::None);
+    let file = dir.path().join("secret");
+    std::fs::write(&file, "from-a-file\n").unwrap();
+    let file = file.to_str().unwrap().to_owned();
+    let (p1, p2) = (free_port(), free_port());
+    let n1 = Node::start_with(
+        p1,
+        &redis.url(),
+        &[p1, p2],
+        &["--session-secret-file", &file],
+    );
+    let n2 = Node::start_with(
+        p2,
+        &redis.url(),
+        &[p1, p2],
+        &["--session-secret-file", &file],
+    );
+    let cookie = login(n1.addr(), "carol");
+    let page = http(n2.addr(), "GET", "/vote", &[("Cookie", &cookie)], "");
+    assert_eq!(page.status, 200, "{page:?}");
+    assert!(page.body.contains("carol"));
+}

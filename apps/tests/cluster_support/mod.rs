@@ -189,14 +189,12 @@ impl Node {
             .arg(format!("127.0.0.1:{port}"))
             .arg("--data-dir")
             .arg(dir.path())
-            .args([
-                "--redis",
-                redis,
-                "--session-secret",
-                SECRET,
-                "--notify-token",
-                TOKEN,
-            ])
+            .args(["--redis", redis, "--notify-token", TOKEN])
+            .args(if extra.contains(&"--session-secret-file") {
+                &[][..]
+            } else {
+                &["--session-secret", SECRET][..]
+            })
             .args(["--rate", "1000", "--rate-per-address", "100000"])
             .arg("--public-origin")
             .arg(origins.join(","))
