@@ -504,3 +504,26 @@ fn redis_mode_needs_a_shared_session_secret_and_reads_it_from_a_file() {
     assert_eq!(page.status, 200, "{page:?}");
     assert!(page.body.contains("carol"));
 }
+
+#[test]
+fn a_frozen_redis_is_noticed_by_its_silence_and_the_nodes_recover() {
+    let redis = Redis::start(Persistence::None);
+    let port = free_port();
+    let node = Node::start(port, &redis.url(), &[port]);
+    let mut a = Member::join(node.addr());
+    assert!(a.say("before"));
+    assert!(a.pump_until(Duration::from_secs(10), |m| m.got.len() == 1));
+    // SIGSTOP: the TCP connections stay open, nothing answers.
+    redis.signal("STOP");
+    assert!(
+        a.pump_until(Duration::from_secs(12), |m| m.statuses == ["down"]),
+        "the node noticed within two ping periods: {:?}",
+        a.statuses
+    );
+    redis.signal("CONT");
+    assert!(a.pump_until(Duration::from_secs(10), |m| m.statuses == ["down", "up"]));
+    assert!(a.say("after"));
+    assert!(a.pump_until(Duration::from_secs(10), |m| m.got.len() == 2));
+    assert_eq!(a.bodies(), ["before", "after"]);
+    assert!(a.resets.is_empty(), "{:?}", a.resets);
+}

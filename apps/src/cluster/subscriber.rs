@@ -22,6 +22,11 @@ use crate::vote::VoteApp;
 /// The pause between two attempts to reach Redis while it is down.
 pub const RETRY: Duration = Duration::from_millis(250);
 
+/// After this long without a message the subscription sends a PING; no answer within as long
+/// again means Redis is gone (a frozen server or a silent network keeps the TCP connection
+/// open, and the node would otherwise wait for it forever).
+pub const PING_AFTER: Duration = Duration::from_secs(3);
+
 /// The state of the link to Redis.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Link {
@@ -56,14 +61,19 @@ impl Subscriber {
         while self.chat.strong_count() > 0 {
             let failure = match self.pool.connect() {
                 Ok(mut con) => {
-                    // Blocks until a message comes or the connection ends (no idle timeout).
-                    let _ = con.set_read_timeout(None);
+                    let _ = con.set_read_timeout(Some(PING_AFTER));
                     let mut sub = con.as_pubsub();
                     match sub.subscribe(&[CHANNEL, VOTE_CHANNEL, NOTIFY_CHANNEL, LOGOUT_CHANNEL]) {
                         Ok(()) => match self.link_up(&mut link) {
                             Ok(()) => loop {
                                 match sub.get_message() {
                                     Ok(msg) => self.dispatch(&msg),
+                                    // Quiet for PING_AFTER (nothing was half read): is it there?
+                                    Err(e) if e.is_timeout() => {
+                                        if let Err(e) = sub.ping::<redis::Value>() {
+                                            break format!("no answer to a ping: {e}");
+                                        }
+                                    }
                                     Err(e) => break e.to_string(),
                                 }
                             },

@@ -145,6 +145,17 @@ impl Redis {
         }
     }
 
+    /// Sends it `kill -<sig>` by its PID (e.g. STOP, CONT).
+    pub fn signal(&self, sig: &str) {
+        let pid = self.proc.as_ref().expect("running").0.id();
+        let ok = Command::new("kill")
+            .arg(format!("-{sig}"))
+            .arg(pid.to_string())
+            .status()
+            .expect("run kill");
+        assert!(ok.success(), "kill -{sig} {pid}");
+    }
+
     /// Whether it answers PING.
     pub fn pong(&self) -> bool {
         let Ok(mut s) = TcpStream::connect(addr(self.port)) else {
