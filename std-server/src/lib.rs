@@ -78,6 +78,7 @@ pub mod evloop;
 mod http;
 mod io_util;
 mod message;
+mod room;
 mod server;
 mod shared;
 mod tcp;
@@ -92,6 +93,7 @@ pub use echo::echo_handler;
 pub use error::Error;
 pub use http::{BoxFuture, Handler, HttpResponse, Reply, Request, Upgrade};
 pub use message::Message;
+pub use room::{Published, Room, RoomPolicy};
 pub use server::{serve_connection, Server, ShutdownHandle, Spawner};
 pub use websocket::{Reader, WebSocket, Writer};
 // The ws-core types that appear in this crate's public signatures (the permessage-deflate ones are

@@ -1,10 +1,11 @@
 //! State shared between a connection's driver (the reader side) and its [`crate::Writer`]s: the
 //! queue of messages other tasks want sent, its byte count, and the driver's waker.
 
+use crate::driver::Framing;
 use crate::message::Message;
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::Waker;
 use ws_core::CloseCode;
 
@@ -13,12 +14,25 @@ use ws_core::CloseCode;
 pub(crate) enum Item {
     /// A data message.
     Msg(Message),
+    /// A whole data frame shared with other connections (a room's broadcast).
+    Frame(Arc<[u8]>),
     /// A close frame with this code and reason.
     Close(CloseCode, String),
 }
 
+impl Item {
+    /// The bytes it adds to the connection's backlog.
+    pub(crate) fn len(&self) -> usize {
+        match self {
+            Self::Msg(m) => m.len(),
+            Self::Frame(f) => f.len(),
+            Self::Close(..) => 0,
+        }
+    }
+}
+
 /// The queue and its bookkeeping.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct Queue {
     /// Items in order.
     pub(crate) items: VecDeque<Item>,
@@ -26,6 +40,8 @@ pub(crate) struct Queue {
     pub(crate) waker: Option<Waker>,
     /// Set once the connection can send nothing more.
     pub(crate) closed: bool,
+    /// How the connection takes a frame shared with others (set after the handshake).
+    pub(crate) framing: Framing,
 }
 
 /// Shared by the driver and every writer of one connection.
@@ -44,13 +60,18 @@ pub(crate) struct Shared {
 
 impl Shared {
     /// New shared state for connection `id` with outbound cap `cap`.
-    pub(crate) fn new(id: u64, cap: usize) -> Self {
+    pub(crate) fn new(id: u64, cap: usize, framing: Framing) -> Self {
         Self {
             id,
             cap,
             queued: AtomicUsize::new(0),
             outbox: AtomicUsize::new(0),
-            queue: Mutex::new(Queue::default()),
+            queue: Mutex::new(Queue {
+                items: VecDeque::new(),
+                waker: None,
+                closed: false,
+                framing,
+            }),
         }
     }
 
@@ -70,9 +91,7 @@ impl Shared {
         if q.closed {
             return false;
         }
-        if let Item::Msg(m) = &item {
-            self.queued.fetch_add(m.len(), Ordering::Relaxed);
-        }
+        self.queued.fetch_add(item.len(), Ordering::Relaxed);
         q.items.push_back(item);
         if let Some(w) = q.waker.take() {
             w.wake();

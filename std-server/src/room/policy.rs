@@ -1,0 +1,145 @@
+//! A room's backpressure policy: what happens to a member that does not keep up.
+
+use std::time::{Duration, Instant};
+
+/// What a [`crate::Room`] does with a member whose backlog (bytes queued to it and not yet
+/// written to its socket) grows because it reads slower than the room publishes.
+///
+/// The default, made for a chat room: **lossless for every member that keeps up, and memory
+/// bounded by the ones that do not.** A member is never sent a partial stream: it gets every
+/// message in order, or it is closed with 1008 (policy violation) and can come back and resume
+/// (the chat app replays what it missed from its history). A member is closed when
+/// - its backlog has stayed above [`RoomPolicy::backlog`] for longer than [`RoomPolicy::grace`]
+///   (it is not reading, or reads slower than the room talks), or
+/// - its backlog passes [`RoomPolicy::hard_limit`] (the memory bound, whatever the grace).
+///
+/// A burst (say 100 messages of 16 KiB published at once) pushes every member above the soft
+/// limit for as long as the socket takes to drain it; members that read are back under it within
+/// the grace period, so they lose nothing. Because a published frame is shared (each member's
+/// queue holds a reference to one copy), a member's backlog costs its bytes only once however
+/// many members hold it: the room's memory is the largest backlog, not the sum.
+///
+/// What uWebSockets does instead: a per-socket `maxBackpressure` (64 KiB by default); past it a
+/// publish *skips* that socket, dropping the message silently (uWS.js reports it to a `dropped`
+/// handler), unless `closeOnBackpressureLimit` is set, in which case the socket is closed at
+/// once. Either a member that merely lags during a burst loses messages without being told (a
+/// gap in a chat), or it is closed for a burst it would have absorbed. The grace period here
+/// tells a burst from a member that stopped reading, and the hard limit still bounds memory.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RoomPolicy {
+    /// Soft limit on a member's backlog in bytes (default 1 MiB).
+    pub backlog: usize,
+    /// How long a member may stay above [`RoomPolicy::backlog`] (default 5 s).
+    pub grace: Duration,
+    /// Hard limit on a member's backlog in bytes: passing it closes the member at once (default
+    /// 64 MiB).
+    pub hard_limit: usize,
+}
+
+impl RoomPolicy {
+    /// The defaults, see the field docs.
+    pub const DEFAULT: Self = Self {
+        backlog: 1 << 20,
+        grace: Duration::from_secs(5),
+        hard_limit: 64 << 20,
+    };
+
+    /// Judges a member with `backlog` bytes pending at `now`, before a frame of `len` bytes is
+    /// added; `over_since` is when it went above the soft limit (kept between calls).
+    pub(crate) fn judge(
+        &self,
+        over_since: &mut Option<Instant>,
+        backlog: usize,
+        len: usize,
+        now: Instant,
+    ) -> Verdict {
+        if backlog > 0 && backlog.saturating_add(len) > self.hard_limit {
+            return Verdict::Close;
+        }
+        if backlog <= self.backlog {
+            // Caught up since: a later burst starts a new grace period.
+            *over_since = None;
+            return Verdict::Send;
+        }
+        let since = *over_since.get_or_insert(now);
+        if now.saturating_duration_since(since) > self.grace {
+            Verdict::Close
+        } else {
+            Verdict::Send
+        }
+    }
+}
+
+impl Default for RoomPolicy {
+    fn default() -> Self {
+        Self::DEFAULT
+    }
+}
+
+/// What to do with one member for one published message.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Verdict {
+    /// Queue the message.
+    Send,
+    /// Close the member with 1008.
+    Close,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MS: Duration = Duration::from_millis(1);
+
+    #[test]
+    fn a_burst_within_the_grace_period_is_sent() {
+        let p = RoomPolicy::DEFAULT;
+        let t0 = Instant::now();
+        let mut over = None;
+        // Far above the soft limit, for all but the end of the grace period.
+        for i in 0..5000u32 {
+            let v = p.judge(&mut over, 40 << 20, 16 << 10, t0 + MS * i);
+            assert_eq!(v, Verdict::Send, "at {i} ms");
+        }
+        assert_eq!(over, Some(t0));
+    }
+
+    #[test]
+    fn above_the_soft_limit_past_the_grace_period_closes() {
+        let p = RoomPolicy::DEFAULT;
+        let t0 = Instant::now();
+        let mut over = None;
+        assert_eq!(p.judge(&mut over, (1 << 20) + 1, 1, t0), Verdict::Send);
+        assert_eq!(p.judge(&mut over, (1 << 20) + 1, 1, t0 + p.grace), Verdict::Send);
+        assert_eq!(
+            p.judge(&mut over, (1 << 20) + 1, 1, t0 + p.grace + MS),
+            Verdict::Close
+        );
+    }
+
+    #[test]
+    fn catching_up_restarts_the_grace_period() {
+        let p = RoomPolicy::DEFAULT;
+        let t0 = Instant::now();
+        let mut over = None;
+        assert_eq!(p.judge(&mut over, 2 << 20, 1, t0), Verdict::Send);
+        // Drained between two bursts.
+        assert_eq!(p.judge(&mut over, 0, 1, t0 + 4000 * MS), Verdict::Send);
+        assert_eq!(over, None);
+        assert_eq!(p.judge(&mut over, 2 << 20, 1, t0 + 6000 * MS), Verdict::Send);
+        assert_eq!(over, Some(t0 + 6000 * MS));
+    }
+
+    #[test]
+    fn the_hard_limit_closes_at_once_but_one_message_always_fits_an_empty_queue() {
+        let p = RoomPolicy::DEFAULT;
+        let t0 = Instant::now();
+        let mut over = None;
+        assert_eq!(
+            p.judge(&mut over, (64 << 20) - 10, 11, t0),
+            Verdict::Close
+        );
+        let mut over = None;
+        assert_eq!(p.judge(&mut over, 0, 100 << 20, t0), Verdict::Send);
+    }
+}
