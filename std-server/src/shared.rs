@@ -44,6 +44,17 @@ pub(crate) struct Queue {
     pub(crate) framing: Framing,
 }
 
+/// A connection's backlog in bytes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Backlog {
+    /// Taken by the connection's driver and not yet written to its socket: what grows when the
+    /// peer reads slower than it is sent to.
+    pub(crate) unwritten: usize,
+    /// Everything queued to it (`unwritten`, plus what its task has not taken yet: that grows
+    /// too when the server, not the peer, is the bottleneck).
+    pub(crate) total: usize,
+}
+
 /// Shared by the driver and every writer of one connection.
 #[derive(Debug)]
 pub(crate) struct Shared {
@@ -83,6 +94,15 @@ impl Shared {
     /// Bytes waiting to be sent (queued plus in the outbox).
     pub(crate) fn pending(&self) -> usize {
         self.queued.load(Ordering::Relaxed) + self.outbox.load(Ordering::Relaxed)
+    }
+
+    /// What a room judges: the bytes the connection's socket has not taken, and all it holds.
+    pub(crate) fn backlog(&self) -> Backlog {
+        let unwritten = self.outbox.load(Ordering::Relaxed);
+        Backlog {
+            unwritten,
+            total: unwritten + self.queued.load(Ordering::Relaxed),
+        }
     }
 
     /// Enqueues `item` and wakes the driver (no-op once closed). Returns false if closed.

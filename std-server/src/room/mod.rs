@@ -168,14 +168,12 @@ impl Room {
             }
             let frame = frames.get(m.framing);
             let len = frame.as_ref().map_or(msg.len(), |f| f.len());
-            let verdict = self
-                .policy
-                .judge(&mut m.over_since, m.shared.pending(), len, now);
+            let verdict = self.policy.judge(&mut m.over_since, m.shared.backlog(), len, now);
             if verdict == Verdict::Close {
                 log::info!(
-                    "conn={} closing 1008: fell behind its room ({} bytes queued)",
+                    "conn={} closing 1008: fell behind its room ({:?})",
                     m.shared.id,
-                    m.shared.pending()
+                    m.shared.backlog()
                 );
                 m.shared
                     .abort_with(CloseCode::POLICY, "too slow: fell behind the room");

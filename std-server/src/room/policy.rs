@@ -1,17 +1,24 @@
 //! A room's backpressure policy: what happens to a member that does not keep up.
 
+use crate::shared::Backlog;
 use std::time::{Duration, Instant};
 
-/// What a [`crate::Room`] does with a member whose backlog (bytes queued to it and not yet
-/// written to its socket) grows because it reads slower than the room publishes.
+/// What a [`crate::Room`] does with a member whose backlog grows because it reads slower than
+/// the room publishes.
 ///
 /// The default, made for a chat room: **lossless for every member that keeps up, and memory
 /// bounded by the ones that do not.** A member is never sent a partial stream: it gets every
 /// message in order, or it is closed with 1008 (policy violation) and can come back and resume
 /// (the chat app replays what it missed from its history). A member is closed when
-/// - its backlog has stayed above [`RoomPolicy::backlog`] for longer than [`RoomPolicy::grace`]
-///   (it is not reading, or reads slower than the room talks), or
-/// - its backlog passes [`RoomPolicy::hard_limit`] (the memory bound, whatever the grace).
+/// - the bytes its socket has not taken have stayed above [`RoomPolicy::backlog`] for longer
+///   than [`RoomPolicy::grace`] (it is not reading, or reads slower than the room talks), or
+/// - everything queued to it passes [`RoomPolicy::hard_limit`] (the memory bound, whatever the
+///   grace).
+///
+/// Bytes queued to a member whose task has not run yet count only against the hard limit: when
+/// the server itself is too busy to keep up, that is not the members' fault (measured: with the
+/// executor starved by another test, every member of a room read on time and still had 0.5 MiB
+/// waiting for its task, so judging those bytes closed them all).
 ///
 /// A burst (say 100 messages of 16 KiB published at once) pushes every member above the soft
 /// limit for as long as the socket takes to drain it; members that read are back under it within
@@ -44,19 +51,22 @@ impl RoomPolicy {
         hard_limit: 64 << 20,
     };
 
-    /// Judges a member with `backlog` bytes pending at `now`, before a frame of `len` bytes is
-    /// added; `over_since` is when it went above the soft limit (kept between calls).
+    /// Judges a member with `backlog` at `now`, before a frame of `len` bytes is added;
+    /// `over_since` is when it went above the soft limit (kept between calls). The soft limit
+    /// and grace period look at the bytes its socket has not taken (a slow peer), the hard limit
+    /// at everything queued to it (memory, whoever is slow: a server too busy to run the
+    /// member's task must not close its members for it).
     pub(crate) fn judge(
         &self,
         over_since: &mut Option<Instant>,
-        backlog: usize,
+        backlog: Backlog,
         len: usize,
         now: Instant,
     ) -> Verdict {
-        if backlog > 0 && backlog.saturating_add(len) > self.hard_limit {
+        if backlog.total > 0 && backlog.total.saturating_add(len) > self.hard_limit {
             return Verdict::Close;
         }
-        if backlog <= self.backlog {
+        if backlog.unwritten <= self.backlog {
             // Caught up since: a later burst starts a new grace period.
             *over_since = None;
             return Verdict::Send;
@@ -91,6 +101,14 @@ mod tests {
 
     const MS: Duration = Duration::from_millis(1);
 
+    /// `n` bytes taken by the driver and not written.
+    fn unwritten(n: usize) -> Backlog {
+        Backlog {
+            unwritten: n,
+            total: n,
+        }
+    }
+
     #[test]
     fn a_burst_within_the_grace_period_is_sent() {
         let p = RoomPolicy::DEFAULT;
@@ -98,7 +116,7 @@ mod tests {
         let mut over = None;
         // Far above the soft limit, for all but the end of the grace period.
         for i in 0..5000u32 {
-            let v = p.judge(&mut over, 40 << 20, 16 << 10, t0 + MS * i);
+            let v = p.judge(&mut over, unwritten(40 << 20), 16 << 10, t0 + MS * i);
             assert_eq!(v, Verdict::Send, "at {i} ms");
         }
         assert_eq!(over, Some(t0));
@@ -109,10 +127,10 @@ mod tests {
         let p = RoomPolicy::DEFAULT;
         let t0 = Instant::now();
         let mut over = None;
-        assert_eq!(p.judge(&mut over, (1 << 20) + 1, 1, t0), Verdict::Send);
-        assert_eq!(p.judge(&mut over, (1 << 20) + 1, 1, t0 + p.grace), Verdict::Send);
+        assert_eq!(p.judge(&mut over, unwritten((1 << 20) + 1), 1, t0), Verdict::Send);
+        assert_eq!(p.judge(&mut over, unwritten((1 << 20) + 1), 1, t0 + p.grace), Verdict::Send);
         assert_eq!(
-            p.judge(&mut over, (1 << 20) + 1, 1, t0 + p.grace + MS),
+            p.judge(&mut over, unwritten((1 << 20) + 1), 1, t0 + p.grace + MS),
             Verdict::Close
         );
     }
@@ -122,11 +140,11 @@ mod tests {
         let p = RoomPolicy::DEFAULT;
         let t0 = Instant::now();
         let mut over = None;
-        assert_eq!(p.judge(&mut over, 2 << 20, 1, t0), Verdict::Send);
+        assert_eq!(p.judge(&mut over, unwritten(2 << 20), 1, t0), Verdict::Send);
         // Drained between two bursts.
-        assert_eq!(p.judge(&mut over, 0, 1, t0 + 4000 * MS), Verdict::Send);
+        assert_eq!(p.judge(&mut over, unwritten(0), 1, t0 + 4000 * MS), Verdict::Send);
         assert_eq!(over, None);
-        assert_eq!(p.judge(&mut over, 2 << 20, 1, t0 + 6000 * MS), Verdict::Send);
+        assert_eq!(p.judge(&mut over, unwritten(2 << 20), 1, t0 + 6000 * MS), Verdict::Send);
         assert_eq!(over, Some(t0 + 6000 * MS));
     }
 
@@ -136,10 +154,29 @@ mod tests {
         let t0 = Instant::now();
         let mut over = None;
         assert_eq!(
-            p.judge(&mut over, (64 << 20) - 10, 11, t0),
+            p.judge(&mut over, unwritten((64 << 20) - 10), 11, t0),
             Verdict::Close
         );
         let mut over = None;
-        assert_eq!(p.judge(&mut over, 0, 100 << 20, t0), Verdict::Send);
+        assert_eq!(p.judge(&mut over, unwritten(0), 100 << 20, t0), Verdict::Send);
+    }
+
+    #[test]
+    fn bytes_the_member_has_not_taken_yet_do_not_count_against_the_grace() {
+        // The server was too busy to run the member's task: not the member's fault.
+        let p = RoomPolicy::DEFAULT;
+        let t0 = Instant::now();
+        let mut over = None;
+        let busy = Backlog {
+            unwritten: 0,
+            total: 30 << 20,
+        };
+        assert_eq!(p.judge(&mut over, busy, 1, t0), Verdict::Send);
+        assert_eq!(p.judge(&mut over, busy, 1, t0 + 60_000 * MS), Verdict::Send);
+        let huge = Backlog {
+            unwritten: 0,
+            total: 64 << 20,
+        };
+        assert_eq!(p.judge(&mut over, huge, 1, t0), Verdict::Close);
     }
 }
