@@ -33,7 +33,9 @@ use crate::pages::{CandidateView, Pages};
 use crate::session::{self, Session, SessionKey, COOKIE_NAME};
 use crate::store::{self, Store};
 use crate::web::{self, now_ms};
-use ws_server::{CloseCode, HttpResponse, Message, Reply, Request, Upgrade, WebSocket, Writer};
+use ws_server::{
+    CloseCode, HttpResponse, Message, Reply, Request, Room, Upgrade, WebSocket, Writer,
+};
 
 /// Longest notify message in bytes.
 pub const MAX_NOTIFY_BYTES: usize = 4096;
@@ -51,6 +53,7 @@ pub struct VoteConfig {
     pub rate_per_second: u32,
 }
 
+/// A voting page's socket: the login it was opened with (logout closes it).
 struct Socket {
     sid: String,
     writer: Writer,
@@ -64,6 +67,8 @@ pub struct VoteApp {
     config: VoteConfig,
     site: Arc<Site>,
     sockets: Mutex<HashMap<u64, Socket>>,
+    /// Every voting page: counts and notifications are published to it (framed once).
+    room: Room,
     /// Held from a vote's commit to its broadcast.
     cast_order: Mutex<()>,
     /// The vote rate per voter, all their sockets together.
@@ -93,6 +98,7 @@ impl VoteApp {
             config,
             site,
             sockets: Mutex::new(HashMap::new()),
+            room: Room::new(),
             cast_order: Mutex::new(()),
         }
     }
@@ -309,6 +315,7 @@ impl VoteApp {
             }
         }
         self.sockets().remove(&id);
+        self.room.unsubscribe(&writer);
     }
 
     async fn handle_vote(self: &Arc<Self>, user: &str, writer: &Writer, msg: Message) {
@@ -360,22 +367,24 @@ impl VoteApp {
             .collect();
         let snapshot = json!({ "type": "counts", "counts": counts, "voted": mine });
         let _ = writer.send(Message::Text(snapshot.to_string()));
+        self.room.subscribe(&writer);
         sockets.insert(id, Socket { sid, writer });
         Ok(())
     }
 
     /// Commits the vote, then broadcasts the changed counts, both under the cast lock (so pages
-    /// see counts in commit order). The sockets lock is taken only to broadcast: notify and new
+    /// see counts in commit order). The sockets lock (which orders broadcasts with registrations)
+    /// is taken only to broadcast: notify and new
     /// pages never wait for a commit that waits for another process's write lock. A page that
     /// registers between a commit and its broadcast sees the new count twice (counts are
     /// absolute, so that is harmless).
     fn cast(&self, user: &str, candidate: i64) -> Result<(), rusqlite::Error> {
         let _order = self.cast_order.lock().unwrap_or_else(|e| e.into_inner());
         let change = self.store.cast_vote(&names::voter_key(user), candidate)?;
-        let mut sockets = self.sockets();
+        let _sockets = self.sockets();
         for (c, n) in change.changed {
             let text = json!({ "type": "vote", "user": c, "count": n }).to_string();
-            sockets.retain(|_, k| k.writer.send(Message::Text(text.clone())).is_ok());
+            self.room.publish(&Message::Text(text));
         }
         Ok(())
     }
@@ -410,12 +419,7 @@ impl VoteApp {
             return web::api_error(400, "message must be 1 to 4096 bytes");
         }
         let text = json!({ "type": "notify", "msg": msg }).to_string();
-        let mut delivered = 0u64;
-        self.sockets().retain(|_, k| {
-            let ok = k.writer.send(Message::Text(text.clone())).is_ok();
-            delivered += u64::from(ok);
-            ok
-        });
+        let delivered = self.room.publish(&Message::Text(text)).delivered;
         web::json(200, &json!({ "delivered": delivered }))
     }
 
