@@ -24,7 +24,7 @@ use crate::limiter::{RateLimiter, SharedLimiter, Verdict};
 use crate::session::SessionKey;
 use crate::store::{ChatRecord, Store};
 use crate::web::now_ms;
-use ws_server::{CloseCode, Message, Room, WebSocket, Writer};
+use ws_server::{CloseCode, Message, Room, RoomPolicy, WebSocket, Writer};
 
 /// The chat room's bounds.
 #[derive(Debug, Clone)]
@@ -38,6 +38,9 @@ pub struct ChatConfig {
     /// Messages per second per client IP address, all its connections together (default 40:
     /// room for a few people behind one NAT, not for 50 sockets of one flooder).
     pub rate_per_address: u32,
+    /// What happens to a member that does not keep up (default [`RoomPolicy::DEFAULT`]: closed
+    /// with 1008 after its backlog stays over 1 MiB for 5 s, or at once past 64 MiB).
+    pub room: RoomPolicy,
 }
 
 impl Default for ChatConfig {
@@ -47,6 +50,7 @@ impl Default for ChatConfig {
             max_message_bytes: 4096,
             rate_per_second: 20,
             rate_per_address: 40,
+            room: RoomPolicy::DEFAULT,
         }
     }
 }
@@ -99,11 +103,11 @@ impl ChatRoom {
     /// An empty room over `store`; member tokens are signed with `key`.
     pub fn new(store: Arc<Store>, config: ChatConfig, key: SessionKey) -> ChatRoom {
         ChatRoom {
+            room: Room::with_policy(config.room),
             key,
             store,
             by_address: SharedLimiter::new(config.rate_per_address),
             config,
-            room: Room::new(),
             joins: Mutex::new(()),
             post_order: Mutex::new(()),
         }

@@ -32,7 +32,11 @@ fn room_server(room: Arc<Room>, config: Config) -> common::TestServer {
 fn wait_members(room: &Room, n: usize) {
     let t = Instant::now();
     while room.len() != n {
-        assert!(t.elapsed() < Duration::from_secs(10), "{} of {n} joined", room.len());
+        assert!(
+            t.elapsed() < Duration::from_secs(10),
+            "{} of {n} joined",
+            room.len()
+        );
         std::thread::sleep(Duration::from_millis(2));
     }
 }
@@ -141,7 +145,10 @@ fn a_member_that_stops_reading_is_closed_after_the_grace_period_and_the_others_l
             assert!(removed_at.is_none(), "a second member was removed");
             removed_at = Some(sent);
         } else {
-            assert_eq!(report.delivered, READERS + usize::from(removed_at.is_none()));
+            assert_eq!(
+                report.delivered,
+                READERS + usize::from(removed_at.is_none())
+            );
         }
         sent += 1;
         std::thread::sleep(Duration::from_millis(2));
@@ -178,7 +185,10 @@ fn a_member_that_stops_reading_is_closed_after_the_grace_period_and_the_others_l
 }
 
 /// A member on our own client (which offers permessage-deflate): its messages in a channel.
-fn deflate_member(addr: SocketAddr, tx: std::sync::mpsc::Sender<Message>) -> std::thread::JoinHandle<()> {
+fn deflate_member(
+    addr: SocketAddr,
+    tx: std::sync::mpsc::Sender<Message>,
+) -> std::thread::JoinHandle<()> {
     std::thread::spawn(move || {
         async_std::task::block_on(async move {
             let mut ws = ws_server::connect(&format!("ws://{addr}/")).await.unwrap();
@@ -212,12 +222,18 @@ fn members_with_the_same_deflate_settings_share_one_compressed_frame() {
     // One plain frame and one compressed frame, for 12 members.
     assert_eq!((report.delivered, report.frames), (DEFLATE + 2, 2));
     let report = room.publish(&Message::Text(String::new()));
-    assert_eq!(report.frames, 1, "an empty message is sent plain to everyone");
+    assert_eq!(
+        report.frames, 1,
+        "an empty message is sent plain to everyone"
+    );
     // Each member: the text, then the empty message.
     let got: Vec<Message> = (0..2 * DEFLATE)
         .map(|_| rx.recv_timeout(Duration::from_secs(10)).unwrap())
         .collect();
-    let texts = got.iter().filter(|m| **m == Message::Text(text.clone())).count();
+    let texts = got
+        .iter()
+        .filter(|m| **m == Message::Text(text.clone()))
+        .count();
     assert_eq!(texts, DEFLATE, "a deflate member got other bytes");
     for s in &mut plain {
         assert_eq!(read_frame(s), (0x81, text.clone().into_bytes()));

@@ -12,7 +12,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Waker};
 use ws_server::deflate::Decoder;
-use ws_server::{serve_connection, Config, Handler, Message, Reply, Request, Room, Upgrade, WebSocket};
+use ws_server::{
+    serve_connection, Config, Handler, Message, Reply, Request, Room, Upgrade, WebSocket,
+};
 
 struct Counting;
 
@@ -160,7 +162,11 @@ fn join(room: &Arc<Room>, handler: &Arc<dyn Handler>, deflate: bool, cx: &mut Co
     let mut p = pipe.lock().unwrap();
     let response = String::from_utf8_lossy(&p.output).into_owned();
     assert!(response.starts_with("HTTP/1.1 101"), "{response}");
-    assert_eq!(response.contains("permessage-deflate"), deflate, "{response}");
+    assert_eq!(
+        response.contains("permessage-deflate"),
+        deflate,
+        "{response}"
+    );
     p.output.clear();
     p.output.reserve(8 << 20);
     drop(p);
@@ -212,12 +218,14 @@ fn a_published_frame_is_shared_not_copied_per_member() {
     let mut cx = Context::from_waker(&waker);
     let room = Arc::new(Room::new());
     let h = handler(room.clone());
-    let mut members: Vec<Member> = (0..MEMBERS).map(|_| join(&room, &h, false, &mut cx)).collect();
+    let mut members: Vec<Member> = (0..MEMBERS)
+        .map(|_| join(&room, &h, false, &mut cx))
+        .collect();
     let messages: Vec<Message> = (0..=COUNT)
         .map(|i| Message::Binary(vec![i as u8; SIZE]))
         .collect();
     let frame_len = SIZE + 10; // a 64-bit length: 10-byte header
-    // Warm-up: queues and pools get their storage.
+                               // Warm-up: queues and pools get their storage.
     room.publish(&messages[0]);
     deliver(&mut members, frame_len, &mut cx);
     for m in &members {
@@ -245,7 +253,10 @@ fn a_published_frame_is_shared_not_copied_per_member() {
         assert_eq!(got.len(), COUNT);
         for (i, (b0, payload)) in got.iter().enumerate() {
             assert_eq!(*b0, 0x82);
-            assert!(*payload == messages[i + 1].as_bytes(), "message {i} differs");
+            assert!(
+                *payload == messages[i + 1].as_bytes(),
+                "message {i} differs"
+            );
         }
     }
 }

@@ -168,7 +168,9 @@ impl Room {
             }
             let frame = frames.get(m.framing);
             let len = frame.as_ref().map_or(msg.len(), |f| f.len());
-            let verdict = self.policy.judge(&mut m.over_since, m.shared.backlog(), len, now);
+            let verdict = self
+                .policy
+                .judge(&mut m.over_since, m.shared.backlog(), len, now);
             if verdict == Verdict::Close {
                 log::info!(
                     "conn={} closing 1008: fell behind its room ({:?})",

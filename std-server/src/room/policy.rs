@@ -127,8 +127,14 @@ mod tests {
         let p = RoomPolicy::DEFAULT;
         let t0 = Instant::now();
         let mut over = None;
-        assert_eq!(p.judge(&mut over, unwritten((1 << 20) + 1), 1, t0), Verdict::Send);
-        assert_eq!(p.judge(&mut over, unwritten((1 << 20) + 1), 1, t0 + p.grace), Verdict::Send);
+        assert_eq!(
+            p.judge(&mut over, unwritten((1 << 20) + 1), 1, t0),
+            Verdict::Send
+        );
+        assert_eq!(
+            p.judge(&mut over, unwritten((1 << 20) + 1), 1, t0 + p.grace),
+            Verdict::Send
+        );
         assert_eq!(
             p.judge(&mut over, unwritten((1 << 20) + 1), 1, t0 + p.grace + MS),
             Verdict::Close
@@ -142,9 +148,15 @@ mod tests {
         let mut over = None;
         assert_eq!(p.judge(&mut over, unwritten(2 << 20), 1, t0), Verdict::Send);
         // Drained between two bursts.
-        assert_eq!(p.judge(&mut over, unwritten(0), 1, t0 + 4000 * MS), Verdict::Send);
+        assert_eq!(
+            p.judge(&mut over, unwritten(0), 1, t0 + 4000 * MS),
+            Verdict::Send
+        );
         assert_eq!(over, None);
-        assert_eq!(p.judge(&mut over, unwritten(2 << 20), 1, t0 + 6000 * MS), Verdict::Send);
+        assert_eq!(
+            p.judge(&mut over, unwritten(2 << 20), 1, t0 + 6000 * MS),
+            Verdict::Send
+        );
         assert_eq!(over, Some(t0 + 6000 * MS));
     }
 
@@ -158,7 +170,10 @@ mod tests {
             Verdict::Close
         );
         let mut over = None;
-        assert_eq!(p.judge(&mut over, unwritten(0), 100 << 20, t0), Verdict::Send);
+        assert_eq!(
+            p.judge(&mut over, unwritten(0), 100 << 20, t0),
+            Verdict::Send
+        );
     }
 
     #[test]
