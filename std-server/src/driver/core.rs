@@ -54,6 +54,11 @@ impl Core {
         }
     }
 
+    /// See [`Connection::max_message_size`].
+    pub(crate) fn max_message_size(&self) -> u64 {
+        with!(self, c => c.max_message_size())
+    }
+
     /// See [`Connection::frame_remaining`].
     pub(crate) fn frame_remaining(&self) -> u64 {
         with!(self, c => c.frame_remaining())

@@ -64,8 +64,9 @@ pub(super) enum Outcome {
 pub(super) struct Peer {
     sock: TcpStream,
     stage: Stage,
-    /// Unprocessed input: part of a request head or of a frame (empty between messages).
-    input: Vec<u8>,
+    /// Unprocessed input: part of a request head or of a frame (empty between messages; a boxed
+    /// slice, 8 bytes smaller than a `Vec`, as it is only ever replaced whole).
+    input: Box<[u8]>,
     /// The socket may hold unread bytes (an edge was seen and not read to the end).
     read_ready: bool,
     /// `input` holds bytes the driver left unprocessed without needing more (it paused).
@@ -81,7 +82,7 @@ impl Peer {
         Self {
             sock,
             stage: Stage::Handshake { deadline },
-            input: Vec::new(),
+            input: Box::default(),
             read_ready: false,
             backlog: false,
             peer_shut: false,
@@ -226,13 +227,7 @@ impl Peer {
         }
         written?;
         let rest = buf.get(consumed.min(len)..).unwrap_or_default();
-        self.input.clear();
-        if rest.is_empty() {
-            self.input = Vec::new();
-        } else {
-            self.input.extend_from_slice(rest);
-            self.input.shrink_to_fit();
-        }
+        self.input = rest.into();
         Ok(())
     }
 
@@ -416,5 +411,20 @@ impl Peer {
             log::debug!("conn={} transport error: {e}", self.id);
         }
         Outcome::Remove("transport error")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn an_idle_connection_is_at_most_a_quarter_kibibyte() {
+        // What an idle connection costs the loop besides its slab slot and the kernel's socket:
+        // 256 bytes in a release build (the driver 224, the kept input 16, socket and flags 8,
+        // id 8); the idle benchmark before the driver measured 0.25 KiB per connection in all.
+        // In a debug build mio's socket carries a selector id for its checks: 16 bytes more.
+        let limit = if cfg!(debug_assertions) { 256 + 16 } else { 256 };
+        let size = std::mem::size_of::<super::Peer>();
+        eprintln!("size_of::<Peer>() = {size}");
+        assert!(size <= limit, "{size}");
     }
 }
