@@ -422,7 +422,11 @@ mod tests {
         // 256 bytes in a release build (the driver 224, the kept input 16, socket and flags 8,
         // id 8); the idle benchmark before the driver measured 0.25 KiB per connection in all.
         // In a debug build mio's socket carries a selector id for its checks: 16 bytes more.
-        let limit = if cfg!(debug_assertions) { 256 + 16 } else { 256 };
+        let limit = if cfg!(debug_assertions) {
+            256 + 16
+        } else {
+            256
+        };
         let size = std::mem::size_of::<super::Peer>();
         eprintln!("size_of::<Peer>() = {size}");
         assert!(size <= limit, "{size}");
