@@ -243,3 +243,29 @@ fn members_with_the_same_deflate_settings_share_one_compressed_frame() {
     }
     server.shutdown();
 }
+
+#[test]
+fn client_role_members_frame_each_message_themselves() {
+    // Our own clients in a room, against the echo server: each client masks its frames with its
+    // own keys, so the room hands them the message (no shared frame) and the echo proves the
+    // server received a valid masked frame from each.
+    let server = common::start(Config::default());
+    let addr = server.addr;
+    let room = Room::new();
+    async_std::task::block_on(async {
+        let mut a = ws_server::connect(&format!("ws://{addr}/")).await.unwrap();
+        let mut b = ws_server::connect(&format!("ws://{addr}/")).await.unwrap();
+        assert!(room.subscribe(&a.writer()) && room.subscribe(&b.writer()));
+        let report = room.publish(&Message::Text("to the echo".into()));
+        assert_eq!((report.delivered, report.frames), (2, 0));
+        for ws in [&mut a, &mut b] {
+            assert_eq!(ws.recv().await, Some(Message::Text("to the echo".into())));
+            ws.close(ws_server::CloseCode::NORMAL, "").await.unwrap();
+        }
+    });
+    // Closed members leave at the next publish.
+    let report = room.publish(&Message::Text("nobody".into()));
+    assert_eq!((report.delivered, report.removed), (0, 2));
+    assert!(room.is_empty());
+    server.shutdown();
+}

@@ -197,14 +197,4 @@ impl Room {
         report.frames = frames.made();
         report
     }
-
-    /// Asks every member to close with `code` and `reason` (after what is queued to it) and
-    /// empties the room.
-    pub fn close_all(&self, code: CloseCode, reason: &str) {
-        for (_, m) in self.members().drain() {
-            if m.shared.push(Item::Close(code, reason.to_owned())) {
-                m.shared.lock().closed = true;
-            }
-        }
-    }
 }
