@@ -180,7 +180,8 @@ pub(crate) struct SharedKey {
     level: u8,
     window_bits: u8,
     mem_level: u8,
-    min_message_size: usize,
+    /// 32 bits: every connection's shared state holds a key (8 bytes, not 16).
+    min_message_size: u32,
 }
 
 impl SharedKey {
@@ -202,7 +203,7 @@ impl SharedKey {
     /// [`Session::compress`] without context takeover: appends the compressed payload to `out`
     /// and returns `true`, or returns `false` with `out` untouched.
     fn compress_into(&self, message: &[u8], out: &mut Vec<u8>) -> Result<bool, CompressError> {
-        if message.len() < self.min_message_size {
+        if message.len() < self.min_message_size as usize {
             return Ok(false);
         }
         let start = out.len();
@@ -226,7 +227,7 @@ impl Session {
             level: self.level,
             window_bits: self.outgoing.zlib_window_bits(),
             mem_level: self.mem_level,
-            min_message_size: self.min_message_size,
+            min_message_size: u32::try_from(self.min_message_size).unwrap_or(u32::MAX),
         })
     }
 

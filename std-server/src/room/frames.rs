@@ -113,6 +113,12 @@ mod tests {
     }
 
     #[test]
+    fn a_framing_costs_each_connection_twelve_bytes() {
+        // Held by every connection's shared state, idle ones included.
+        assert!(std::mem::size_of::<Framing>() <= 12);
+    }
+
+    #[test]
     fn the_plain_frame_is_made_once() {
         let msg = Message::Text("hi".into());
         let mut frames = Frames::new(&msg);
