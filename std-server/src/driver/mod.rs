@@ -207,6 +207,12 @@ impl Driver {
         self.out.extend(bytes);
     }
 
+    /// The connection id (for the logs).
+    #[cfg(feature = "evloop")]
+    pub(crate) fn id(&self) -> u64 {
+        self.id
+    }
+
     /// The teardown phase.
     #[cfg(test)]
     pub(crate) fn phase(&self) -> Phase {

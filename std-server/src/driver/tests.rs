@@ -600,7 +600,7 @@ fn an_idle_connection_is_small() {
     let size = std::mem::size_of::<Driver>();
     eprintln!("size_of::<Driver>() = {size}");
 
-    assert!(size <= 224, "{size}");
+    assert!(size <= 216, "{size}");
     let mut d = echo_server(&config());
     exchange(&mut d, &frame(OpCode::Text, true, b"hello"), T0);
     assert!(d.out.is_empty() && d.inbound.is_idle() && d.message.is_none());
