@@ -8,10 +8,12 @@
 //! A message is committed to the database before it is broadcast; the room's lock spans the commit
 //! and the enqueueing, so every member sees messages in database order and a joiner's history and
 //! live stream neither overlap nor leave a gap. Members leave on close, error or an unanswered ping
-//! (the server's idle ping closes the connection, which ends its reader); a member whose outbound
-//! queue is full is closed by [`ws_server::Writer::send`] (1008) and dropped without slowing the others.
+//! (the server's idle ping closes the connection, which ends its reader). Live messages are
+//! published to a [`ws_server::Room`]: framed (and compressed) once, every member's queue holding a
+//! reference. A member that stops reading is closed by the room's policy (1008 after its backlog
+//! stays over 1 MiB for 5 s, or at once past 64 MiB) without slowing the others, and resumes with
+//! the messages it missed when its page reconnects (see [`Resume`]).
 
-use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
@@ -22,7 +24,7 @@ use crate::limiter::{RateLimiter, SharedLimiter, Verdict};
 use crate::session::SessionKey;
 use crate::store::{ChatRecord, Store};
 use crate::web::now_ms;
-use ws_server::{CloseCode, Message, WebSocket, Writer};
+use ws_server::{CloseCode, Message, Room, RoomPolicy, WebSocket, Writer};
 
 /// The chat room's bounds.
 #[derive(Debug, Clone)]
@@ -36,6 +38,9 @@ pub struct ChatConfig {
     /// Messages per second per client IP address, all its connections together (default 40:
     /// room for a few people behind one NAT, not for 50 sockets of one flooder).
     pub rate_per_address: u32,
+    /// What happens to a member that does not keep up (default [`RoomPolicy::DEFAULT`]: closed
+    /// with 1008 after its backlog stays over 1 MiB for 5 s, or at once past 64 MiB).
+    pub room: RoomPolicy,
 }
 
 impl Default for ChatConfig {
@@ -45,25 +50,23 @@ impl Default for ChatConfig {
             max_message_bytes: 4096,
             rate_per_second: 20,
             rate_per_address: 40,
+            room: RoomPolicy::DEFAULT,
         }
     }
 }
 
-/// A member: its writer and the id of the newest message it already has (from the history it
-/// was sent on joining), so a message committed before the join and broadcast after it is not
-/// sent twice.
-#[derive(Debug)]
-struct Member {
-    writer: Writer,
-    seen: i64,
-}
-
-/// The room: its members' writers and the store.
+/// The room: its members and the store.
 #[derive(Debug)]
 pub struct ChatRoom {
     store: Arc<Store>,
     config: ChatConfig,
-    members: Mutex<HashMap<u64, Member>>,
+    /// The members; each joined with the id of the newest message it already has (from the
+    /// history it was sent on joining), so a message committed before the join and published
+    /// after it is not sent twice.
+    room: Room,
+    /// Held across a join's history read and subscribe, and across a post's publish: every
+    /// message committed is in a joiner's history or published to it after it joined.
+    joins: Mutex<()>,
     /// Held from a message's commit to its broadcast (broadcasts in commit order).
     post_order: Mutex<()>,
     by_address: SharedLimiter<IpAddr>,
@@ -102,22 +105,23 @@ impl ChatRoom {
     /// An empty room over `store`; member tokens are signed with `key`.
     pub fn new(store: Arc<Store>, config: ChatConfig, key: SessionKey) -> ChatRoom {
         ChatRoom {
+            room: Room::with_policy(config.room),
             key,
             store,
             by_address: SharedLimiter::new(config.rate_per_address),
             config,
-            members: Mutex::new(HashMap::new()),
+            joins: Mutex::new(()),
             post_order: Mutex::new(()),
         }
     }
 
-    fn members(&self) -> MutexGuard<'_, HashMap<u64, Member>> {
-        self.members.lock().unwrap_or_else(|e| e.into_inner())
+    fn joins(&self) -> MutexGuard<'_, ()> {
+        self.joins.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// How many members are connected.
     pub fn member_count(&self) -> usize {
-        self.members().len()
+        self.room.len()
     }
 
     /// Serves one member, connected from `peer`, until its connection ends.
@@ -135,7 +139,6 @@ impl ChatRoom {
                 }
             },
         };
-        let id = writer.id();
         let room = self.clone();
         let w = writer.clone();
         let member = format!("{uid}.{}", self.key.sign(MEMBER_PURPOSE, &uid));
@@ -183,7 +186,7 @@ impl ChatRoom {
                 }
             }
         }
-        self.members().remove(&id);
+        self.room.unsubscribe(&writer);
         log::debug!("chat: member {uid} left ({:?})", reader.close_info());
     }
 
@@ -193,14 +196,14 @@ impl ChatRoom {
     }
 
     /// Sends hello and the history (all of it, or what came after `since` for a member that
-    /// reconnects), then adds the member, all under the room lock.
+    /// reconnects), then adds the member, all under the joins lock.
     fn join(
         &self,
         writer: Writer,
         hello: String,
         since: Option<i64>,
     ) -> Result<(), crate::store::StoreError> {
-        let mut members = self.members();
+        let _joins = self.joins();
         let history = self
             .store
             .chat_after(since.unwrap_or(0), self.config.history)?;
@@ -212,7 +215,8 @@ impl ChatRoom {
         ok = ok && writer.send(Message::Text(end)).is_ok();
         if ok {
             let seen = history.last().map_or(since.unwrap_or(0), |r| r.id);
-            members.insert(writer.id(), Member { writer, seen });
+            self.room
+                .subscribe_after(&writer, u64::try_from(seen).unwrap_or(0));
         }
         Ok(())
     }
@@ -222,25 +226,19 @@ impl ChatRoom {
         parse_message(&self.config, msg)
     }
 
-    /// Stores a message (committed), then queues it to every member that does not have it yet;
-    /// drops members that fail. The room lock is taken only to broadcast, so joins (which read
-    /// the history) never wait for a commit that waits for another process's write lock.
+    /// Stores a message (committed), then publishes it to every member that does not have it
+    /// yet. The joins lock is taken only to publish, so joins (which read the history) never wait
+    /// for a commit that waits for another process's write lock.
     pub fn post(&self, uid: &str, body: &str) -> Result<(), crate::store::StoreError> {
         let _order = self.post_order.lock().unwrap_or_else(|e| e.into_inner());
         let record = self.store.append_chat(uid, now_ms(), body)?;
         let text = record_json(&record, false);
-        self.members().retain(|_, m| {
-            if m.seen >= record.id {
-                return true;
-            }
-            match m.writer.send(Message::Text(text.clone())) {
-                Ok(()) => true,
-                Err(e) => {
-                    log::info!("chat: dropping member conn={}: {e}", m.writer.id());
-                    false
-                }
-            }
-        });
+        let _joins = self.joins();
+        let seq = u64::try_from(record.id).unwrap_or(0);
+        let report = self.room.publish_numbered(seq, &Message::Text(text));
+        if report.removed > 0 {
+            log::info!("chat: {} member(s) left the room", report.removed);
+        }
         Ok(())
     }
 }

@@ -19,6 +19,7 @@ pub mod limiter;
 pub mod names;
 pub mod origin;
 pub mod pages;
+pub mod relay;
 pub mod serve;
 pub mod session;
 pub mod shared;

@@ -2,12 +2,14 @@
 //!
 //! `ws-server echo --addr 127.0.0.1:9001` echoes every message; SIGINT/SIGTERM shut it down
 //! gracefully (1001 to every client, wait up to the close timeout, exit 0). Logs go to stderr.
+//! `ws-server room --addr 127.0.0.1:9001` serves one broadcast room on `/room`: every message a
+//! member sends goes to every member, the sender included.
 
 mod cli;
 
 use async_signal::Signals;
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use cli::options::ServerOptions;
+use cli::options::{RoomOptions, ServerOptions};
 use std::process::ExitCode;
 
 /// RFC 6455 WebSocket server on ws-core.
@@ -25,18 +27,11 @@ struct Cli {
 enum Command {
     /// Echo every text and binary message back (the server Autobahn and the benchmarks run against).
     Echo(EchoArgs),
+    /// One broadcast room on /room: every message any member sends is published, unchanged, to
+    /// every member (the sender included). The reference the broadcast benchmarks run against.
+    Room(RoomArgs),
     /// Serve the demo apps: echo page, chat room, live voting (http://127.0.0.1:8000 by default).
     Serve(ws_apps::serve::ServeArgs),
-    /// One broadcast room on `/room`: every message a member sends goes to every member (the
-    /// benchmark's broadcast scenario).
-    Room(RoomArgs),
-}
-
-/// The room command's flags.
-#[derive(Args, Debug)]
-struct RoomArgs {
-    #[command(flatten)]
-    server: ServerOptions,
 }
 
 /// The echo command's flags.
@@ -51,6 +46,15 @@ struct EchoArgs {
     /// descriptor limit).
     #[arg(long)]
     reuse_port: bool,
+    #[command(flatten)]
+    server: ServerOptions,
+}
+
+/// The room command's flags.
+#[derive(Args, Debug)]
+struct RoomArgs {
+    #[command(flatten)]
+    room: RoomOptions,
     #[command(flatten)]
     server: ServerOptions,
 }
@@ -103,7 +107,10 @@ fn main() -> ExitCode {
 async fn run_async(command: Command, signals: Option<Signals>) -> std::io::Result<()> {
     match command {
         Command::Echo(echo) => run(echo.server, ws_server::echo_handler(), signals).await,
-        Command::Room(room) => run(room.server, cli::room_baseline::handler(), signals).await,
+        Command::Room(args) => {
+            let room = std::sync::Arc::new(ws_server::Room::with_policy(args.room.policy()));
+            run(args.server, ws_apps::relay::handler(room), signals).await
+        }
         Command::Serve(args) => {
             ws_apps::serve::serve(&args, |h| {
                 if let Some(signals) = signals {

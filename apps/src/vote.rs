@@ -38,7 +38,9 @@ use crate::pages::{CandidateView, Pages};
 use crate::session::{self, Session, SessionKey, COOKIE_NAME};
 use crate::shared::{Fanout, SharedError, VoteStore};
 use crate::web::{self, now_ms};
-use ws_server::{CloseCode, HttpResponse, Message, Reply, Request, Upgrade, WebSocket, Writer};
+use ws_server::{
+    CloseCode, HttpResponse, Message, Reply, Request, Room, Upgrade, WebSocket, Writer,
+};
 
 /// Longest notify message in bytes.
 pub const MAX_NOTIFY_BYTES: usize = 4096;
@@ -56,6 +58,7 @@ pub struct VoteConfig {
     pub rate_per_second: u32,
 }
 
+/// A voting page's socket: the login it was opened with (logout closes it).
 struct Socket {
     sid: String,
     writer: Writer,
@@ -69,6 +72,8 @@ pub struct VoteApp {
     config: VoteConfig,
     site: Arc<Site>,
     sockets: Mutex<HashMap<u64, Socket>>,
+    /// Every voting page: counts and notifications are published to it (framed once).
+    room: Room,
     /// Held from a vote's commit to its broadcast.
     cast_order: Mutex<()>,
     /// The vote rate per voter, all their sockets together.
@@ -103,6 +108,7 @@ impl VoteApp {
             config,
             site,
             sockets: Mutex::new(HashMap::new()),
+            room: Room::new(),
             cast_order: Mutex::new(()),
         }
     }
@@ -349,6 +355,7 @@ impl VoteApp {
             }
         }
         self.sockets().remove(&id);
+        self.room.unsubscribe(&writer);
     }
 
     async fn handle_vote(self: &Arc<Self>, user: &str, writer: &Writer, msg: Message) {
@@ -395,12 +402,14 @@ impl VoteApp {
             .collect();
         let snapshot = json!({ "type": "counts", "counts": counts, "voted": mine });
         let _ = writer.send(Message::Text(snapshot.to_string()));
+        self.room.subscribe(&writer);
         sockets.insert(id, Socket { sid, writer });
         Ok(())
     }
 
     /// Commits the vote, then broadcasts the changed counts, both under the cast lock (so pages
-    /// see counts in commit order). The sockets lock is taken only to broadcast: notify and new
+    /// see counts in commit order). The sockets lock (which orders broadcasts with registrations)
+    /// is taken only to broadcast: notify and new
     /// pages never wait for a commit that waits for another process's write lock. A page that
     /// registers between a commit and its broadcast sees the new count twice (counts are
     /// absolute, so that is harmless).
@@ -418,10 +427,11 @@ impl VoteApp {
 
     /// Sends `(candidate, count)` changes to every voting page of this node.
     pub fn broadcast_counts(&self, changed: &[(i64, u64)]) {
-        let mut sockets = self.sockets();
+        // The sockets lock orders the publish with registrations (see `register`).
+        let _sockets = self.sockets();
         for &(c, n) in changed {
             let text = json!({ "type": "vote", "user": c, "count": n }).to_string();
-            sockets.retain(|_, k| k.writer.send(Message::Text(text.clone())).is_ok());
+            self.room.publish(&Message::Text(text));
         }
     }
 
@@ -446,13 +456,9 @@ impl VoteApp {
 
     /// Sends `text` (a JSON message) to every voting page of this node; returns how many took it.
     pub fn broadcast_text(&self, text: &str) -> u64 {
-        let mut delivered = 0u64;
-        self.sockets().retain(|_, k| {
-            let ok = k.writer.send(Message::Text(text.to_owned())).is_ok();
-            delivered += u64::from(ok);
-            ok
-        });
-        delivered
+        let _sockets = self.sockets();
+        let published = self.room.publish(&Message::Text(text.to_owned()));
+        published.delivered as u64
     }
 
     async fn notify(self: &Arc<Self>, req: &Request) -> HttpResponse {

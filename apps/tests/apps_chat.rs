@@ -7,7 +7,7 @@ use apps_support::*;
 use serde_json::Value;
 use std::time::{Duration, Instant};
 use ws_apps::AppConfig;
-use ws_server::Config;
+use ws_server::{Config, RoomPolicy};
 
 /// Joins the room: returns the socket, its uid and the replayed history.
 fn join(addr: std::net::SocketAddr) -> (Ws, String, Vec<Value>) {
@@ -171,31 +171,33 @@ fn a_member_that_stops_reading_is_dropped_without_stalling_the_others() {
     app.chat.rate_per_address = 100_000;
     app.chat.max_message_bytes = 60_000;
     app.chat.history = 0;
-    let config = Config {
-        max_outbound_bytes: 256 << 10,
-        ..Config::default()
+    app.chat.room = RoomPolicy {
+        backlog: 256 << 10,
+        grace: Duration::from_millis(200),
+        ..RoomPolicy::DEFAULT
     };
+    let config = Config::default();
     let server = AppServer::start(app, config);
     let (slow, _, _) = join(server.addr);
     let (mut fast, _, _) = join(server.addr);
     let (mut sender, _, _) = join(server.addr);
     assert_eq!(server.apps.chat().member_count(), 3);
 
-    // ~12 MB through the room: more than the slow member's socket buffers plus its 256 KiB cap.
+    // ~12 MB through the room: more than the slow member's socket buffers plus 256 KiB, and
+    // on until the room's policy closes it (judged as messages are published: its backlog stays
+    // over 256 KiB for more than 200 ms).
     let body = "z".repeat(59_000);
-    let n = 200;
-    for i in 0..n {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut i = 0;
+    while i < 200 || server.apps.chat().member_count() != 2 {
+        assert!(Instant::now() < deadline, "slow member still in the room");
         send_text(&mut sender, &format!(r#"{{"message":"{i} {body}"}}"#));
         // The active members keep up: each message reaches both of them.
         for ws in [&mut sender, &mut fast] {
             let m = next_json(ws);
             assert!(m["message"].as_str().unwrap().starts_with(&format!("{i} ")));
         }
-    }
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while server.apps.chat().member_count() != 2 {
-        assert!(Instant::now() < deadline, "slow member still in the room");
-        std::thread::sleep(Duration::from_millis(20));
+        i += 1;
     }
     // The slow member, reading at last, finds its stream ends with 1008 (or a dropped transport).
     let mut slow = slow;

@@ -171,3 +171,86 @@ fn cli_echo_engine_loop_serves_and_stops_gracefully_on_sigterm() {
     };
     assert!(status.success(), "exit status {status}");
 }
+
+#[test]
+fn cli_room_relays_every_message_to_every_member_unchanged() {
+    let child = Command::new(BIN)
+        .args(["room", "--addr", "127.0.0.1:0", "--log-level", "info"])
+        .args(["--room-grace", "2s", "--close-timeout", "500ms"])
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut guard = Guard(child);
+    let stderr = guard.0.stderr.take().unwrap();
+    let mut lines = BufReader::new(stderr).lines();
+    let addr: SocketAddr = loop {
+        let line = lines.next().expect("server exited early").unwrap();
+        if let Some(a) = line.split("listening on ").nth(1) {
+            break a.trim().parse().unwrap();
+        }
+    };
+    let log = std::thread::spawn(move || lines.map_while(Result::ok).collect::<Vec<_>>());
+    // Not the room: 404 before any upgrade.
+    assert!(tungstenite::client(format!("ws://{addr}/"), tcp(addr)).is_err());
+    let mut members: Vec<_> = (0..3).map(|_| client_at(addr, "/room")).collect();
+    // A member hears the room only once it has joined: the first member sends until every
+    // member has heard something.
+    let t = Instant::now();
+    loop {
+        members[0].send(T::text("ready?")).unwrap();
+        std::thread::sleep(Duration::from_millis(20));
+        let heard = members.iter_mut().all(|m| {
+            let s = m.get_mut();
+            s.set_nonblocking(true).unwrap();
+            let mut b = [0u8; 1];
+            let heard = s.peek(&mut b).is_ok();
+            s.set_nonblocking(false).unwrap();
+            heard
+        });
+        if heard {
+            break;
+        }
+        assert!(
+            t.elapsed() < Duration::from_secs(10),
+            "the room never relayed"
+        );
+    }
+    // Everyone has joined; skip the readiness pings.
+    for m in members.iter_mut() {
+        m.send(T::text("mark")).unwrap();
+        m.flush().unwrap();
+    }
+    for m in members.iter_mut() {
+        let mut marks = 0;
+        while marks < 3 {
+            match m.read().unwrap() {
+                T::Text(t) if t == "mark" => marks += 1,
+                T::Text(t) if t == "ready?" => {}
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+    }
+    // Text and binary, unchanged, to every member including the sender.
+    members[1].send(T::binary(vec![0u8, 1, 2, 255])).unwrap();
+    members[2].send(T::text("héllo")).unwrap();
+    for m in members.iter_mut() {
+        let a = m.read().unwrap();
+        let b = m.read().unwrap();
+        let mut got = [a, b];
+        got.sort_by_key(|x| x.is_text());
+        assert_eq!(got, [T::binary(vec![0u8, 1, 2, 255]), T::text("héllo")]);
+    }
+    for m in members.iter_mut() {
+        close_and_drain(m);
+    }
+    let _ = Command::new("kill")
+        .args(["-TERM", &guard.0.id().to_string()])
+        .status();
+    let t = Instant::now();
+    while guard.0.try_wait().unwrap().is_none() {
+        assert!(t.elapsed() < Duration::from_secs(5), "server did not exit");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let log = log.join().unwrap().join("\n");
+    assert!(log.contains("handshake accepted"), "{log}");
+}

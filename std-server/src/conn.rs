@@ -79,9 +79,13 @@ impl Conn {
         let driver = Driver::new(role, Mode::Messages, config, 0, id);
         Self {
             io: Some(io),
-            driver,
             input: ReadBuffer::new(leftover, config.read_buffer),
-            shared: Arc::new(Shared::new(id, config.max_outbound_bytes.max(1))),
+            shared: Arc::new(Shared::new(
+                id,
+                config.max_outbound_bytes.max(1),
+                driver.framing(),
+            )),
+            driver,
             epoch: Instant::now(),
             timer: Timer::never(),
             timer_at: None,
@@ -102,6 +106,7 @@ impl Conn {
     /// Activates permessage-deflate with the agreed parameters (right after the handshake).
     pub(crate) fn enable_deflate(&mut self, params: PerMessageDeflate, config: &DeflateConfig) {
         self.driver.enable_deflate(params, config);
+        self.shared.lock().framing = self.driver.framing();
     }
 
     /// The agreed permessage-deflate parameters, if the extension is active.
@@ -164,12 +169,16 @@ impl Conn {
         let now = self.now_ms();
         for item in items {
             match item {
-                Item::Msg(m) => {
+                Item::Msg(_) | Item::Frame(_) => {
                     // Count the bytes in the driver before uncounting them from the queue, so
                     // writers never see less than is really pending.
-                    let len = m.len();
+                    let len = item.len();
                     if self.driver.is_open() {
-                        let _ = self.driver.send(m);
+                        let _ = match item {
+                            Item::Frame(f) => self.driver.send_frame(f),
+                            Item::Msg(m) => self.driver.send(m),
+                            Item::Close(..) => Ok(()),
+                        };
                         self.publish_queued();
                     }
                     self.shared.queued.fetch_sub(len, Ordering::Relaxed);

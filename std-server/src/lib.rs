@@ -18,14 +18,18 @@
 //!   echo); `ws-server echo --engine loop`. No deflate, no applications. Behind the cargo
 //!   feature `evloop` (off by default: it adds mio, slab and rustix).
 //!
+//! - [`Room`]: publish a message to every member connection, framed once (and compressed once
+//!   per set of deflate settings), each member's queue holding a reference to the shared bytes;
+//!   a member that falls behind is handled by the room's documented [`RoomPolicy`].
+//!
 //! A server that echoes on `/echo`, broadcasts on `/chat` and serves a page elsewhere:
 //!
 //! ```no_run
-//! use std::sync::{Arc, Mutex};
-//! use ws_server::{Config, HttpResponse, Message, Reply, Request, Server, Upgrade, WebSocket, Writer};
+//! use std::sync::Arc;
+//! use ws_server::{Config, HttpResponse, Message, Reply, Request, Room, Server, Upgrade, WebSocket};
 //!
 //! # async_std::task::block_on(async {
-//! let room: Arc<Mutex<Vec<Writer>>> = Arc::default();
+//! let room = Arc::new(Room::new());
 //! let handler = move |req: Request| {
 //!     let room = room.clone();
 //!     async move {
@@ -33,11 +37,13 @@
 //!             "/echo" => Reply::Upgrade(Upgrade::new(WebSocket::echo)),
 //!             "/chat" => Reply::Upgrade(Upgrade::new(move |ws: WebSocket| async move {
 //!                 let (mut reader, writer) = ws.split();
-//!                 room.lock().unwrap().push(writer);
+//!                 room.subscribe(&writer);
 //!                 while let Some(msg) = reader.recv().await {
-//!                     // Never blocks: a peer over its outbound cap is closed with 1008.
-//!                     room.lock().unwrap().retain(|w| w.send(msg.clone()).is_ok());
+//!                     // Never blocks: framed once, queued to every member by reference; a
+//!                     // member that stays behind past the room's grace period is closed (1008).
+//!                     room.publish(&msg);
 //!                 }
+//!                 room.unsubscribe(&writer);
 //!             })),
 //!             _ => Reply::Http(HttpResponse::html("<h1>hello</h1>")),
 //!         }
@@ -78,6 +84,7 @@ pub mod evloop;
 mod http;
 mod io_util;
 mod message;
+mod room;
 mod server;
 mod shared;
 mod tcp;
@@ -92,6 +99,7 @@ pub use echo::echo_handler;
 pub use error::Error;
 pub use http::{BoxFuture, Handler, HttpResponse, Reply, Request, Upgrade};
 pub use message::Message;
+pub use room::{Published, Room, RoomPolicy};
 pub use server::{serve_connection, Server, ShutdownHandle, Spawner};
 pub use websocket::{Reader, WebSocket, Writer};
 // The ws-core types that appear in this crate's public signatures (the permessage-deflate ones are

@@ -1,10 +1,11 @@
 //! State shared between a connection's driver (the reader side) and its [`crate::Writer`]s: the
 //! queue of messages other tasks want sent, its byte count, and the driver's waker.
 
+use crate::driver::Framing;
 use crate::message::Message;
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::Waker;
 use ws_core::CloseCode;
 
@@ -13,12 +14,25 @@ use ws_core::CloseCode;
 pub(crate) enum Item {
     /// A data message.
     Msg(Message),
+    /// A whole data frame shared with other connections (a room's broadcast).
+    Frame(Arc<[u8]>),
     /// A close frame with this code and reason.
     Close(CloseCode, String),
 }
 
+impl Item {
+    /// The bytes it adds to the connection's backlog.
+    pub(crate) fn len(&self) -> usize {
+        match self {
+            Self::Msg(m) => m.len(),
+            Self::Frame(f) => f.len(),
+            Self::Close(..) => 0,
+        }
+    }
+}
+
 /// The queue and its bookkeeping.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct Queue {
     /// Items in order.
     pub(crate) items: VecDeque<Item>,
@@ -26,6 +40,19 @@ pub(crate) struct Queue {
     pub(crate) waker: Option<Waker>,
     /// Set once the connection can send nothing more.
     pub(crate) closed: bool,
+    /// How the connection takes a frame shared with others (set after the handshake).
+    pub(crate) framing: Framing,
+}
+
+/// A connection's backlog in bytes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Backlog {
+    /// Taken by the connection's driver and not yet written to its socket: what grows when the
+    /// peer reads slower than it is sent to.
+    pub(crate) unwritten: usize,
+    /// Everything queued to it (`unwritten`, plus what its task has not taken yet: that grows
+    /// too when the server, not the peer, is the bottleneck).
+    pub(crate) total: usize,
 }
 
 /// Shared by the driver and every writer of one connection.
@@ -44,13 +71,18 @@ pub(crate) struct Shared {
 
 impl Shared {
     /// New shared state for connection `id` with outbound cap `cap`.
-    pub(crate) fn new(id: u64, cap: usize) -> Self {
+    pub(crate) fn new(id: u64, cap: usize, framing: Framing) -> Self {
         Self {
             id,
             cap,
             queued: AtomicUsize::new(0),
             outbox: AtomicUsize::new(0),
-            queue: Mutex::new(Queue::default()),
+            queue: Mutex::new(Queue {
+                items: VecDeque::new(),
+                waker: None,
+                closed: false,
+                framing,
+            }),
         }
     }
 
@@ -64,15 +96,22 @@ impl Shared {
         self.queued.load(Ordering::Relaxed) + self.outbox.load(Ordering::Relaxed)
     }
 
+    /// What a room judges: the bytes the connection's socket has not taken, and all it holds.
+    pub(crate) fn backlog(&self) -> Backlog {
+        let unwritten = self.outbox.load(Ordering::Relaxed);
+        Backlog {
+            unwritten,
+            total: unwritten + self.queued.load(Ordering::Relaxed),
+        }
+    }
+
     /// Enqueues `item` and wakes the driver (no-op once closed). Returns false if closed.
     pub(crate) fn push(&self, item: Item) -> bool {
         let mut q = self.lock();
         if q.closed {
             return false;
         }
-        if let Item::Msg(m) = &item {
-            self.queued.fetch_add(m.len(), Ordering::Relaxed);
-        }
+        self.queued.fetch_add(item.len(), Ordering::Relaxed);
         q.items.push_back(item);
         if let Some(w) = q.waker.take() {
             w.wake();

@@ -156,6 +156,14 @@ impl WebSocket {
         poll_fn(|cx| self.conn.poll_next(cx).map(|_| ())).await;
     }
 
+    /// A cloneable, non-blocking writer for this connection (e.g. to [`crate::Room::subscribe`]
+    /// it); what it queues is sent while this `WebSocket` is polled.
+    pub fn writer(&self) -> Writer {
+        Writer {
+            shared: self.conn.shared.clone(),
+        }
+    }
+
     /// Splits into a reader (drives the connection) and a cloneable, non-blocking writer.
     pub fn split(self) -> (Reader, Writer) {
         let writer = Writer {
@@ -237,6 +245,10 @@ impl Writer {
     /// The connection id used in logs.
     pub fn id(&self) -> u64 {
         self.shared.id
+    }
+
+    pub(crate) fn shared(&self) -> Arc<Shared> {
+        self.shared.clone()
     }
 
     /// Bytes queued and not yet written.

@@ -2,5 +2,4 @@
 
 pub mod logger;
 pub mod options;
-pub mod room_baseline;
 pub mod signals;

@@ -2,7 +2,7 @@
 
 use clap::Args;
 use std::time::Duration;
-use ws_server::Config;
+use ws_server::{Config, RoomPolicy};
 
 /// Limits and timeouts (defaults are the library's).
 #[derive(Args, Debug, Clone)]
@@ -70,6 +70,32 @@ impl ServerOptions {
         c.max_connections = self.max_connections;
         c.read_buffer = self.read_buffer;
         c
+    }
+}
+
+/// The room's backpressure (defaults: [`RoomPolicy::DEFAULT`]).
+#[derive(Args, Debug, Clone)]
+pub struct RoomOptions {
+    /// Soft limit in bytes on what a member's socket has not taken; staying above it for longer
+    /// than --room-grace closes the member with 1008.
+    #[arg(long, default_value_t = RoomPolicy::DEFAULT.backlog)]
+    pub room_backlog: usize,
+    /// How long a member may stay above --room-backlog (e.g. 5s, 500ms).
+    #[arg(long, default_value = "5s", value_parser = parse_duration)]
+    pub room_grace: Duration,
+    /// Hard limit in bytes on everything queued to a member: passing it closes it with 1008 at once.
+    #[arg(long, default_value_t = RoomPolicy::DEFAULT.hard_limit)]
+    pub room_hard_limit: usize,
+}
+
+impl RoomOptions {
+    /// The policy these flags describe.
+    pub fn policy(&self) -> RoomPolicy {
+        RoomPolicy {
+            backlog: self.room_backlog,
+            grace: self.room_grace,
+            hard_limit: self.room_hard_limit,
+        }
     }
 }
 

@@ -129,22 +129,14 @@ impl Session {
     /// untouched when the message should go uncompressed (shorter than the threshold, or, without
     /// context takeover, not made smaller by compression).
     pub fn compress(&mut self, message: &[u8], out: &mut Vec<u8>) -> Result<bool, CompressError> {
+        if let Some(key) = self.shared_key() {
+            return key.compress_into(message, out);
+        }
         if message.len() < self.min_message_size {
             return Ok(false);
         }
         let start = out.len();
         let bits = self.outgoing.zlib_window_bits();
-        if self.outgoing.no_context_takeover {
-            with_shared_encoder(self.level, bits, self.mem_level, |enc| {
-                enc.compress_message(message, out)
-            })?;
-            if out.len() - start >= message.len() {
-                // The context was dropped anyway, so sending this one plain is invisible to the peer.
-                out.truncate(start);
-                return Ok(false);
-            }
-            return Ok(true);
-        }
         let (level, mem_level) = (self.level, self.mem_level);
         let encoder = self
             .encoder
@@ -181,7 +173,64 @@ impl Session {
     }
 }
 
+/// The settings that decide a compressed message's bytes when the compressor keeps no context:
+/// connections with equal keys can share one compressed frame.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct SharedKey {
+    level: u8,
+    window_bits: u8,
+    mem_level: u8,
+    /// 32 bits: every connection's shared state holds a key (8 bytes, not 16).
+    min_message_size: u32,
+}
+
+impl SharedKey {
+    /// The compressed payload for `message`, or `None` to send it plain (below the threshold, not
+    /// made smaller, or a compressor failure, which is logged): what [`Session::compress`] does on
+    /// every connection with this key.
+    pub(crate) fn compress(&self, message: &[u8]) -> Option<Vec<u8>> {
+        let mut out = Vec::new();
+        match self.compress_into(message, &mut out) {
+            Ok(true) => Some(out),
+            Ok(false) => None,
+            Err(e) => {
+                log::error!("permessage-deflate: {e}; sending uncompressed");
+                None
+            }
+        }
+    }
+
+    /// [`Session::compress`] without context takeover: appends the compressed payload to `out`
+    /// and returns `true`, or returns `false` with `out` untouched.
+    fn compress_into(&self, message: &[u8], out: &mut Vec<u8>) -> Result<bool, CompressError> {
+        if message.len() < self.min_message_size as usize {
+            return Ok(false);
+        }
+        let start = out.len();
+        with_shared_encoder(self.level, self.window_bits, self.mem_level, |enc| {
+            enc.compress_message(message, out)
+        })?;
+        if out.len() - start >= message.len() {
+            // The context was dropped anyway, so sending this one plain is invisible to the peer.
+            out.truncate(start);
+            return Ok(false);
+        }
+        Ok(true)
+    }
+}
+
 impl Session {
+    /// The key of this connection's outgoing compression, if it keeps no context (so one
+    /// compressed frame serves every connection with the same key).
+    pub(crate) fn shared_key(&self) -> Option<SharedKey> {
+        self.outgoing.no_context_takeover.then(|| SharedKey {
+            level: self.level,
+            window_bits: self.outgoing.zlib_window_bits(),
+            mem_level: self.mem_level,
+            min_message_size: u32::try_from(self.min_message_size).unwrap_or(u32::MAX),
+        })
+    }
+
     /// Inflates from `input` into `output` (one bounded step of a compressed message; `end`:
     /// `input` ends the message). The streaming form of [`Session::inflate`]: the caller handles
     /// each step's output before the next, so memory stays at one step whatever the message

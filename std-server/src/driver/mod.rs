@@ -29,7 +29,7 @@ pub(crate) mod outbound;
 use self::core::Core;
 use crate::budget::MessageBudget;
 use crate::config::ConnectionConfig;
-use crate::deflate::{glue, DeflateConfig, Session};
+use crate::deflate::{glue, DeflateConfig, Session, SharedKey};
 use crate::message::Message;
 use outbound::Outbound;
 use std::io::IoSlice;
@@ -45,6 +45,19 @@ pub(crate) enum Mode {
     Messages,
     /// Echo every message back as it arrives (the reference echo server).
     Echo,
+}
+
+/// How a connection takes a frame made once for many connections (a room's broadcast).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Framing {
+    /// An unmasked frame without compression.
+    Plain,
+    /// An unmasked frame compressed with these settings and no context takeover (the same bytes
+    /// for every connection with the same key).
+    Deflate(SharedKey),
+    /// The connection frames each message itself (client role: masked; or a compressor with
+    /// context takeover).
+    Own,
 }
 
 /// Where the connection's teardown stands.
@@ -244,6 +257,29 @@ impl Driver {
         }
         self.out.push_owned(payload);
         Ok(())
+    }
+
+    /// Queues a whole data frame framed once for many connections (a room's broadcast, see
+    /// [`Driver::framing`]): referenced, not copied, when large. Only between whole messages,
+    /// which is the only way the application sends.
+    pub(crate) fn send_frame(&mut self, frame: std::sync::Arc<[u8]>) -> Result<(), SendError> {
+        if !self.is_open() {
+            return Err(SendError::Closing);
+        }
+        self.out.push_shared(frame);
+        Ok(())
+    }
+
+    /// How a frame shared with other connections must be made to be sent on this one.
+    pub(crate) fn framing(&self) -> Framing {
+        if self.core.role() == Role::Client {
+            // Every client frame has its own mask.
+            return Framing::Own;
+        }
+        match self.deflate.as_deref() {
+            None => Framing::Plain,
+            Some(session) => session.shared_key().map_or(Framing::Own, Framing::Deflate),
+        }
     }
 
     /// Queues a data frame header (the payload follows from the caller); in the client role,

@@ -1,7 +1,9 @@
 //! A connection's outbound bytes, in order, as slices for one vectored write: small writes
 //! (headers, control frames, short echoes) appended to one buffer of the connection's own, large
 //! payloads kept as their own buffers, and echo payloads still in the engine's input buffer,
-//! referenced instead of copied until the engine releases that buffer. Once everything is written
+//! referenced instead of copied until the engine releases that buffer, and frames shared by the
+//! members of a [`crate::Room`], referenced (one `Arc` per member, never a copy of the frame) when
+//! large and copied when small. Once everything is written
 //! the queue's storage goes back to a per-thread pool, so an idle connection holds none and a
 //! busy one allocates nothing per message.
 
@@ -9,6 +11,7 @@ use std::cell::Cell;
 use std::collections::VecDeque;
 use std::io::IoSlice;
 use std::ops::Range;
+use std::sync::Arc;
 
 /// Payloads at least this long are referenced in the input buffer; shorter ones are copied (a
 /// slice per small echo would cost more in the kernel than the copy).
@@ -27,6 +30,8 @@ enum Piece {
     Owned(Vec<u8>),
     /// This range of the engine's input buffer (until [`Outbound::release_input`]).
     Input(Range<usize>),
+    /// A whole frame shared with other connections (a room's broadcast).
+    Shared(Arc<[u8]>),
 }
 
 /// The queue's storage: allocated while bytes are pending, then given back to a per-thread pool
@@ -108,6 +113,18 @@ impl Outbound {
         }
     }
 
+    /// Appends a frame shared with other connections: referenced when large, copied when small
+    /// (the same trade as [`REFERENCE_FROM`]: a slice per 18-byte frame costs the kernel more than
+    /// the copy, and small copies coalesce into one slice).
+    pub(crate) fn push_shared(&mut self, frame: Arc<[u8]>) {
+        if frame.len() < REFERENCE_FROM {
+            self.extend(&frame);
+            return;
+        }
+        self.bytes += frame.len();
+        self.queue().pieces.push_back(Piece::Shared(frame));
+    }
+
     /// Appends `payload`, which lies in the input buffer starting at address `base`: referenced
     /// when large, copied when small.
     pub(crate) fn push_input(&mut self, payload: &[u8], base: usize) {
@@ -134,6 +151,7 @@ impl Outbound {
                 Piece::Small(r) => q.small.get(r.clone()).unwrap_or_default(),
                 Piece::Owned(v) => v,
                 Piece::Input(r) => input.get(r.clone()).unwrap_or_default(),
+                Piece::Shared(f) => f,
             };
             let start = if i == 0 { q.front_pos } else { 0 };
             *slot = IoSlice::new(bytes.get(start..).unwrap_or_default());
@@ -153,6 +171,7 @@ impl Outbound {
                 let len = match front {
                     Piece::Small(r) | Piece::Input(r) => r.len(),
                     Piece::Owned(v) => v.len(),
+                    Piece::Shared(f) => f.len(),
                 };
                 let left = len - q.front_pos;
                 if n < left {
@@ -276,6 +295,29 @@ mod tests {
             .any(|p| matches!(p, Piece::Owned(v) if v.as_ptr() == ptr))));
         let got = drain(&mut out, &[], 7777);
         assert_eq!(got.len(), 100_004);
+    }
+
+    #[test]
+    fn large_shared_frames_are_referenced_small_ones_copied() {
+        let big: Arc<[u8]> = vec![7u8; 4096].into();
+        let small: Arc<[u8]> = vec![8u8; 18].into();
+        let mut a = Outbound::default();
+        let mut b = Outbound::default();
+        for out in [&mut a, &mut b] {
+            out.push_shared(big.clone());
+            out.push_shared(small.clone());
+            out.push_shared(small.clone());
+        }
+        // Two queues hold the big frame; the small ones were copied (and coalesced).
+        assert_eq!(Arc::strong_count(&big), 3);
+        assert_eq!(Arc::strong_count(&small), 1);
+        assert_eq!(a.piece_count(), 2);
+        let got = drain(&mut a, &[], 1000);
+        assert_eq!(got.len(), 4096 + 36);
+        assert!(got[..4096].iter().all(|&x| x == 7) && got[4096..].iter().all(|&x| x == 8));
+        assert_eq!(Arc::strong_count(&big), 2);
+        b.clear();
+        assert_eq!(Arc::strong_count(&big), 1);
     }
 
     #[test]

@@ -1,0 +1,131 @@
+//! One published message's frames: made once per framing the room's members need (plain, and
+//! one per set of permessage-deflate settings), then shared by reference.
+
+use crate::deflate::SharedKey;
+use crate::driver::Framing;
+use crate::message::Message;
+use std::sync::Arc;
+use ws_core::frame::FrameHeader;
+use ws_core::{MessageKind, OpCode};
+
+/// The frames of one message, made on first use.
+pub(crate) struct Frames<'a> {
+    msg: &'a Message,
+    plain: Option<Arc<[u8]>>,
+    /// One per deflate key seen so far (rooms rarely see more than one or two).
+    deflated: Vec<(SharedKey, Arc<[u8]>)>,
+    /// How many frames were made (plain and compressed).
+    made: usize,
+}
+
+impl<'a> Frames<'a> {
+    /// No frame made yet for `msg`.
+    pub(crate) fn new(msg: &'a Message) -> Self {
+        Self {
+            msg,
+            plain: None,
+            deflated: Vec::new(),
+            made: 0,
+        }
+    }
+
+    /// How many distinct frames were made.
+    pub(crate) fn made(&self) -> usize {
+        self.made
+    }
+
+    /// The frame for a connection that takes `framing` (`None`: it frames messages itself).
+    pub(crate) fn get(&mut self, framing: Framing) -> Option<Arc<[u8]>> {
+        match framing {
+            Framing::Own => None,
+            Framing::Plain => Some(self.plain()),
+            Framing::Deflate(key) => {
+                if let Some((_, f)) = self.deflated.iter().find(|(k, _)| *k == key) {
+                    return Some(f.clone());
+                }
+                let frame = match key.compress(self.msg.as_bytes()) {
+                    Some(z) => {
+                        self.made += 1;
+                        frame(self.msg.kind(), true, &z)
+                    }
+                    // Not worth compressing for this key: the plain frame, shared with the rest.
+                    None => self.plain(),
+                };
+                self.deflated.push((key, frame.clone()));
+                Some(frame)
+            }
+        }
+    }
+
+    fn plain(&mut self) -> Arc<[u8]> {
+        if let Some(f) = &self.plain {
+            return f.clone();
+        }
+        self.made += 1;
+        let f = frame(self.msg.kind(), false, self.msg.as_bytes());
+        self.plain = Some(f.clone());
+        f
+    }
+}
+
+/// A whole unmasked server frame (RSV1 set when `compressed`, RFC 7692 §6), in one allocation.
+pub(crate) fn frame(kind: MessageKind, compressed: bool, payload: &[u8]) -> Arc<[u8]> {
+    let header = FrameHeader {
+        fin: true,
+        rsv1: compressed,
+        rsv2: false,
+        rsv3: false,
+        opcode: match kind {
+            MessageKind::Text => OpCode::Text,
+            MessageKind::Binary => OpCode::Binary,
+        },
+        mask: None,
+        payload_len: payload.len() as u64,
+    };
+    let mut head = [0u8; ws_core::frame::MAX_HEADER_LEN];
+    let n = header.encode(&mut head).unwrap_or(0);
+    // A chain of two slices has an exact length: collected into the Arc with one allocation.
+    head.get(..n)
+        .unwrap_or_default()
+        .iter()
+        .chain(payload)
+        .copied()
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn frames_match_rfc_6455_section_5_7() {
+        // "Hello", unmasked text: 81 05 48 65 6c 6c 6f.
+        assert_eq!(
+            &*frame(MessageKind::Text, false, b"Hello"),
+            &[0x81, 0x05, 0x48, 0x65, 0x6c, 0x6c, 0x6f]
+        );
+        // 256 bytes binary: 82 7E 01 00 then the payload.
+        let f = frame(MessageKind::Binary, false, &[9; 256]);
+        assert_eq!(&f[..4], &[0x82, 0x7E, 0x01, 0x00]);
+        assert_eq!(f.len(), 260);
+        // Compressed: RSV1 set (RFC 7692 §6).
+        assert_eq!(frame(MessageKind::Text, true, &[0])[0], 0xC1);
+    }
+
+    #[test]
+    fn a_framing_costs_each_connection_twelve_bytes() {
+        // Held by every connection's shared state, idle ones included.
+        assert!(std::mem::size_of::<Framing>() <= 12);
+    }
+
+    #[test]
+    fn the_plain_frame_is_made_once() {
+        let msg = Message::Text("hi".into());
+        let mut frames = Frames::new(&msg);
+        let a = frames.get(Framing::Plain);
+        let b = frames.get(Framing::Plain);
+        assert!(matches!((a, b), (Some(a), Some(b)) if Arc::ptr_eq(&a, &b)));
+        assert_eq!(frames.get(Framing::Own), None);
+        assert_eq!(frames.made(), 1);
+    }
+}

@@ -1,0 +1,333 @@
+//! A room's published frame is made once and shared: delivering it to every member allocates
+//! nothing near a copy per member, and with permessage-deflate it is compressed once per set of
+//! settings. Members are real connections (the server's handshake, driver and write path) over
+//! in-memory streams polled by hand, so only this crate's allocations are counted, by a global
+//! allocator that counts bytes (all threads).
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::collections::VecDeque;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll, Waker};
+use ws_server::deflate::Decoder;
+use ws_server::{
+    serve_connection, Config, Handler, Message, Reply, Request, Room, Upgrade, WebSocket,
+};
+
+struct Counting;
+
+/// Bytes asked for (allocations, and the new size of reallocations).
+static BYTES: AtomicU64 = AtomicU64::new(0);
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        BYTES.fetch_add(layout.size() as u64, Ordering::Relaxed);
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        BYTES.fetch_add(new_size as u64, Ordering::Relaxed);
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+/// The tests count allocations of the whole process: one at a time.
+static SERIAL: Mutex<()> = Mutex::new(());
+
+/// Both directions of an in-memory transport.
+#[derive(Default)]
+struct Pipe {
+    input: VecDeque<u8>,
+    output: Vec<u8>,
+}
+
+/// The server's end: reads what the test queued, writes into a pre-sized buffer.
+struct Mem(Arc<Mutex<Pipe>>);
+
+impl futures_io::AsyncRead for Mem {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        _cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<std::io::Result<usize>> {
+        let mut p = self.0.lock().unwrap();
+        if p.input.is_empty() {
+            return Poll::Pending;
+        }
+        let n = buf.len().min(p.input.len());
+        for (dst, src) in buf.iter_mut().zip(p.input.drain(..n)) {
+            *dst = src;
+        }
+        Poll::Ready(Ok(n))
+    }
+}
+
+impl futures_io::AsyncWrite for Mem {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        _cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        self.0.lock().unwrap().output.extend_from_slice(buf);
+        Poll::Ready(Ok(buf.len()))
+    }
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        _cx: &mut Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> Poll<std::io::Result<usize>> {
+        let mut p = self.0.lock().unwrap();
+        let mut n = 0;
+        for b in bufs {
+            p.output.extend_from_slice(b);
+            n += b.len();
+        }
+        Poll::Ready(Ok(n))
+    }
+    fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+    fn poll_close(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+}
+
+/// A waker that does nothing (the test polls every member each round).
+struct Nothing;
+
+impl std::task::Wake for Nothing {
+    fn wake(self: Arc<Self>) {}
+}
+
+type Task = Pin<Box<dyn Future<Output = ()> + Send>>;
+
+/// A member connection: its transport and the server's task for it.
+struct Member {
+    pipe: Arc<Mutex<Pipe>>,
+    task: Task,
+    deflate: bool,
+}
+
+/// Connections that join `room` and read until closed.
+fn handler(room: Arc<Room>) -> Arc<dyn Handler> {
+    Arc::new(move |_req: Request| {
+        let room = room.clone();
+        async move {
+            Reply::Upgrade(Upgrade::new(move |ws: WebSocket| async move {
+                let (mut reader, writer) = ws.split();
+                room.subscribe(&writer);
+                while reader.recv().await.is_some() {}
+                room.unsubscribe(&writer);
+            }))
+        }
+    })
+}
+
+/// Upgrades a member (offering permessage-deflate if `deflate`) and waits until it joined.
+fn join(room: &Arc<Room>, handler: &Arc<dyn Handler>, deflate: bool, cx: &mut Context) -> Member {
+    let pipe = Arc::new(Mutex::new(Pipe::default()));
+    let offer = if deflate {
+        "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n"
+    } else {
+        ""
+    };
+    let head = format!(
+        "GET /room HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n{offer}\r\n"
+    );
+    pipe.lock().unwrap().input.extend(head.as_bytes());
+    let peer = "127.0.0.1:1".parse().unwrap();
+    let config = Arc::new(Config::default());
+    let mut task: Task = Box::pin(serve_connection(
+        Mem(pipe.clone()),
+        peer,
+        config,
+        handler.clone(),
+    ));
+    let before = room.len();
+    for _ in 0..1000 {
+        assert!(task.as_mut().poll(cx).is_pending());
+        if room.len() > before {
+            break;
+        }
+    }
+    assert_eq!(room.len(), before + 1, "the member did not join");
+    let mut p = pipe.lock().unwrap();
+    let response = String::from_utf8_lossy(&p.output).into_owned();
+    assert!(response.starts_with("HTTP/1.1 101"), "{response}");
+    assert_eq!(
+        response.contains("permessage-deflate"),
+        deflate,
+        "{response}"
+    );
+    p.output.clear();
+    p.output.reserve(8 << 20);
+    drop(p);
+    Member {
+        pipe,
+        task,
+        deflate,
+    }
+}
+
+/// The frames in a server's output: `(first byte, payload)`.
+fn frames(mut wire: &[u8]) -> Vec<(u8, &[u8])> {
+    let mut out = Vec::new();
+    while !wire.is_empty() {
+        let (len, hl) = match wire[1] & 0x7f {
+            126 => (u16::from_be_bytes([wire[2], wire[3]]) as usize, 4),
+            127 => (
+                u64::from_be_bytes(wire[2..10].try_into().unwrap()) as usize,
+                10,
+            ),
+            n => (n as usize, 2),
+        };
+        out.push((wire[0], &wire[hl..hl + len]));
+        wire = &wire[hl + len..];
+    }
+    out
+}
+
+/// Polls every member until each has `want` bytes of output.
+fn deliver(members: &mut [Member], want: usize, cx: &mut Context) {
+    for m in members.iter_mut() {
+        for _ in 0..10_000 {
+            assert!(m.task.as_mut().poll(cx).is_pending());
+            if m.pipe.lock().unwrap().output.len() >= want {
+                break;
+            }
+        }
+        assert_eq!(m.pipe.lock().unwrap().output.len(), want);
+    }
+}
+
+#[test]
+fn a_published_frame_is_shared_not_copied_per_member() {
+    let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    const MEMBERS: usize = 50;
+    const COUNT: usize = 10;
+    const SIZE: usize = 64 << 10;
+    let waker = Waker::from(Arc::new(Nothing));
+    let mut cx = Context::from_waker(&waker);
+    let room = Arc::new(Room::new());
+    let h = handler(room.clone());
+    let mut members: Vec<Member> = (0..MEMBERS)
+        .map(|_| join(&room, &h, false, &mut cx))
+        .collect();
+    let messages: Vec<Message> = (0..=COUNT)
+        .map(|i| Message::Binary(vec![i as u8; SIZE]))
+        .collect();
+    let frame_len = SIZE + 10; // a 64-bit length: 10-byte header
+                               // Warm-up: queues and pools get their storage.
+    room.publish(&messages[0]);
+    deliver(&mut members, frame_len, &mut cx);
+    for m in &members {
+        m.pipe.lock().unwrap().output.clear();
+    }
+    let before = BYTES.load(Ordering::Relaxed);
+    for msg in &messages[1..] {
+        let report = room.publish(msg);
+        assert_eq!((report.delivered, report.frames), (MEMBERS, 1));
+    }
+    let published = BYTES.load(Ordering::Relaxed) - before;
+    deliver(&mut members, COUNT * frame_len, &mut cx);
+    let total = BYTES.load(Ordering::Relaxed) - before;
+    eprintln!(
+        "{COUNT} x {SIZE} B to {MEMBERS} members: {published} B allocated by publish, {total} B \
+         with delivery (a copy per member would be {} B)",
+        COUNT * MEMBERS * SIZE
+    );
+    // One frame per message (its payload plus a header), and a little bookkeeping per member.
+    assert!(published < (COUNT * (frame_len + 64) + MEMBERS * 1024) as u64);
+    assert!(total < (COUNT * (frame_len + 64) + MEMBERS * 4096) as u64);
+    for m in &members {
+        let p = m.pipe.lock().unwrap();
+        let got = frames(&p.output);
+        assert_eq!(got.len(), COUNT);
+        for (i, (b0, payload)) in got.iter().enumerate() {
+            assert_eq!(*b0, 0x82);
+            assert!(
+                *payload == messages[i + 1].as_bytes(),
+                "message {i} differs"
+            );
+        }
+    }
+}
+
+#[test]
+fn deflate_publish_compresses_once_per_settings() {
+    let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    const MEMBERS: usize = 40;
+    let waker = Waker::from(Arc::new(Nothing));
+    let mut cx = Context::from_waker(&waker);
+    let room = Arc::new(Room::new());
+    let h = handler(room.clone());
+    // Half offer permessage-deflate, half do not.
+    let mut members: Vec<Member> = (0..MEMBERS)
+        .map(|i| join(&room, &h, i % 2 == 0, &mut cx))
+        .collect();
+    let text: String = (0..4000)
+        .map(|i| format!("message {i} of the room; "))
+        .collect();
+    let size = text.len();
+    // Warm-up: the thread's shared compressor is made.
+    room.publish(&Message::Text("warm up ".repeat(100)));
+    for m in members.iter_mut() {
+        for _ in 0..100 {
+            let _ = m.task.as_mut().poll(&mut cx);
+        }
+        m.pipe.lock().unwrap().output.clear();
+    }
+    let before = BYTES.load(Ordering::Relaxed);
+    let report = room.publish(&Message::Text(text.clone()));
+    let published = BYTES.load(Ordering::Relaxed) - before;
+    eprintln!(
+        "{size} B text to {MEMBERS} members, half with deflate: {published} B allocated by \
+         publish, {} frames",
+        report.frames
+    );
+    assert_eq!((report.delivered, report.frames), (MEMBERS, 2));
+    // The plain frame, and one compression (its output buffer starts at half the input): never
+    // one per deflate member (20 x 32 KiB or more).
+    assert!(published < (3 * size) as u64, "{published}");
+    let mut compressed: Option<Vec<u8>> = None;
+    for m in members.iter_mut() {
+        for _ in 0..1000 {
+            let _ = m.task.as_mut().poll(&mut cx);
+            if !m.pipe.lock().unwrap().output.is_empty() && {
+                let p = m.pipe.lock().unwrap();
+                frames(&p.output).len() == 1 && p.output.len() > 2
+            } {
+                break;
+            }
+        }
+        let p = m.pipe.lock().unwrap();
+        let got = frames(&p.output);
+        assert_eq!(got.len(), 1);
+        let (b0, payload) = got[0];
+        if m.deflate {
+            assert_eq!(b0, 0xC1, "RSV1: compressed");
+            // Every deflate member got the same bytes.
+            match &compressed {
+                Some(c) => assert!(c == payload),
+                None => compressed = Some(payload.to_vec()),
+            }
+            let mut out = Vec::new();
+            Decoder::new(15, true)
+                .inflate_into(payload, true, &mut out, 1 << 20)
+                .unwrap();
+            assert!(out == text.as_bytes(), "inflated text differs");
+        } else {
+            assert_eq!(b0, 0x81);
+            assert!(payload == text.as_bytes());
+        }
+    }
+    assert!(compressed.is_some_and(|c| c.len() < size / 4));
+}
