@@ -81,6 +81,8 @@ mod message;
 mod server;
 mod shared;
 mod tcp;
+#[cfg(feature = "tls")]
+pub mod tls;
 mod upgrade;
 mod websocket;
 
