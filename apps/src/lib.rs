@@ -20,6 +20,7 @@ pub mod pages;
 pub mod serve;
 pub mod session;
 pub mod store;
+pub mod tls;
 pub mod vote;
 pub mod web;
 
