@@ -24,7 +24,13 @@ pub type Spawner = Arc<dyn Fn(BoxFuture<'static, ()>) + Send + Sync>;
 pub(crate) type ServerTls = Option<crate::tls::TlsAcceptor>;
 /// Without the feature `tls` a server never has one.
 #[cfg(not(feature = "tls"))]
-pub(crate) type ServerTls = Option<std::convert::Infallible>;
+pub(crate) type ServerTls = Option<NoTls>;
+
+/// No TLS configuration can exist without the feature `tls` (an empty enum, cloned like the
+/// acceptor would be).
+#[cfg(not(feature = "tls"))]
+#[derive(Clone)]
+pub(crate) enum NoTls {}
 
 /// Most connections answered 503 at once; past it, excess connections are dropped unanswered.
 const MAX_OVERFLOW: usize = 1024;
