@@ -5,12 +5,16 @@
 // localStorage (a reload or a reconnect presents it and keeps the same uid, so your messages stay
 // marked as yours), and after a drop the page reconnects by itself with backoff, asking only for
 // the messages after the newest one it has (no duplicates, no gap up to the history size).
+// With several nodes on Redis each message also carries its epoch: the page presents it with
+// the offset, and a {"type":"reset"} (Redis lost data, or the history no longer reaches back
+// that far) clears the log before the latest history comes.
 "use strict";
 const $ = (id) => document.getElementById(id);
 const MEMBER_KEY = "ws-chat-member";
 let myUid = null;
 let ws = null;
 let lastId = 0;
+let epoch = null;
 let retries = 0;
 let retryTimer = null;
 
@@ -33,6 +37,10 @@ function when(ms) {
 }
 
 function append(m) {
+  if (m.epoch !== undefined && m.epoch !== epoch) {
+    epoch = m.epoch; // a new epoch always follows a reset; be sure anyway
+    lastId = 0;
+  }
   if (m.id <= lastId) return; // already shown (a reconnect never replays, but be sure)
   lastId = m.id;
   const li = document.createElement("li");
@@ -59,6 +67,7 @@ function connect() {
   const member = storedMember();
   if (member) params.set("member", member);
   if (lastId > 0) params.set("since", String(lastId));
+  if (epoch) params.set("epoch", epoch);
   const url = (location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/chat/ws"
     + (params.toString() ? "?" + params : "");
   setState("connecting");
@@ -90,7 +99,20 @@ function onMessage(e) {
   } else if (m.type === "message") {
     append(m);
     if (!m.history && m.uid === myUid && m.message === pending) pending = null;
+  } else if (m.type === "reset") {
+    // What the page has cannot be continued: start again from the latest history.
+    $("log").replaceChildren();
+    lastId = 0;
+    epoch = m.epoch;
+    $("error").textContent = m.reason === "epoch"
+      ? "The server lost the chat history; showing the latest messages."
+      : "You were away too long to catch up; showing the latest messages.";
+    document.body.dataset.resets = String(Number(document.body.dataset.resets || 0) + 1);
+  } else if (m.type === "status") {
+    $("error").textContent = m.redis === "down" ? m.text : "";
+    document.body.dataset.redis = m.redis;
   } else if (m.type === "history_end") {
+    if (m.epoch) epoch = m.epoch;
     document.body.dataset.history = "loaded";
   } else if (m.type === "error") {
     $("error").textContent = m.error;

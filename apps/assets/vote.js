@@ -109,11 +109,14 @@ function onMessage(e) {
     // Sent once when the socket opens: the counts as of then (votes cast between the page's
     // render and now included); "vote" messages follow for every later change.
     m.counts.forEach((c) => setCount(c.user, c.count));
-    markMine(m.voted);
+    if ("voted" in m) markMine(m.voted);
   } else if (m.type === "vote") {
     setCount(m.user, m.count);
   } else if (m.type === "voted") {
     markMine(m.candidate);
+  } else if (m.type === "status") {
+    // Several nodes on Redis: the shared store went away (votes refused) or came back.
+    $("error").textContent = m.redis === "down" ? m.text : "";
   } else if (m.type === "notify") {
     alertBox(String(m.msg));
   } else if (m.type === "error") {

@@ -82,6 +82,8 @@ pub struct Resume {
     pub member: Option<String>,
     /// The newest message id the page has.
     pub since: Option<i64>,
+    /// The epoch that id belongs to (Redis: see [`crate::cluster`]; one node has none).
+    pub epoch: Option<String>,
 }
 
 fn record_json(r: &ChatRecord, history: bool) -> String {
@@ -92,7 +94,7 @@ fn record_json(r: &ChatRecord, history: bool) -> String {
     .to_string()
 }
 
-fn error_json(text: &str) -> Message {
+pub(crate) fn error_json(text: &str) -> Message {
     Message::Text(json!({ "type": "error", "error": text }).to_string())
 }
 
@@ -187,10 +189,7 @@ impl ChatRoom {
 
     /// The uid a member token (`uid.tag`, from an earlier hello) proves, if its tag is valid.
     fn member_uid(&self, token: &str) -> Option<String> {
-        let (uid, tag) = token.rsplit_once('.')?;
-        let well_formed =
-            uid.len() == 36 && uid.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-');
-        (well_formed && self.key.verify(MEMBER_PURPOSE, uid, tag)).then(|| uid.to_owned())
+        member_uid(&self.key, token)
     }
 
     /// Sends hello and the history (all of it, or what came after `since` for a member that
@@ -220,25 +219,7 @@ impl ChatRoom {
 
     /// Checks a client frame: `{"message": "<text within the limit>"}`.
     fn parse(&self, msg: &Message) -> Result<String, String> {
-        let Message::Text(text) = msg else {
-            return Err("send text frames: {\"message\": \"...\"}".into());
-        };
-        let value: serde_json::Value = serde_json::from_str(text)
-            .map_err(|_| "not JSON: send {\"message\": \"...\"}".to_owned())?;
-        let Some(body) = value.get("message").and_then(|m| m.as_str()) else {
-            return Err("missing \"message\" text: send {\"message\": \"...\"}".into());
-        };
-        if body.len() > self.config.max_message_bytes {
-            return Err(format!(
-                "message too long: {} bytes, at most {}",
-                body.len(),
-                self.config.max_message_bytes
-            ));
-        }
-        if body.trim().is_empty() {
-            return Err("empty message".into());
-        }
-        Ok(body.to_owned())
+        parse_message(&self.config, msg)
     }
 
     /// Stores a message (committed), then queues it to every member that does not have it yet;
@@ -262,4 +243,39 @@ impl ChatRoom {
         });
         Ok(())
     }
+}
+
+/// The uid a member token (`uid.tag`, from an earlier hello) proves, if its tag is valid.
+pub(crate) fn member_uid(key: &SessionKey, token: &str) -> Option<String> {
+    let (uid, tag) = token.rsplit_once('.')?;
+    let well_formed = uid.len() == 36 && uid.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-');
+    (well_formed && key.verify(MEMBER_PURPOSE, uid, tag)).then(|| uid.to_owned())
+}
+
+/// Signs a member token for `uid`.
+pub(crate) fn member_token(key: &SessionKey, uid: &str) -> String {
+    format!("{uid}.{}", key.sign(MEMBER_PURPOSE, uid))
+}
+
+/// Checks a client frame: `{"message": "<text within the limit>"}`.
+pub(crate) fn parse_message(config: &ChatConfig, msg: &Message) -> Result<String, String> {
+    let Message::Text(text) = msg else {
+        return Err("send text frames: {\"message\": \"...\"}".into());
+    };
+    let value: serde_json::Value = serde_json::from_str(text)
+        .map_err(|_| "not JSON: send {\"message\": \"...\"}".to_owned())?;
+    let Some(body) = value.get("message").and_then(|m| m.as_str()) else {
+        return Err("missing \"message\" text: send {\"message\": \"...\"}".into());
+    };
+    if body.len() > config.max_message_bytes {
+        return Err(format!(
+            "message too long: {} bytes, at most {}",
+            body.len(),
+            config.max_message_bytes
+        ));
+    }
+    if body.trim().is_empty() {
+        return Err("empty message".into());
+    }
+    Ok(body.to_owned())
 }

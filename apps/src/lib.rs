@@ -4,7 +4,8 @@
 //! clap, HMAC or serde).
 //!
 //! Paths: `/` (index), `/echo` + `/echo/ws`, `/chat` + `/chat/ws`, `/login`, `/logout`, `/vote` +
-//! `/vote/ws`, `/notify`, `/static/*`. State lives in `<data dir>/ws.sqlite3` (see [`store`]); the
+//! `/vote/ws`, `/notify`, `/static/*`. With [`AppConfig::redis`] several nodes share the state
+//! through Redis (see [`cluster`]); otherwise it lives in `<data dir>/ws.sqlite3` (see [`store`]); the
 //! session key in `<data dir>/session.key` and the notify token in `<data dir>/notify.token` unless
 //! configured. What it does not do: TLS (put a TLS proxy in front), accounts with passwords (a
 //! login is a name, as in the original demo).
@@ -13,12 +14,14 @@
 #![deny(missing_docs)]
 
 pub mod chat;
+pub mod cluster;
 pub mod limiter;
 pub mod names;
 pub mod origin;
 pub mod pages;
 pub mod serve;
 pub mod session;
+pub mod shared;
 pub mod store;
 pub mod tls;
 pub mod vote;
@@ -30,6 +33,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chat::{ChatConfig, ChatRoom};
+use cluster::room::ClusterChat;
+use cluster::RedisConfig;
 use origin::{Origin, Refusal, Site};
 use session::SessionKey;
 use store::Store;
@@ -62,6 +67,9 @@ pub struct AppConfig {
     /// loopback names of a listen address (what `ws-server serve` uses without
     /// `--public-origin`).
     pub public_origins: Vec<Origin>,
+    /// `Some`: share chat, votes, sessions and notify with other nodes through Redis (see
+    /// [`cluster`]); `None`: the embedded SQLite store of this node (the default).
+    pub redis: Option<RedisConfig>,
 }
 
 impl AppConfig {
@@ -78,6 +86,26 @@ impl AppConfig {
             session_ttl: Duration::from_secs(12 * 3600),
             vote_rate_per_second: 20,
             public_origins: Vec::new(),
+            redis: None,
+        }
+    }
+}
+
+/// The chat room of this node: alone (SQLite) or one of several (Redis).
+#[derive(Debug, Clone)]
+pub enum Chat {
+    /// One node, history in SQLite.
+    Local(Arc<ChatRoom>),
+    /// One of several nodes sharing the room through Redis.
+    Cluster(Arc<ClusterChat>),
+}
+
+impl Chat {
+    /// How many members this node serves.
+    pub fn member_count(&self) -> usize {
+        match self {
+            Chat::Local(room) => room.member_count(),
+            Chat::Cluster(room) => room.member_count(),
         }
     }
 }
@@ -85,7 +113,7 @@ impl AppConfig {
 /// The three apps, ready to serve; cheap to clone.
 #[derive(Debug, Clone)]
 pub struct Apps {
-    chat: Arc<ChatRoom>,
+    chat: Chat,
     vote: Arc<VoteApp>,
     notify_token: Arc<str>,
     site: Arc<Site>,
@@ -102,34 +130,65 @@ impl Apps {
         }
         create_private_dir(&config.data_dir)?;
         check_writable(&config.data_dir)?;
-        let store = Arc::new(Store::open(&config.data_dir).map_err(io::Error::other)?);
-        let key = match &config.session_secret {
-            Some(secret) => SessionKey::from_secret(secret),
-            None => SessionKey::load_or_create(&config.data_dir)?,
-        };
+        let key =
+            match &config.session_secret {
+                Some(secret) => SessionKey::from_secret(secret),
+                None if config.redis.is_some() => return Err(io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    "with --redis every node must sign sessions with the same key: give it with \
+                     --session-secret, --session-secret-file or WS_SESSION_SECRET",
+                )),
+                None => SessionKey::load_or_create(&config.data_dir)?,
+            };
         let token = match &config.notify_token {
             Some(t) if !t.trim().is_empty() => t.trim().to_owned(),
             _ => load_or_create_token(&config.data_dir)?,
         };
         let site = Arc::new(Site::new(config.public_origins));
+        let vote_config = VoteConfig {
+            candidates: config.candidates.clone(),
+            notify_token: token.clone(),
+            session_ttl: config.session_ttl,
+            rate_per_second: config.vote_rate_per_second,
+        };
+        if let Some(redis) = &config.redis {
+            let cluster = cluster::Cluster::open(redis).map_err(io::Error::other)?;
+            let votes = cluster::votes::RedisVotes::new(cluster.pool.clone(), cluster.node.clone());
+            let vote = Arc::new(VoteApp::new(
+                Arc::new(votes),
+                key.clone(),
+                vote_config,
+                site.clone(),
+            ));
+            let chat = Arc::new(ClusterChat::new(
+                cluster.pool.clone(),
+                config.chat.clone(),
+                key,
+                redis.stream_len,
+            ));
+            cluster::subscriber::Subscriber {
+                pool: cluster.pool,
+                chat: Arc::downgrade(&chat),
+                vote: Arc::downgrade(&vote),
+                node: cluster.node,
+            }
+            .spawn()?;
+            return Ok(Apps {
+                chat: Chat::Cluster(chat),
+                vote,
+                notify_token: token.into(),
+                site,
+            });
+        }
+        let store = Arc::new(Store::open(&config.data_dir).map_err(io::Error::other)?);
         let chat = Arc::new(ChatRoom::new(
             store.clone(),
             config.chat.clone(),
             key.clone(),
         ));
-        let vote = Arc::new(VoteApp::new(
-            store,
-            key,
-            VoteConfig {
-                candidates: config.candidates.clone(),
-                notify_token: token.clone(),
-                session_ttl: config.session_ttl,
-                rate_per_second: config.vote_rate_per_second,
-            },
-            site.clone(),
-        ));
+        let vote = Arc::new(VoteApp::new(store, key, vote_config, site.clone()));
         Ok(Apps {
-            chat,
+            chat: Chat::Local(chat),
             vote,
             notify_token: token.into(),
             site,
@@ -142,7 +201,7 @@ impl Apps {
     }
 
     /// The chat room (e.g. to count members).
-    pub fn chat(&self) -> &Arc<ChatRoom> {
+    pub fn chat(&self) -> &Chat {
         &self.chat
     }
 
@@ -180,14 +239,21 @@ impl Apps {
         match req.path.as_str() {
             "/echo/ws" => return Reply::Upgrade(Upgrade::new(WebSocket::echo)),
             "/chat/ws" => {
-                let room = self.chat.clone();
                 let peer = req.peer.ip();
                 let query = req.query.as_deref().unwrap_or_default().as_bytes();
                 let resume = chat::Resume {
                     member: web::form_value(query, "member"),
                     since: web::form_value(query, "since").and_then(|s| s.parse().ok()),
+                    epoch: web::form_value(query, "epoch").filter(|e| !e.is_empty()),
                 };
-                return Reply::Upgrade(Upgrade::new(move |ws| room.run(ws, peer, resume)));
+                return match self.chat.clone() {
+                    Chat::Local(room) => {
+                        Reply::Upgrade(Upgrade::new(move |ws| room.run(ws, peer, resume)))
+                    }
+                    Chat::Cluster(room) => {
+                        Reply::Upgrade(Upgrade::new(move |ws| room.run(ws, peer, resume)))
+                    }
+                };
             }
             _ => {}
         }

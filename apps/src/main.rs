@@ -27,6 +27,16 @@ enum Command {
     Echo(EchoArgs),
     /// Serve the demo apps: echo page, chat room, live voting (http://127.0.0.1:8000 by default).
     Serve(ws_apps::serve::ServeArgs),
+    /// One broadcast room on `/room`: every message a member sends goes to every member (the
+    /// benchmark's broadcast scenario).
+    Room(RoomArgs),
+}
+
+/// The room command's flags.
+#[derive(Args, Debug)]
+struct RoomArgs {
+    #[command(flatten)]
+    server: ServerOptions,
 }
 
 /// The echo command's flags.
@@ -105,6 +115,7 @@ async fn run_async(command: Command, signals: Option<Signals>) -> std::io::Resul
             let tls = echo.tls.load()?;
             run(echo.server, tls, ws_server::echo_handler(), signals).await
         }
+        Command::Room(room) => run(room.server, None, cli::room_baseline::handler(), signals).await,
         Command::Serve(args) => {
             ws_apps::serve::serve(&args, |h, tls| {
                 if let Some(signals) = signals {

@@ -29,6 +29,18 @@ pub struct ServeArgs {
     /// Secret that signs session cookies (default: env WS_SESSION_SECRET, else <data-dir>/session.key).
     #[arg(long)]
     pub session_secret: Option<String>,
+    /// File holding the session secret (its first line), e.g. one file deployed to every node.
+    #[arg(long, conflicts_with = "session_secret")]
+    pub session_secret_file: Option<PathBuf>,
+    /// Share chat, votes, sessions and notify with other nodes through this Redis server
+    /// (redis://HOST:PORT[/DB]); needs the same session secret on every node. Default: this
+    /// node alone, with SQLite in --data-dir.
+    #[arg(long)]
+    pub redis: Option<String>,
+    /// With --redis: chat messages kept in Redis (MAXLEN ~), so a page that reconnects can
+    /// resume after that many; past it, the page gets a reset and the latest history.
+    #[arg(long, default_value_t = 1000)]
+    pub redis_stream_len: usize,
     /// Chat messages replayed to a new member.
     #[arg(long, default_value_t = 100)]
     pub history: usize,
@@ -70,7 +82,7 @@ pub struct ServeArgs {
 
 impl ServeArgs {
     /// The apps' configuration (secrets fall back to the environment).
-    pub fn app_config(&self) -> AppConfig {
+    pub fn app_config(&self) -> io::Result<AppConfig> {
         let mut c = AppConfig::new(&self.data_dir);
         c.candidates = self
             .candidates
@@ -82,17 +94,39 @@ impl ServeArgs {
             .notify_token
             .clone()
             .or_else(|| std::env::var("WS_NOTIFY_TOKEN").ok());
-        c.session_secret = self
-            .session_secret
-            .clone()
-            .or_else(|| std::env::var("WS_SESSION_SECRET").ok());
+        c.session_secret = match &self.session_secret_file {
+            Some(path) => {
+                let text = std::fs::read_to_string(path).map_err(|e| {
+                    io::Error::new(
+                        e.kind(),
+                        format!("--session-secret-file {}: {e}", path.display()),
+                    )
+                })?;
+                let secret = text.lines().next().unwrap_or_default().trim().to_owned();
+                if secret.is_empty() {
+                    return Err(io::Error::new(
+                        io::ErrorKind::InvalidInput,
+                        format!("--session-secret-file {} is empty", path.display()),
+                    ));
+                }
+                Some(secret)
+            }
+            None => self
+                .session_secret
+                .clone()
+                .or_else(|| std::env::var("WS_SESSION_SECRET").ok()),
+        };
+        c.redis = self.redis.as_ref().map(|url| crate::cluster::RedisConfig {
+            url: url.clone(),
+            stream_len: self.redis_stream_len,
+        });
         c.chat.history = self.history;
         c.chat.max_message_bytes = self.max_chat_message;
         c.chat.rate_per_second = self.rate;
         c.chat.rate_per_address = self.rate_per_address;
         c.vote_rate_per_second = self.rate;
         c.session_ttl = Duration::from_secs(self.session_ttl_secs);
-        c
+        Ok(c)
     }
 
     /// The public origins: `--public-origin`, else the defaults for the bound address (https://
@@ -144,7 +178,7 @@ pub async fn serve(
         server = server.with_tls(tls.acceptor.clone());
     }
     let scheme = if tls.is_some() { "https" } else { "http" };
-    let mut config = args.app_config();
+    let mut config = args.app_config()?;
     config.public_origins = args.public_origins(server.local_addr())?;
     let origins: Vec<String> = config
         .public_origins
@@ -155,9 +189,12 @@ pub async fn serve(
     let apps = Apps::open(config)?;
     log::info!("public origins: {}", origins.join(", "));
     log::info!(
-        "apps on {scheme}://{} (data in {}; notify token: {})",
+        "apps on {scheme}://{} ({}; notify token: {})",
         server.local_addr(),
-        args.data_dir.display(),
+        match &args.redis {
+            Some(url) => format!("shared state in Redis at {url}"),
+            None => format!("data in {}", args.data_dir.display()),
+        },
         if args.notify_token.is_some() || std::env::var_os("WS_NOTIFY_TOKEN").is_some() {
             "from configuration".to_owned()
         } else {

@@ -10,7 +10,12 @@
 //!   `{"type":"voted","candidate":id}` (to the voter), `{"type":"error","error"}` (to the voter),
 //!   `{"type":"notify","msg"}` (to every page).
 //! - `POST /notify` with `Authorization: Bearer <token>`: pushes the body (text, or JSON
-//!   `{"msg": ...}`) to every voting page; answers `{"delivered": n}`.
+//!   `{"msg": ...}`) to every voting page; answers `{"delivered": n}` (with Redis, the pages of
+//!   every node get it and the answer is `{"delivered": <pages of all nodes counted>, "scope":
+//!   "cluster", "this_node": n, "nodes": <nodes that received it>, "nodes_counted": <nodes that
+//!   said how many pages within 1 s>}`).
+//! - With Redis (see [`crate::cluster`]) pages also get `{"type":"status","redis":"down"|"up"}`
+//!   and, when Redis returns, `{"type":"counts","counts":[...]}` without `voted`.
 //! - `POST /logout`: revokes the session and closes the sockets opened with it (1008); a socket is
 //!   also closed with 1008 when its session expires.
 //!
@@ -31,7 +36,7 @@ use crate::names::{self, NameError, MAX_NAME_CHARS};
 use crate::origin::{Scheme, Site};
 use crate::pages::{CandidateView, Pages};
 use crate::session::{self, Session, SessionKey, COOKIE_NAME};
-use crate::store::{self, Store};
+use crate::shared::{Fanout, SharedError, VoteStore};
 use crate::web::{self, now_ms};
 use ws_server::{CloseCode, HttpResponse, Message, Reply, Request, Upgrade, WebSocket, Writer};
 
@@ -58,7 +63,7 @@ struct Socket {
 
 /// The voting app's state.
 pub struct VoteApp {
-    store: Arc<Store>,
+    store: Arc<dyn VoteStore>,
     key: SessionKey,
     pages: Pages,
     config: VoteConfig,
@@ -83,8 +88,13 @@ fn err_msg(text: &str) -> Message {
 }
 
 impl VoteApp {
-    /// A voting app over `store`, signing sessions with `key`, served as `site`.
-    pub fn new(store: Arc<Store>, key: SessionKey, config: VoteConfig, site: Arc<Site>) -> VoteApp {
+    /// A voting app over `store` (SQLite or Redis), signing sessions with `key`, served as `site`.
+    pub fn new(
+        store: Arc<dyn VoteStore>,
+        key: SessionKey,
+        config: VoteConfig,
+        site: Arc<Site>,
+    ) -> VoteApp {
         VoteApp {
             by_voter: SharedLimiter::new(config.rate_per_second),
             store,
@@ -112,20 +122,41 @@ impl VoteApp {
         usize::try_from(id).is_ok_and(|i| i >= 1 && i <= self.config.candidates.len())
     }
 
-    /// The request's session if its cookie is valid, unexpired and not logged out.
-    async fn session(self: &Arc<Self>, req: &Request) -> Option<Session> {
-        let s = Session::from_cookie(req.cookie(COOKIE_NAME)?, &self.key, now_ms())?;
+    /// The request's session if its cookie is valid, unexpired and not logged out; `Err` (a
+    /// 503 to answer) when that cannot be checked because Redis is unreachable.
+    async fn checked_session(
+        self: &Arc<Self>,
+        req: &Request,
+    ) -> Result<Option<Session>, HttpResponse> {
+        let Some(s) = req
+            .cookie(COOKIE_NAME)
+            .and_then(|c| Session::from_cookie(c, &self.key, now_ms()))
+        else {
+            return Ok(None);
+        };
         let app = self.clone();
         let (sid, user) = (s.sid.clone(), s.user.clone());
-        let live = blocking::unblock(move || app.store.session_live(&sid, &user, now_ms())).await;
-        match live {
-            Ok(true) => Some(s),
-            Ok(false) => None,
+        match blocking::unblock(move || app.store.session_live(&sid, &user, now_ms())).await {
+            Ok(live) => Ok(live.then_some(s)),
+            Err(e @ SharedError::Unavailable(_)) => {
+                log::warn!("vote: session lookup failed: {e}");
+                Err(web::error(
+                    503,
+                    "the shared store (Redis) is unreachable: try again in a moment",
+                )
+                .header("Retry-After", "2"))
+            }
             Err(e) => {
                 log::error!("vote: session lookup failed: {e}");
-                None
+                Ok(None)
             }
         }
+    }
+
+    /// The request's session if its cookie is valid, unexpired and not logged out (none if
+    /// that cannot be checked).
+    async fn session(self: &Arc<Self>, req: &Request) -> Option<Session> {
+        self.checked_session(req).await.ok().flatten()
     }
 
     /// Routes the voting app's paths; `None` if `path` is not one of them.
@@ -136,7 +167,7 @@ impl VoteApp {
             ("POST", "/logout") => self.logout(&req).await,
             ("GET", "/vote") => self.vote_page(&req).await,
             ("GET", "/vote/ws") => return Some(self.upgrade(req).await),
-            ("POST", "/notify") => self.notify(&req),
+            ("POST", "/notify") => self.notify(&req).await,
             (_, "/login" | "/logout" | "/vote" | "/vote/ws" | "/notify") => {
                 web::error(405, "method not allowed")
             }
@@ -193,10 +224,13 @@ impl VoteApp {
         if let Err(e) =
             blocking::unblock(move || app.store.insert_session(&sid, &user, exp, now)).await
         {
-            if store::is_busy(&e) {
-                log::warn!("vote: login not stored, database busy: {e}");
-                let why =
-                    "The server is busy (its database is locked): please try again in a moment.";
+            if matches!(e, SharedError::Busy(_) | SharedError::Unavailable(_)) {
+                log::warn!("vote: login not stored: {e}");
+                let why = if matches!(e, SharedError::Busy(_)) {
+                    "The server is busy (its database is locked): please try again in a moment."
+                } else {
+                    "The shared store (Redis) is unreachable: please try again in a moment."
+                };
                 let mut r = self.login_form(Some(why), &s.user);
                 r.status = 503;
                 return r.header("Retry-After", "2");
@@ -216,26 +250,30 @@ impl VoteApp {
             if let Err(e) = blocking::unblock(move || app.store.delete_session(&sid)).await {
                 log::error!("vote: deleting a session failed: {e}");
             }
-            for sock in self.sockets().values().filter(|k| k.sid == s.sid) {
-                sock.writer.close(CloseCode::POLICY, "logged out");
-            }
+            self.close_session(&s.sid);
         }
         let clear = session::clear_cookie_header(self.served_over_https(req));
         HttpResponse::redirect("/login").header("Set-Cookie", &clear)
     }
 
     async fn vote_page(self: &Arc<Self>, req: &Request) -> HttpResponse {
-        let Some(s) = self.session(req).await else {
-            return HttpResponse::redirect("/login");
+        let s = match self.checked_session(req).await {
+            Ok(Some(s)) => s,
+            Ok(None) => return HttpResponse::redirect("/login"),
+            Err(unavailable) => return unavailable,
         };
         let app = self.clone();
         let user = names::voter_key(&s.user);
         let counts = blocking::unblock(move || {
-            Ok::<_, rusqlite::Error>((app.store.vote_counts()?, app.store.vote_of(&user)?))
+            Ok::<_, SharedError>((app.store.vote_counts()?, app.store.vote_of(&user)?))
         })
         .await;
         let (counts, mine) = match counts {
             Ok(c) => c,
+            Err(e @ SharedError::Unavailable(_)) => {
+                log::warn!("vote: reading counts failed: {e}");
+                return web::error(503, "the shared store (Redis) is unreachable: try again");
+            }
             Err(e) => {
                 log::error!("vote: reading counts failed: {e}");
                 return web::error(500, "internal error");
@@ -261,8 +299,10 @@ impl VoteApp {
 
     async fn upgrade(self: &Arc<Self>, req: Request) -> Reply {
         // Host and Origin: checked for every app by `Apps::route` (crate::origin).
-        let Some(s) = self.session(&req).await else {
-            return Reply::Http(web::error(401, "log in first"));
+        let s = match self.checked_session(&req).await {
+            Ok(Some(s)) => s,
+            Ok(None) => return Reply::Http(web::error(401, "log in first")),
+            Err(unavailable) => return Reply::Http(unavailable),
         };
         let app = self.clone();
         Reply::Upgrade(Upgrade::new(move |ws| app.run(ws, s)))
@@ -331,12 +371,7 @@ impl VoteApp {
             }
             Err(e) => {
                 log::error!("vote: storing a vote failed: {e}");
-                let why = if store::is_busy(&e) {
-                    "vote not stored: the server is busy, try again"
-                } else {
-                    "vote not stored, try again"
-                };
-                let _ = writer.send(err_msg(why));
+                let _ = writer.send(err_msg(&e.refusal("vote")));
             }
         }
     }
@@ -351,7 +386,7 @@ impl VoteApp {
         sid: String,
         user: &str,
         writer: Writer,
-    ) -> Result<(), rusqlite::Error> {
+    ) -> Result<(), SharedError> {
         let mut sockets = self.sockets();
         let counts = self.store.vote_counts()?;
         let mine = self.store.vote_of(&names::voter_key(user))?;
@@ -369,18 +404,58 @@ impl VoteApp {
     /// pages never wait for a commit that waits for another process's write lock. A page that
     /// registers between a commit and its broadcast sees the new count twice (counts are
     /// absolute, so that is harmless).
-    fn cast(&self, user: &str, candidate: i64) -> Result<(), rusqlite::Error> {
+    ///
+    /// On Redis ([`Fanout::Cluster`]) the store publishes the change and every node's
+    /// subscriber calls [`VoteApp::broadcast_counts`] in Redis's order, this node included.
+    fn cast(&self, user: &str, candidate: i64) -> Result<(), SharedError> {
         let _order = self.cast_order.lock().unwrap_or_else(|e| e.into_inner());
         let change = self.store.cast_vote(&names::voter_key(user), candidate)?;
-        let mut sockets = self.sockets();
-        for (c, n) in change.changed {
-            let text = json!({ "type": "vote", "user": c, "count": n }).to_string();
-            sockets.retain(|_, k| k.writer.send(Message::Text(text.clone())).is_ok());
+        if self.store.fanout() == Fanout::ThisNode {
+            self.broadcast_counts(&change.changed);
         }
         Ok(())
     }
 
-    fn notify(&self, req: &Request) -> HttpResponse {
+    /// Sends `(candidate, count)` changes to every voting page of this node.
+    pub fn broadcast_counts(&self, changed: &[(i64, u64)]) {
+        let mut sockets = self.sockets();
+        for &(c, n) in changed {
+            let text = json!({ "type": "vote", "user": c, "count": n }).to_string();
+            sockets.retain(|_, k| k.writer.send(Message::Text(text.clone())).is_ok());
+        }
+    }
+
+    /// Closes this node's sockets opened with session `sid` (logged out here, or on another
+    /// node: see [`crate::cluster::subscriber`]).
+    pub fn close_session(&self, sid: &str) {
+        for sock in self.sockets().values().filter(|k| k.sid == sid) {
+            sock.writer.close(CloseCode::POLICY, "logged out");
+        }
+    }
+
+    /// Sends every page of this node the current counts (after Redis came back: it may have
+    /// lost them). Blocking: called from the Redis subscriber's thread.
+    pub fn refresh_counts(&self) -> Result<(), SharedError> {
+        let counts = self.store.vote_counts()?;
+        let counts: Vec<_> = (1i64..=self.config.candidates.len() as i64)
+            .map(|c| json!({ "user": c, "count": counts.get(&c).copied().unwrap_or(0) }))
+            .collect();
+        self.broadcast_text(&json!({ "type": "counts", "counts": counts }).to_string());
+        Ok(())
+    }
+
+    /// Sends `text` (a JSON message) to every voting page of this node; returns how many took it.
+    pub fn broadcast_text(&self, text: &str) -> u64 {
+        let mut delivered = 0u64;
+        self.sockets().retain(|_, k| {
+            let ok = k.writer.send(Message::Text(text.to_owned())).is_ok();
+            delivered += u64::from(ok);
+            ok
+        });
+        delivered
+    }
+
+    async fn notify(self: &Arc<Self>, req: &Request) -> HttpResponse {
         let token = req
             .header("authorization")
             .and_then(|h| h.strip_prefix("Bearer "))
@@ -410,13 +485,28 @@ impl VoteApp {
             return web::api_error(400, "message must be 1 to 4096 bytes");
         }
         let text = json!({ "type": "notify", "msg": msg }).to_string();
-        let mut delivered = 0u64;
-        self.sockets().retain(|_, k| {
-            let ok = k.writer.send(Message::Text(text.clone())).is_ok();
-            delivered += u64::from(ok);
-            ok
-        });
-        web::json(200, &json!({ "delivered": delivered }))
+        let delivered = self.broadcast_text(&text);
+        let app = self.clone();
+        match blocking::unblock(move || app.store.publish_notify(&text)).await {
+            Ok(None) => web::json(200, &json!({ "delivered": delivered })),
+            // Redis: every node's pages, counted by the nodes that answered in time.
+            Ok(Some(reach)) => web::json(
+                200,
+                &json!({
+                    "delivered": delivered + reach.pages, "scope": "cluster",
+                    "this_node": delivered, "nodes": 1 + reach.other_nodes,
+                    "nodes_counted": 1 + reach.answered,
+                }),
+            ),
+            Err(e) => {
+                log::warn!("vote: notify not published to the other nodes: {e}");
+                web::json(
+                    503,
+                    &json!({ "delivered": delivered, "scope": "this node",
+                             "error": "not sent to the other nodes: the shared store (Redis) is unreachable" }),
+                )
+            }
+        }
     }
 
     /// How many voting pages are connected.

@@ -11,8 +11,13 @@ pub const ACCEPT: &str = "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=";
 
 /// The upgrade request for `addr`.
 pub fn request(addr: SocketAddr) -> String {
+    request_to(addr, "/")
+}
+
+/// The upgrade request for `path` on `addr`.
+pub fn request_to(addr: SocketAddr, path: &str) -> String {
     format!(
-        "GET / HTTP/1.1\r\nHost: {addr}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
          Sec-WebSocket-Key: {KEY}\r\nSec-WebSocket-Version: 13\r\n\r\n"
     )
 }
@@ -32,16 +37,26 @@ pub fn client_handshake_within(
     addr: SocketAddr,
     timeout: Duration,
 ) -> io::Result<Vec<u8>> {
+    client_handshake_path(stream, addr, "/", timeout)
+}
+
+/// [`client_handshake_within`] asking for `path`.
+pub fn client_handshake_path(
+    stream: &mut TcpStream,
+    addr: SocketAddr,
+    path: &str,
+    timeout: Duration,
+) -> io::Result<Vec<u8>> {
     stream.set_read_timeout(Some(timeout))?;
     stream.set_write_timeout(Some(timeout))?;
-    let rest = exchange(stream, addr)?;
+    let rest = exchange(stream, &request_to(addr, path))?;
     stream.set_read_timeout(None)?;
     stream.set_write_timeout(None)?;
     Ok(rest)
 }
 
-fn exchange(stream: &mut TcpStream, addr: SocketAddr) -> io::Result<Vec<u8>> {
-    stream.write_all(request(addr).as_bytes())?;
+fn exchange(stream: &mut TcpStream, request: &str) -> io::Result<Vec<u8>> {
+    stream.write_all(request.as_bytes())?;
     let mut buf = Vec::with_capacity(512);
     let mut chunk = [0u8; 1024];
     loop {

@@ -5,7 +5,9 @@
 //! connection, a latency histogram and one JSON line of results. Its idle mode holds N handshaken
 //! connections and reports the server's resident memory per connection. `fws-echo` and `tt-echo`
 //! are the peer servers (fastwebsockets and tokio-tungstenite) measured in the same run, and
-//! `ws-bench-report` turns the JSON lines into the markdown table.
+//! `ws-bench-report` turns the JSON lines into the markdown table. The broadcast mode
+//! ([`room`]) drives N members of one room on `/room` against `ws-server room`, `fws-room` and
+//! `tt-room`: one publisher, every member checks it gets every message in order.
 //!
 //! What it does not do: TLS, compression, fragmented client messages, talking to anything but
 //! loopback addresses.
@@ -16,6 +18,7 @@ pub mod idle;
 pub mod load;
 pub mod procfs;
 pub mod report;
+pub mod room;
 pub mod wire;
 
 /// The `--addr` argument of a server binary, or `default`.
@@ -29,4 +32,16 @@ pub fn addr_arg(default: &str) -> String {
         }
     }
     default.to_string()
+}
+
+/// Raises this process's soft descriptor limit to its hard limit (the broadcast scenarios hold
+/// 10 000 sockets in one process); returns the limit now in force.
+pub fn raise_fd_limit() -> std::io::Result<u64> {
+    use rustix::process::{getrlimit, setrlimit, Resource};
+    let mut lim = getrlimit(Resource::Nofile);
+    if lim.current != lim.maximum {
+        lim.current = lim.maximum;
+        setrlimit(Resource::Nofile, lim)?;
+    }
+    Ok(lim.current.unwrap_or(u64::MAX))
 }

@@ -29,9 +29,23 @@ pub fn rss_kib(pid: u32) -> std::io::Result<u64> {
     parse_vmrss(&text).ok_or_else(|| std::io::Error::other("no VmRSS in /proc/<pid>/status"))
 }
 
+/// Peak resident set size of process `pid` since it started, in KiB (`VmHWM`).
+pub fn peak_rss_kib(pid: u32) -> std::io::Result<u64> {
+    let text = fs::read_to_string(format!("/proc/{pid}/status"))?;
+    parse_status_kib(&text, "VmHWM")
+        .ok_or_else(|| std::io::Error::other("no VmHWM in /proc/<pid>/status"))
+}
+
 /// The `VmRSS` value in KiB from the text of a `/proc/<pid>/status` file.
 pub fn parse_vmrss(text: &str) -> Option<u64> {
-    let line = text.lines().find(|l| l.starts_with("VmRSS:"))?;
+    parse_status_kib(text, "VmRSS")
+}
+
+/// The value of the `field` line (in kB) of a `/proc/<pid>/status` text.
+fn parse_status_kib(text: &str, field: &str) -> Option<u64> {
+    let line = text
+        .lines()
+        .find(|l| l.strip_prefix(field).is_some_and(|r| r.starts_with(':')))?;
     line.split_whitespace().nth(1)?.parse().ok()
 }
 
@@ -49,12 +63,16 @@ mod tests {
     fn vmrss_line() {
         let text = "Name:\tx\nVmPeak:\t  9000 kB\nVmRSS:\t    1234 kB\nThreads: 1\n";
         assert_eq!(parse_vmrss(text), Some(1234));
+        let text = "VmHWM:\t  5000 kB\nVmRSS:\t  4000 kB\n";
+        assert_eq!(parse_status_kib(text, "VmHWM"), Some(5000));
     }
 
     #[test]
     fn this_process_is_readable() {
         let pid = std::process::id();
-        assert!(rss_kib(pid).unwrap() > 0);
+        let rss = rss_kib(pid).unwrap();
+        assert!(rss > 0);
+        assert!(peak_rss_kib(pid).unwrap() >= rss);
         assert!(cpu_seconds(pid).unwrap() >= 0.0);
     }
 }

@@ -39,6 +39,24 @@ pub struct Record {
     pub idle_kib_per_conn: Option<f64>,
     /// Idle mode: seconds to open and handshake every connection.
     pub handshake_s: Option<f64>,
+    /// Room: message copies received by members per second.
+    #[serde(default)]
+    pub deliveries_per_s: Option<f64>,
+    /// Room: server CPU microseconds per delivery.
+    #[serde(default)]
+    pub server_cpu_us_per_delivery: Option<f64>,
+    /// Room: members lost (closed by the server or missing a message).
+    #[serde(default)]
+    pub members_lost: Option<usize>,
+    /// Room: of those, members the server closed.
+    #[serde(default)]
+    pub members_closed: Option<usize>,
+    /// Room: server peak resident memory (VmHWM), MiB.
+    #[serde(default)]
+    pub peak_rss_mib: Option<f64>,
+    /// Room: server peak resident memory growth per member, KiB.
+    #[serde(default)]
+    pub kib_per_member: Option<f64>,
 }
 
 /// Our servers, in column order: `ws-server echo` on its default engine (a task per connection),
@@ -53,61 +71,124 @@ pub const BEFORE: [(&str, &str); 2] = [
     ("ws-server-loop-before", "ws-server-loop"),
 ];
 
+/// The broadcast scenarios (ws-load's `room-*`), in table order.
+pub const ROOMS: [&str; 4] = ["room-100", "room-1000", "room-10000", "room-100-16k"];
+
 struct Metric {
     name: &'static str,
     scenarios: &'static [&'static str],
     /// `Some(higher_is_better)` for a figure of merit; `None` for context (no ratio).
     higher_is_better: Option<bool>,
+    /// A count, shown without decimals.
+    count: bool,
     get: fn(&Record) -> Option<f64>,
 }
 
-const METRICS: [Metric; 8] = [
+const METRICS: [Metric; 14] = [
     Metric {
         name: "msgs/s",
         scenarios: &["b", "c", "d"],
         higher_is_better: Some(true),
+        count: false,
         get: |r| Some(r.msgs_per_s),
     },
     Metric {
         name: "MB/s",
         scenarios: &["b", "c", "d"],
         higher_is_better: Some(true),
+        count: false,
         get: |r| Some(r.mb_per_s),
+    },
+    Metric {
+        name: "deliveries/s",
+        scenarios: &ROOMS,
+        higher_is_better: Some(true),
+        count: false,
+        get: |r| r.deliveries_per_s,
+    },
+    Metric {
+        name: "server CPU us/delivery",
+        scenarios: &ROOMS,
+        higher_is_better: Some(false),
+        count: false,
+        get: |r| r.server_cpu_us_per_delivery,
+    },
+    Metric {
+        name: "p50 us to last member",
+        scenarios: &ROOMS,
+        higher_is_better: Some(false),
+        count: false,
+        get: |r| Some(r.p50_us),
+    },
+    Metric {
+        name: "p99 us to last member",
+        scenarios: &ROOMS,
+        higher_is_better: Some(false),
+        count: false,
+        get: |r| Some(r.p99_us),
+    },
+    Metric {
+        name: "peak RSS MiB",
+        scenarios: &ROOMS,
+        higher_is_better: Some(false),
+        count: false,
+        get: |r| r.peak_rss_mib,
+    },
+    Metric {
+        name: "members lost",
+        scenarios: &ROOMS,
+        higher_is_better: None,
+        count: true,
+        get: |r| r.members_lost.map(|n| n as f64),
     },
     Metric {
         name: "p50 us",
         scenarios: &["b", "c", "d", "rtt"],
         higher_is_better: Some(false),
+        count: false,
         get: |r| Some(r.p50_us),
     },
     Metric {
         name: "p99 us",
         scenarios: &["b", "c", "d", "rtt"],
         higher_is_better: Some(false),
+        count: false,
         get: |r| Some(r.p99_us),
     },
     Metric {
         name: "server CPU us/msg",
         scenarios: &["b", "c", "d", "rtt"],
         higher_is_better: Some(false),
+        count: false,
         get: |r| r.server_cpu_us_per_msg,
     },
     Metric {
         name: "KiB/conn",
         scenarios: &["idle", "idle-spread"],
         higher_is_better: Some(false),
+        count: false,
         get: |r| r.idle_kib_per_conn,
     },
     Metric {
         name: "server CPU %",
         scenarios: &["b", "c", "d"],
         higher_is_better: None,
+        count: false,
         get: |r| r.server_cpu_pct,
     },
     Metric {
         name: "generator CPU %",
-        scenarios: &["b", "c", "d"],
+        scenarios: &[
+            "b",
+            "c",
+            "d",
+            "room-100",
+            "room-1000",
+            "room-10000",
+            "room-100-16k",
+        ],
         higher_is_better: None,
+        count: false,
         get: |r| Some(r.gen_cpu_pct),
     },
 ];
@@ -121,6 +202,10 @@ fn describe(s: &str, recs: &[Record]) -> String {
             r.conns, r.window
         ),
         ("rtt", Some(r)) => format!("rtt same CPU, {} B", r.size),
+        (_, Some(r)) if ROOMS.contains(&s) => format!(
+            "broadcast: {} members x {} B, {} in flight",
+            r.conns, r.size, r.window
+        ),
         (_, Some(r)) => format!("{s}: {} x {} B, {} in flight", r.conns, r.size, r.window),
         _ => s.to_string(),
     }
@@ -194,7 +279,10 @@ pub fn markdown(recs: &[Record]) -> String {
     out.push_str("\n|---|---|");
     out.push_str(&"---:|".repeat(servers.len() + pairs.len()));
     out.push('\n');
-    for scen in ["b", "c", "d", "rtt", "idle", "idle-spread"] {
+    let scenarios = ["b", "c", "d", "rtt", "idle", "idle-spread"]
+        .into_iter()
+        .chain(ROOMS);
+    for scen in scenarios {
         if !recs.iter().any(|r| r.scenario == scen) {
             continue;
         }
@@ -207,7 +295,12 @@ pub fn markdown(recs: &[Record]) -> String {
             };
             let _ = write!(out, "| {} | {}{arrow} |", describe(scen, recs), m.name);
             for v in &vals {
-                let _ = write!(out, " {} |", v.map_or("-".to_string(), fmt_val));
+                let shown = match v {
+                    None => "-".to_string(),
+                    Some(v) if m.count => format!("{v:.0}"),
+                    Some(v) => fmt_val(*v),
+                };
+                let _ = write!(out, " {shown} |");
             }
             for (o, p) in &pairs {
                 let ratio = match (vals[*o], vals[*p], m.higher_is_better) {
@@ -233,6 +326,46 @@ mod tests {
         assert_eq!(fmt_ratio(0.0019), "0.0019");
         assert_eq!(fmt_ratio(0.05), "0.050");
         assert_eq!(fmt_ratio(0.0), "0.00");
+    }
+
+    #[test]
+    fn broadcast_rows_compare_ws_server_with_the_peer_rooms() {
+        let rec = |server: &str, cpu: f64, lost: usize| Record {
+            server: server.into(),
+            scenario: "room-1000".into(),
+            conns: 1000,
+            size: 16,
+            window: 16,
+            p50_us: 100.0,
+            p99_us: 200.0,
+            deliveries_per_s: Some(1e6 / cpu),
+            server_cpu_us_per_delivery: Some(cpu),
+            members_lost: Some(lost),
+            peak_rss_mib: Some(10.0),
+            ..Record::default()
+        };
+        let t = markdown(&[
+            rec(OURS[0], 0.5, 0),
+            rec(PEERS[0], 1.0, 3),
+            rec(PEERS[1], 2.0, 0),
+        ]);
+        assert!(
+            t.contains("broadcast: 1000 members x 16 B, 16 in flight"),
+            "{t}"
+        );
+        let line = t
+            .lines()
+            .find(|l| l.contains("server CPU us/delivery"))
+            .unwrap();
+        // ws-server, no loop engine room, the two peers; then ours over each peer.
+        assert!(
+            line.contains("| 0.50 | - | 1.00 | 2.00 | 0.50 | 0.25 | - | - |"),
+            "{line}"
+        );
+        let lost = t.lines().find(|l| l.contains("members lost")).unwrap();
+        assert!(lost.contains("| 0 | - | 3 | 0 | - | - | - | - |"), "{lost}");
+        // No echo rows when only rooms were measured.
+        assert!(!t.contains("| msgs/s"), "{t}");
     }
 
     #[test]

@@ -8,6 +8,27 @@ pub const MASK_KEY: [u8; 4] = [0x37, 0xfa, 0x21, 0x3d];
 /// How many leading bytes of each echoed message are compared with what was sent.
 pub const VERIFY_PREFIX: usize = 64;
 
+/// Bytes at the start of a broadcast message that carry its sequence number (little endian).
+pub const SEQ_LEN: usize = 8;
+
+/// `payload(len)` with its first [`SEQ_LEN`] bytes replaced by `seq` (a broadcast message).
+pub fn seq_payload(len: usize, seq: u64) -> Vec<u8> {
+    let mut p = payload(len);
+    for (d, s) in p.iter_mut().zip(seq.to_le_bytes()) {
+        *d = s;
+    }
+    p
+}
+
+/// Rewrites the sequence number of a frame built by [`client_frame`] from a [`seq_payload`]
+/// (`payload_at` = where its payload starts), masking it as the frame's other bytes.
+pub fn set_frame_seq(frame: &mut [u8], payload_at: usize, seq: u64) {
+    let tail = frame.get_mut(payload_at..).unwrap_or_default();
+    for (i, (d, s)) in tail.iter_mut().zip(seq.to_le_bytes()).enumerate() {
+        *d = s ^ MASK_KEY[i % 4];
+    }
+}
+
 /// The payload of every generated message: `len` bytes of a repeating non-trivial pattern.
 pub fn payload(len: usize) -> Vec<u8> {
     (0..len).map(|i| (i % 251) as u8).collect()
@@ -74,9 +95,21 @@ fn parse_head(b: &[u8]) -> Result<Option<Head>, WireError> {
     Ok(Some((b0 & 0x80 != 0, b0 & 0x0f, len, hl)))
 }
 
+/// What the reader compares each message's first [`VERIFY_PREFIX`] bytes with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Check {
+    /// All of them with the expected payload (echo).
+    Whole,
+    /// The first [`SEQ_LEN`] are a sequence number (a broadcast message), the rest compared.
+    Sequenced,
+}
+
 /// Streams the server's frames and counts complete echoed messages of the expected payload.
 #[derive(Debug)]
 pub struct EchoReader {
+    check: Check,
+    /// The current message's sequence bytes seen so far ([`Check::Sequenced`]).
+    seq: [u8; SEQ_LEN],
     stash: [u8; 14],
     stash_len: usize,
     /// Payload bytes left in the current frame.
@@ -97,7 +130,18 @@ impl Default for EchoReader {
 impl EchoReader {
     /// A reader at a frame boundary.
     pub const fn new() -> Self {
+        Self::with_check(Check::Whole)
+    }
+
+    /// A reader of broadcast messages: see [`EchoReader::feed_each`].
+    pub const fn sequenced() -> Self {
+        Self::with_check(Check::Sequenced)
+    }
+
+    const fn with_check(check: Check) -> Self {
         Self {
+            check,
+            seq: [0; SEQ_LEN],
             stash: [0; 14],
             stash_len: 0,
             left: 0,
@@ -108,8 +152,20 @@ impl EchoReader {
     }
 
     /// Consumes `input`; returns how many whole messages equal to `expected` it completed.
-    pub fn feed(&mut self, mut input: &[u8], expected: &[u8]) -> Result<u64, WireError> {
+    pub fn feed(&mut self, input: &[u8], expected: &[u8]) -> Result<u64, WireError> {
         let mut done = 0;
+        self.feed_each(input, expected, |_| done += 1)?;
+        Ok(done)
+    }
+
+    /// Consumes `input`; calls `on_message` with the sequence number of each whole message it
+    /// completes (0 unless the reader is [`EchoReader::sequenced`]).
+    pub fn feed_each(
+        &mut self,
+        mut input: &[u8],
+        expected: &[u8],
+        mut on_message: impl FnMut(u64),
+    ) -> Result<(), WireError> {
         while !input.is_empty() {
             if self.left > 0 {
                 let n = (self.left.min(input.len() as u64)) as usize;
@@ -121,7 +177,9 @@ impl EchoReader {
                 self.left -= n as u64;
                 input = rest;
                 if self.left == 0 {
-                    done += self.end_frame(expected)?;
+                    if let Some(seq) = self.end_frame(expected)? {
+                        on_message(seq);
+                    }
                 }
                 continue;
             }
@@ -158,12 +216,19 @@ impl EchoReader {
                     }
                 }
             };
-            done += self.start_frame(head, expected)?;
+            if let Some(seq) = self.start_frame(head, expected)? {
+                on_message(seq);
+            }
         }
-        Ok(done)
+        Ok(())
     }
 
-    fn start_frame(&mut self, (fin, op, len, _): Head, expected: &[u8]) -> Result<u64, WireError> {
+    /// Starts a frame; a whole message's sequence number if the frame is empty and ends one.
+    fn start_frame(
+        &mut self,
+        (fin, op, len, _): Head,
+        expected: &[u8],
+    ) -> Result<Option<u64>, WireError> {
         self.fin = fin;
         self.left = len;
         self.data = match op {
@@ -175,23 +240,31 @@ impl EchoReader {
         if len == 0 {
             return self.end_frame(expected);
         }
-        Ok(0)
+        Ok(None)
     }
 
-    fn end_frame(&mut self, expected: &[u8]) -> Result<u64, WireError> {
+    /// Ends a frame; the sequence number of the message it completes, if it completes one.
+    fn end_frame(&mut self, expected: &[u8]) -> Result<Option<u64>, WireError> {
         if !self.data || !self.fin {
-            return Ok(0);
+            return Ok(None);
         }
         let len = std::mem::take(&mut self.msg_len);
         if len != expected.len() as u64 {
             return Err(WireError::Mismatch);
         }
-        Ok(1)
+        Ok(Some(u64::from_le_bytes(std::mem::take(&mut self.seq))))
     }
 
-    /// Compares the part of `chunk` that falls in the first [`VERIFY_PREFIX`] bytes.
-    fn check(&self, chunk: &[u8], expected: &[u8]) -> Result<(), WireError> {
-        let start = self.msg_len as usize;
+    /// Compares the part of `chunk` that falls in the first [`VERIFY_PREFIX`] bytes (keeping the
+    /// sequence bytes instead of comparing them when the reader is sequenced).
+    fn check(&mut self, mut chunk: &[u8], expected: &[u8]) -> Result<(), WireError> {
+        let mut start = self.msg_len as usize;
+        if self.check == Check::Sequenced && start < SEQ_LEN {
+            let n = chunk.len().min(SEQ_LEN - start);
+            self.seq[start..start + n].copy_from_slice(&chunk[..n]);
+            chunk = &chunk[n..];
+            start += n;
+        }
         if start >= VERIFY_PREFIX {
             return Ok(());
         }
@@ -208,9 +281,13 @@ mod tests {
     use super::*;
 
     fn server_frame(payload: &[u8]) -> Vec<u8> {
-        let mut f = client_frame(payload);
-        // Unmask: drop the mask bit and key and XOR back.
-        let hl = f.len() - payload.len();
+        unmask(client_frame(payload), payload.len())
+    }
+
+    /// A client frame of `len` payload bytes as the server sends it: the mask bit and key
+    /// dropped, the payload XORed back.
+    fn unmask(mut f: Vec<u8>, len: usize) -> Vec<u8> {
+        let hl = f.len() - len;
         f[1] &= 0x7f;
         f.drain(hl - 4..hl);
         let hl = hl - 4;
@@ -265,6 +342,35 @@ mod tests {
             EchoReader::new().feed(&[0x83, 0x00], &p),
             Err(WireError::BadFrame)
         );
+    }
+
+    #[test]
+    fn reads_sequence_numbers_however_the_stream_is_split() {
+        for size in [8usize, 16, 200, 16 << 10] {
+            let p = payload(size);
+            let stream: Vec<u8> = [7u64, 8, u64::MAX]
+                .iter()
+                .flat_map(|&s| {
+                    let mut f = client_frame(&seq_payload(size, 0));
+                    let at = f.len() - size;
+                    set_frame_seq(&mut f, at, s);
+                    unmask(f, size)
+                })
+                .collect();
+            for step in [1usize, 3, 7, 64, stream.len()] {
+                let mut r = EchoReader::sequenced();
+                let mut seen = Vec::new();
+                for c in stream.chunks(step) {
+                    r.feed_each(c, &p, |s| seen.push(s)).unwrap();
+                }
+                assert_eq!(seen, [7, 8, u64::MAX], "size {size} step {step}");
+            }
+        }
+        // A byte past the sequence number that differs is a mismatch.
+        let mut f = unmask(client_frame(&seq_payload(16, 3)), 16);
+        f[2 + SEQ_LEN] ^= 1;
+        let r = EchoReader::sequenced().feed_each(&f, &payload(16), |_| {});
+        assert_eq!(r, Err(WireError::Mismatch));
     }
 
     #[test]

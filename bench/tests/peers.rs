@@ -1,10 +1,12 @@
 //! The generator against the real peer echo servers (spawned binaries) over loopback.
 
+use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 use ws_bench::load::{self, LoadConfig};
 use ws_bench::report::Record;
+use ws_bench::room::{self, RoomConfig, RoomResult};
 
 /// A spawned echo server, killed (by its own pid) when dropped.
 struct Server(Child, SocketAddr);
@@ -124,4 +126,116 @@ fn a_silent_server_fails_the_handshake_instead_of_hanging() {
     assert!(r.is_err());
     assert!(start.elapsed() < Duration::from_secs(5));
     drop(listener);
+}
+
+fn room(addr: SocketAddr, pid: Option<u32>, members: usize, size: usize) -> RoomResult {
+    let cfg = RoomConfig {
+        addr,
+        members,
+        size,
+        window: 4,
+        rate: None,
+        warmup: Duration::from_millis(50),
+        duration: Duration::from_millis(300),
+        server_pid: pid,
+        stall: Duration::from_secs(2),
+    };
+    room::run(&cfg).unwrap()
+}
+
+fn check_room(bin: &str) {
+    let s = spawn(bin);
+    for size in [16, 20_000] {
+        let r = room(s.1, Some(s.0.id()), 10, size);
+        assert_eq!((r.closed, r.missing), (0, 0), "{bin} x {size} B");
+        assert!(r.delivered > 0, "{bin} x {size} B: nothing delivered");
+        assert!(r.deliveries >= r.delivered);
+        assert_eq!(r.latency_ns.len(), r.delivered, "one latency per message");
+        assert!(r.server_cpu_s.is_some() && r.rss_before_kib.is_some());
+        assert!(
+            r.peak_rss_kib >= r.rss_before_kib,
+            "VmHWM is at least VmRSS"
+        );
+    }
+}
+
+#[test]
+fn fastwebsockets_room_delivers_every_message_in_order() {
+    check_room(env!("CARGO_BIN_EXE_fws-room"));
+}
+
+#[test]
+fn tokio_tungstenite_room_delivers_every_message_in_order() {
+    check_room(env!("CARGO_BIN_EXE_tt-room"));
+}
+
+/// A room on plain threads that leaves out message `drop_seq` for member 1 only: the generator
+/// must lose exactly that member.
+fn lossy_room(members: usize, drop_seq: u64) -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        let mut streams = Vec::new();
+        for _ in 0..members {
+            let (mut s, _) = listener.accept().unwrap();
+            let mut head = Vec::new();
+            let mut b = [0u8; 1];
+            while !head.ends_with(b"\r\n\r\n") {
+                s.read_exact(&mut b).unwrap();
+                head.push(b[0]);
+            }
+            let accept = ws_bench::handshake::ACCEPT;
+            write!(
+                s,
+                "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\
+                 Connection: Upgrade\r\nSec-WebSocket-Accept: {accept}\r\n\r\n"
+            )
+            .unwrap();
+            streams.push(Some(s));
+        }
+        // Member 0 publishes 16-byte binary frames: 2 header bytes, the key, the payload.
+        let mut publisher = streams[0].as_ref().unwrap().try_clone().unwrap();
+        let mut frame = [0u8; 22];
+        while publisher.read_exact(&mut frame).is_ok() {
+            let mut out = vec![0x82, 16];
+            out.extend((0..16).map(|i| frame[6 + i] ^ frame[2 + i % 4]));
+            let seq = u64::from_le_bytes(out[2..10].try_into().unwrap());
+            for (i, slot) in streams.iter_mut().enumerate() {
+                if (i, seq) == (1, drop_seq) {
+                    continue;
+                }
+                // A member the generator dropped is dropped here too.
+                if slot.as_mut().is_some_and(|s| s.write_all(&out).is_err()) {
+                    *slot = None;
+                }
+            }
+        }
+    });
+    addr
+}
+
+#[test]
+fn a_member_missing_a_message_is_lost_and_the_others_go_on() {
+    let r = room(lossy_room(5, 5), None, 5, 16);
+    assert_eq!((r.closed, r.missing), (0, 1));
+    assert!(r.delivered > 0, "the four others still get every message");
+}
+
+#[test]
+fn an_echo_server_is_not_a_room() {
+    // Only the publisher hears its messages: the others never join.
+    let s = spawn(env!("CARGO_BIN_EXE_tt-echo"));
+    let cfg = RoomConfig {
+        addr: s.1,
+        members: 3,
+        size: 16,
+        window: 1,
+        rate: None,
+        warmup: Duration::ZERO,
+        duration: Duration::from_millis(100),
+        server_pid: None,
+        stall: Duration::from_millis(50),
+    };
+    let e = room::run(&cfg).unwrap_err();
+    assert!(e.contains("joined"), "{e}");
 }

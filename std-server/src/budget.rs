@@ -14,7 +14,8 @@ pub const DEFAULT_MESSAGE_BUDGET: usize = 256 << 20;
 /// A connection whose next chunk would take the total past the cap is closed with 1013 ("try
 /// again later", RFC 6455 §7.4.1 via the IANA registry) before the memory is taken: its message is
 /// within the size limit, the server is only busy, so a retry may succeed where 1009 would say
-/// the message itself is too big. The echo path streams and draws nothing from it.
+/// the message itself is too big. The echo path streams; it draws only for what it queues past
+/// a connection's outbound cap while the peer is still sending that message.
 #[derive(Clone, Debug)]
 pub struct MessageBudget {
     inner: Arc<Inner>,

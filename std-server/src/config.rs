@@ -31,8 +31,9 @@ pub struct ConnectionConfig {
     /// also the grace period of a graceful shutdown.
     pub close_timeout: Duration,
     /// Cap on queued outbound bytes per connection (default 1 MiB): reading from the peer pauses
-    /// (between its frames) while it is reached; a [`crate::Writer::send`] past it closes the
-    /// connection with 1008.
+    /// (between its messages: the echo of a message still arriving is queued past the cap on a
+    /// loan from [`Config::message_budget`]) while it is reached; a [`crate::Writer::send`] past
+    /// it closes the connection with 1008.
     pub max_outbound_bytes: usize,
     /// Size of the read buffer (default 256 KiB). One buffer per executor thread is lent to the
     /// connection that is reading; a connection keeps only the bytes it has not processed yet (a
@@ -101,8 +102,9 @@ pub struct Config {
     /// also the grace period of a graceful shutdown.
     pub close_timeout: Duration,
     /// Cap on queued outbound bytes per connection (default 1 MiB): reading from the peer pauses
-    /// (between its frames) while it is reached; a [`crate::Writer::send`] past it closes the
-    /// connection with 1008.
+    /// (between its messages: the echo of a message still arriving is queued past the cap on a
+    /// loan from [`Config::message_budget`]) while it is reached; a [`crate::Writer::send`] past
+    /// it closes the connection with 1008.
     pub max_outbound_bytes: usize,
     /// Size of the read buffer (default 256 KiB). One buffer per executor thread is lent to the
     /// connection that is reading; a connection keeps only the bytes it has not processed yet (a

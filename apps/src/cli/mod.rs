@@ -2,4 +2,5 @@
 
 pub mod logger;
 pub mod options;
+pub mod room_baseline;
 pub mod signals;

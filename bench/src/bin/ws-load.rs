@@ -4,16 +4,25 @@
 //! ws-load --addr 127.0.0.1:9001 --scenario b|c|d|rtt [--conns N --size B --window W]
 //!         [--warmup S --duration S] [--server-pid PID] [--label NAME]
 //! ws-load --addr 127.0.0.1:9001 --scenario idle --conns 10000 --server-pid PID [--settle S] [--hold S]
+//! ws-load --addr 127.0.0.1:9001 --scenario room-100|room-1000|room-10000|room-100-16k
+//!         [--conns N --size B --window W --rate MSGS_PER_S --stall S] [--server-pid PID]
+//!         [--require-lossless yes]
 //! ```
 //! Scenarios: b = 100 conns x 16 B, 16 in flight; c = 10 x 64 KiB, 4 in flight;
 //! d = 4 x 1 MiB, 1 in flight; rtt = 1 x 16 B, 1 in flight (run it on the server's CPU);
-//! idle = hold `--conns` handshaken connections and report server RSS growth per connection.
+//! idle = hold `--conns` handshaken connections and report server RSS growth per connection;
+//! room-N = N members of one room on `/room`, one publishing 16 B messages, 16 in flight (not yet
+//! delivered to every member); room-100-16k = 100 members x 16 KiB, 256 in flight (a 4 MiB burst
+//! per member: 4x ws-server's default outbound cap). A room scenario prints its record even when
+//! members were lost; with `--require-lossless yes` it then fails (exit 1) instead: a test that
+//! every member got every message in order.
 
 use std::time::Duration;
 use ws_bench::args::Args;
 use ws_bench::idle;
 use ws_bench::load::{self, LoadConfig};
 use ws_bench::report::Record;
+use ws_bench::room::{self, RoomConfig, RoomResult};
 
 fn preset(scenario: &str) -> Option<(usize, usize, usize)> {
     match scenario {
@@ -23,6 +32,10 @@ fn preset(scenario: &str) -> Option<(usize, usize, usize)> {
         "rtt" => Some((1, 16, 1)),
         "idle" => Some((10_000, 0, 0)),
         "custom" => Some((1, 16, 1)),
+        "room-100" => Some((100, 16, 16)),
+        "room-1000" => Some((1000, 16, 16)),
+        "room-10000" => Some((10_000, 16, 16)),
+        "room-100-16k" => Some((100, 16 << 10, 256)),
         _ => None,
     }
 }
@@ -72,6 +85,41 @@ fn run() -> Result<Record, String> {
         rec.handshake_s = Some(r.handshake_s);
         return Ok(rec);
     }
+    if scenario.starts_with("room") {
+        let cfg = RoomConfig {
+            addr,
+            members: conns,
+            size: a.num("size", size)?,
+            window: a.num("window", window)?.max(1),
+            rate: a
+                .get("rate")
+                .map(str::parse)
+                .transpose()
+                .map_err(|_| "--rate: bad value")?,
+            warmup: secs(&a, "warmup", 0.5)?,
+            duration: secs(&a, "duration", 3.0)?,
+            server_pid,
+            stall: secs(&a, "stall", 10.0)?,
+        };
+        ws_bench::raise_fd_limit().map_err(|e| format!("raising the descriptor limit: {e}"))?;
+        let r = room::run(&cfg)?;
+        room_record(&mut rec, &cfg, &r);
+        if a.get("require-lossless") == Some("yes") {
+            if r.lost() > 0 {
+                return Err(format!(
+                    "{} of {} members lost ({} closed by the server); {} messages delivered",
+                    r.lost(),
+                    r.members,
+                    r.closed,
+                    r.delivered
+                ));
+            }
+            if r.delivered == 0 {
+                return Err("no message reached every member".into());
+            }
+        }
+        return Ok(rec);
+    }
     let cfg = LoadConfig {
         addr,
         conns,
@@ -98,4 +146,32 @@ fn run() -> Result<Record, String> {
         return Err("no message was echoed in the measured interval".into());
     }
     Ok(rec)
+}
+
+/// The record of a room run: `messages` are those every live member received, latency is from
+/// publishing to the last member, server CPU is divided by deliveries (message copies received).
+fn room_record(rec: &mut Record, cfg: &RoomConfig, r: &RoomResult) {
+    let q = |p: f64| r.latency_ns.value_at_quantile(p) as f64 / 1000.0;
+    let s = r.elapsed_s.max(1e-9);
+    rec.size = cfg.size;
+    rec.window = cfg.window;
+    rec.seconds = r.elapsed_s;
+    rec.messages = r.delivered;
+    rec.msgs_per_s = r.delivered as f64 / s;
+    rec.deliveries_per_s = Some(r.deliveries as f64 / s);
+    rec.mb_per_s = r.deliveries as f64 * cfg.size as f64 / s / 1e6;
+    rec.p50_us = q(0.5);
+    rec.p99_us = q(0.99);
+    rec.server_cpu_us_per_msg = r.server_cpu_s.map(|c| c * 1e6 / r.delivered.max(1) as f64);
+    rec.server_cpu_us_per_delivery = r.server_cpu_s.map(|c| c * 1e6 / r.deliveries.max(1) as f64);
+    rec.server_cpu_pct = r.server_cpu_s.map(|c| 100.0 * c / s);
+    rec.gen_cpu_pct = 100.0 * r.gen_cpu_s / s;
+    rec.members_lost = Some(r.lost());
+    rec.members_closed = Some(r.closed);
+    rec.peak_rss_mib = r.peak_rss_kib.map(|k| k as f64 / 1024.0);
+    rec.kib_per_member = match (r.peak_rss_kib, r.rss_before_kib) {
+        (Some(p), Some(b)) => Some((p as f64 - b as f64) / r.members.max(1) as f64),
+        _ => None,
+    };
+    rec.handshake_s = Some(r.connect_s);
 }

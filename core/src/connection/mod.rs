@@ -280,6 +280,12 @@ impl<E: Endpoint> Connection<E> {
         self.frame_remaining
     }
 
+    /// [`Limits::max_message_size`] as configured: for a caller that inflates compressed
+    /// messages (only it sees their real size) and must hold them to the same limit.
+    pub fn max_message_size(&self) -> u64 {
+        self.max_message_size
+    }
+
     /// Whether the current (or last) incoming data frame has FIN set: once its
     /// [`Connection::frame_remaining`] reaches 0, its message is complete.
     pub fn frame_fin(&self) -> bool {

@@ -80,7 +80,7 @@ pub(crate) enum Phase {
 /// Events one [`Driver::receive`] handles by default before it returns, so an engine serving
 /// many connections on one thread can let the others run (a read buffer of 11-byte pings is
 /// 23 000 events).
-const EVENTS_PER_CALL: u32 = 2048;
+const EVENTS_PER_CALL: u16 = 2048;
 
 /// Why [`Driver::receive`] stopped.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -97,12 +97,15 @@ pub(crate) struct Driver {
     core: Core,
     mode: Mode,
     id: u64,
-    /// [`ws_core::Limits::max_message_size`], for inflated messages (ws-core checks the rest).
-    max_message_size: u64,
     /// How long a close, a linger or a final flush may take (ms).
     close_ms: u32,
-    /// Outbound bytes past which reading pauses and writers are refused.
-    cap: usize,
+    /// Outbound bytes past which reading pauses (between messages) and writers are refused
+    /// (32 bits, like `loan`, `close_ms` and `events_per_call`: together they fill one word, and
+    /// an idle event-loop connection is mostly this struct).
+    cap: u32,
+    /// Queued bytes past `cap` drawn from `budget`: the echo of a message the peer is still
+    /// sending (see [`Driver::at_cap`]).
+    loan: u32,
     phase: Phase,
     inbound: receive::Inbound,
     budget: MessageBudget,
@@ -115,7 +118,7 @@ pub(crate) struct Driver {
     bytes_in: u64,
     bytes_out: u64,
     /// Events one [`Driver::receive`] handles before it returns (the engines' fairness).
-    events_per_call: u32,
+    events_per_call: u16,
 }
 
 impl std::fmt::Debug for Driver {
@@ -143,9 +146,11 @@ impl Driver {
             core: Core::new(role, config.limits, config.timers(), now),
             mode,
             id,
-            max_message_size: config.limits.max_message_size,
             close_ms,
-            cap: config.max_outbound_bytes.max(1),
+            cap: u32::try_from(config.max_outbound_bytes)
+                .unwrap_or(u32::MAX)
+                .max(1),
+            loan: 0,
             phase: Phase::Open,
             inbound: receive::Inbound::Idle,
             budget: config.message_budget.clone(),
@@ -180,13 +185,19 @@ impl Driver {
     /// Makes [`Driver::receive`] return (paused) after `n` events, so one engine thread serving
     /// many connections can let the others run.
     pub(crate) fn set_events_per_call(&mut self, n: usize) {
-        self.events_per_call = u32::try_from(n).unwrap_or(u32::MAX).max(1);
+        self.events_per_call = u16::try_from(n).unwrap_or(u16::MAX).max(1);
     }
 
     #[cfg(feature = "evloop")]
     /// Queues bytes that precede every frame (the engine's 101 response).
     pub(crate) fn push_raw(&mut self, bytes: &[u8]) {
         self.out.extend(bytes);
+    }
+
+    /// The connection id (for the logs).
+    #[cfg(feature = "evloop")]
+    pub(crate) fn id(&self) -> u64 {
+        self.id
     }
 
     /// The teardown phase.
@@ -351,6 +362,7 @@ impl Driver {
         }
         self.phase = Phase::Done;
         self.out.clear();
+        self.repay_loan();
         self.message = None;
         self.inbound.abandon(&self.budget);
         let code = self
@@ -395,6 +407,7 @@ impl Driver {
     pub(crate) fn transmitted(&mut self, n: usize, now: u64) {
         self.out.advance(n);
         self.bytes_out += n as u64;
+        self.repay_loan();
         self.settle(now);
     }
 
@@ -419,12 +432,25 @@ impl Driver {
         }
     }
 
-    /// Whether input waits for the output to drain below the cap (backpressure). Only at an
-    /// incoming frame boundary: a peer may write a whole frame before it reads (a blocking
-    /// client does), so the rest of the frame is taken and its echo queued, bounded by the frame
-    /// size limit.
+    /// Whether input waits for the output to drain below the cap (backpressure). Only between
+    /// incoming messages: a peer may write a whole message before it reads (a blocking client
+    /// does; a 16 MiB message in two fragments outgrows the socket buffers), so the rest of the
+    /// message is taken and its echo queued. What the queue holds past the cap meanwhile is a
+    /// loan from the process-wide [`MessageBudget`] (1013 when it is spent), so many such peers
+    /// cannot multiply it.
     fn at_cap(&self) -> bool {
-        self.out.bytes() >= self.cap && self.core.frame_remaining() == 0
+        self.out.bytes() >= self.cap as usize
+            && self.inbound.is_idle()
+            && self.core.frame_remaining() == 0
+    }
+
+    /// Gives back the part of the loan the queue no longer needs.
+    fn repay_loan(&mut self) {
+        let need = self.out.bytes().saturating_sub(self.cap as usize);
+        if let Some(repaid) = (self.loan as usize).checked_sub(need).filter(|&r| r > 0) {
+            self.budget.release(repaid);
+            self.loan -= repaid as u32;
+        }
     }
 
     /// Whether the engine should shut the write side down (send FIN) now.
@@ -510,6 +536,7 @@ impl Drop for Driver {
     fn drop(&mut self) {
         // Budget reservations go back however the connection ends.
         self.inbound.abandon(&self.budget);
+        self.budget.release(self.loan as usize);
     }
 }
 

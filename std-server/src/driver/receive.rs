@@ -99,7 +99,10 @@ impl Driver {
                     return (buf.len().max(pos), Stop::NeedInput);
                 }
             }
-            if self.message.is_some() || self.at_cap() || events == self.events_per_call as usize {
+            if self.message.is_some()
+                || self.at_cap()
+                || events == usize::from(self.events_per_call)
+            {
                 return (pos, Stop::Paused);
             }
             let Some(input) = buf.get_mut(pos..).filter(|i| !i.is_empty()) else {
@@ -117,6 +120,10 @@ impl Driver {
                 Some(event) => {
                     events += 1;
                     self.on_event(event, base, now);
+                    if !self.borrow_for_backlog() {
+                        let (code, why) = OVER_BUDGET;
+                        self.fail(code, why, now);
+                    }
                 }
             }
             self.settle(now);
@@ -157,6 +164,23 @@ impl Driver {
                 self.inbound.abandon(&self.budget);
                 self.enter_failing();
             }
+        }
+    }
+
+    /// Draws what the queue holds past the cap from the budget (see `Driver::at_cap`); `false` if
+    /// the budget cannot cover it. Overshoots by at most one chunk, already read.
+    fn borrow_for_backlog(&mut self) -> bool {
+        let need = self.out.bytes().saturating_sub(self.cap as usize);
+        let loan = self.loan as usize;
+        if need <= loan || self.phase != Phase::Open {
+            return true;
+        }
+        match u32::try_from(need) {
+            Ok(need32) if self.budget.try_reserve(need - loan) => {
+                self.loan = need32;
+                true
+            }
+            _ => false,
         }
     }
 
@@ -207,7 +231,7 @@ impl Driver {
             Inbound::EchoingCompressed { utf8, inflated } => (utf8, inflated),
             _ => (Utf8Validator::new(), 0),
         };
-        let limit = self.max_message_size;
+        let limit = self.core.max_message_size();
         let mut plain: Vec<u8> = Vec::new();
         let mut z: Vec<u8> = Vec::new();
         self.inflate_each(payload, end, |d, piece, done| {
@@ -312,7 +336,7 @@ impl Driver {
         payload: &[u8],
         end: bool,
     ) -> Result<(), Failure> {
-        let limit = self.max_message_size;
+        let limit = self.core.max_message_size();
         self.inflate_each(payload, end, |d, piece, done| {
             if let Inbound::Assembling(a) = &mut d.inbound {
                 let Assembly { bytes, utf8, .. } = &mut **a;

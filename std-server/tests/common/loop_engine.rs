@@ -66,6 +66,32 @@ pub fn start_unguarded(config: Config) -> Engine {
     }
 }
 
+/// [`start`] on a listener whose accepted sockets have a 64 KiB receive buffer (no autotuning),
+/// so a test about a peer that writes before it reads cannot pass on the kernel's buffering: on
+/// this machine type loopback buffers grow to 32 MiB, on others to 6 MiB.
+pub fn start_small_buffers(config: Config) -> Engine {
+    if control_run() {
+        return start(config);
+    }
+    let guard = shared();
+    let socket =
+        socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).expect("socket");
+    socket.set_recv_buffer_size(64 << 10).expect("SO_RCVBUF");
+    let addr: SocketAddr = "127.0.0.1:0".parse().expect("address");
+    socket.bind(&addr.into()).expect("bind");
+    socket.listen(128).expect("listen");
+    let lp = ws_server::evloop::EchoLoop::from_listener(socket.into(), config).expect("the loop");
+    let addr = lp.local_addr();
+    let stopper = lp.shutdown_handle();
+    let thread = std::thread::spawn(move || lp.run());
+    Engine {
+        addr,
+        stop: Box::new(move || stopper.shutdown()),
+        thread: Some(thread),
+        _shared: Some(guard),
+    }
+}
+
 /// The task server with the echo handler (the control engine).
 pub fn start_tasks(mut config: Config) -> Engine {
     config.deflate = DeflateConfig::DISABLED;

@@ -5,7 +5,7 @@ use crate::common::{
     assert_closed_within, assert_echo_works, client, frame, raw, read_close, read_frame, read_head,
     read_raw_frame, read_until_closed, tcp, upgrade_request,
 };
-use crate::loop_engine::start;
+use crate::loop_engine::{start, start_small_buffers};
 use crate::{close_normally, MIB};
 use std::io::Write;
 use std::net::TcpStream;
@@ -67,8 +67,13 @@ fn echoes_text_and_binary_of_every_length_class() {
 
 #[test]
 fn blocking_client_writing_a_16_mib_frame_before_reading_gets_the_whole_echo() {
-    let server = start(Config::default());
+    // 64 KiB socket buffers on both sides: the server must take each message whole past its
+    // 1 MiB queue cap, whatever the kernel would have buffered.
+    let server = start_small_buffers(Config::default());
     let mut s = raw(server.addr);
+    socket2::SockRef::from(&s)
+        .set_send_buffer_size(64 << 10)
+        .unwrap();
     let big: Vec<u8> = (0..16 * MIB).map(|i| (i % 253) as u8).collect();
     s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
     // One blocking write of the whole frame (16 MiB = the default frame limit), then the read.
