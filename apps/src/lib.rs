@@ -24,6 +24,7 @@ pub mod serve;
 pub mod session;
 pub mod shared;
 pub mod store;
+pub mod tls;
 pub mod vote;
 pub mod web;
 

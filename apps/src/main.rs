@@ -48,6 +48,9 @@ struct EchoArgs {
     reuse_port: bool,
     #[command(flatten)]
     server: ServerOptions,
+    /// wss:// (`--engine tasks` only: the event-loop engine has no TLS yet, see the README).
+    #[command(flatten)]
+    tls: ws_apps::tls::TlsArgs,
 }
 
 /// The room command's flags.
@@ -85,6 +88,12 @@ fn main() -> ExitCode {
         }
     };
     let result = match cli.command {
+        Command::Echo(echo) if echo.engine == Engine::Loop && echo.tls.enabled() => {
+            Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                "TLS needs --engine tasks (the event-loop engine has no TLS yet; see the README)",
+            ))
+        }
         Command::Echo(echo) if echo.engine == Engine::Loop => {
             run_loop(&echo.server, echo.reuse_port, signals)
         }
@@ -106,15 +115,18 @@ fn main() -> ExitCode {
 /// Runs a command on async-std.
 async fn run_async(command: Command, signals: Option<Signals>) -> std::io::Result<()> {
     match command {
-        Command::Echo(echo) => run(echo.server, ws_server::echo_handler(), signals).await,
+        Command::Echo(echo) => {
+            let tls = echo.tls.load()?;
+            run(echo.server, tls, ws_server::echo_handler(), signals).await
+        }
         Command::Room(args) => {
             let room = std::sync::Arc::new(ws_server::Room::with_policy(args.room.policy()));
-            run(args.server, ws_apps::relay::handler(room), signals).await
+            run(args.server, None, ws_apps::relay::handler(room), signals).await
         }
         Command::Serve(args) => {
-            ws_apps::serve::serve(&args, |h| {
+            ws_apps::serve::serve(&args, |h, tls| {
                 if let Some(signals) = signals {
-                    async_std::task::spawn(cli::signals::on_signal(signals, move || h.shutdown()));
+                    async_std::task::spawn(on_signals(signals, h, tls));
                 }
             })
             .await
@@ -138,24 +150,49 @@ fn run_loop(
         std::thread::Builder::new()
             .name("signals".into())
             .spawn(move || {
-                async_io::block_on(cli::signals::on_signal(signals, move || stopper.shutdown()));
+                async_io::block_on(cli::signals::on_signal(
+                    signals,
+                    move || stopper.shutdown(),
+                    || log::info!("SIGHUP: nothing to reload (no TLS on this engine)"),
+                ));
             })?;
     }
     server.run()
 }
 
-/// Binds, hands the signals to the graceful shutdown and serves `handler` until a graceful shutdown.
+/// Binds (over TLS if `tls`), hands the signals to the graceful shutdown and the certificate
+/// reload, and serves `handler` until a graceful shutdown.
 async fn run<H: ws_server::Handler>(
     opts: ServerOptions,
+    tls: Option<ws_apps::tls::Tls>,
     handler: H,
     signals: Option<Signals>,
 ) -> std::io::Result<()> {
-    let server = ws_server::Server::bind(&opts.addr, opts.config()).await?;
+    let mut server = ws_server::Server::bind(&opts.addr, opts.config()).await?;
+    if let Some(tls) = &tls {
+        server = server.with_tls(tls.acceptor.clone());
+    }
     if let Some(signals) = signals {
-        let handle = server.shutdown_handle();
-        async_std::task::spawn(cli::signals::on_signal(signals, move || handle.shutdown()));
+        async_std::task::spawn(on_signals(signals, server.shutdown_handle(), tls));
     }
     server.serve(handler).await
+}
+
+/// SIGINT/SIGTERM: graceful shutdown; SIGHUP: reload the certificate files.
+async fn on_signals(
+    signals: Signals,
+    handle: ws_server::ShutdownHandle,
+    tls: Option<ws_apps::tls::Tls>,
+) {
+    cli::signals::on_signal(
+        signals,
+        move || handle.shutdown(),
+        move || match &tls {
+            Some(tls) => tls.reload(),
+            None => log::info!("SIGHUP: nothing to reload (no TLS)"),
+        },
+    )
+    .await;
 }
 
 /// A listening socket on `addr` with SO_REUSEPORT (and SO_REUSEADDR, as std sets it).

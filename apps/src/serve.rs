@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use clap::Args;
 
-use crate::origin::Origin;
+use crate::origin::{Origin, Scheme};
+use crate::tls::{Tls, TlsArgs};
 use crate::{AppConfig, Apps};
 use ws_server::{Config, Server, ShutdownHandle};
 
@@ -74,6 +75,9 @@ pub struct ServeArgs {
     /// address's loopback names (http://localhost:PORT, http://127.0.0.1:PORT, http://[::1]:PORT).
     #[arg(long, value_delimiter = ',')]
     pub public_origin: Vec<String>,
+    /// https:// and wss:// (the default public origins become https://...).
+    #[command(flatten)]
+    pub tls: TlsArgs,
 }
 
 impl ServeArgs {
@@ -125,10 +129,17 @@ impl ServeArgs {
         Ok(c)
     }
 
-    /// The public origins: `--public-origin`, else the defaults for the bound address.
+    /// The public origins: `--public-origin`, else the defaults for the bound address (https://
+    /// ones when the server itself serves TLS).
     pub fn public_origins(&self, bound: std::net::SocketAddr) -> io::Result<Vec<Origin>> {
         if self.public_origin.is_empty() {
-            return Ok(crate::origin::defaults_for(bound));
+            let mut origins = crate::origin::defaults_for(bound);
+            if self.tls.enabled() {
+                for o in &mut origins {
+                    o.scheme = Scheme::Https;
+                }
+            }
+            return Ok(origins);
         }
         self.public_origin
             .iter()
@@ -155,10 +166,18 @@ impl ServeArgs {
     }
 }
 
-/// Opens the apps, binds, hands the shutdown handle to `on_bound` (e.g. to wire signals) and
-/// serves until a graceful shutdown.
-pub async fn serve(args: &ServeArgs, on_bound: impl FnOnce(ShutdownHandle)) -> io::Result<()> {
-    let server = Server::bind(&args.addr, args.server_config()).await?;
+/// Opens the apps, binds, hands the shutdown handle and the TLS (for a reload) to `on_bound`
+/// (e.g. to wire signals) and serves until a graceful shutdown.
+pub async fn serve(
+    args: &ServeArgs,
+    on_bound: impl FnOnce(ShutdownHandle, Option<Tls>),
+) -> io::Result<()> {
+    let tls = args.tls.load()?;
+    let mut server = Server::bind(&args.addr, args.server_config()).await?;
+    if let Some(tls) = &tls {
+        server = server.with_tls(tls.acceptor.clone());
+    }
+    let scheme = if tls.is_some() { "https" } else { "http" };
     let mut config = args.app_config()?;
     config.public_origins = args.public_origins(server.local_addr())?;
     let origins: Vec<String> = config
@@ -170,7 +189,7 @@ pub async fn serve(args: &ServeArgs, on_bound: impl FnOnce(ShutdownHandle)) -> i
     let apps = Apps::open(config)?;
     log::info!("public origins: {}", origins.join(", "));
     log::info!(
-        "apps on http://{} ({}; notify token: {})",
+        "apps on {scheme}://{} ({}; notify token: {})",
         server.local_addr(),
         match &args.redis {
             Some(url) => format!("shared state in Redis at {url}"),
@@ -182,6 +201,6 @@ pub async fn serve(args: &ServeArgs, on_bound: impl FnOnce(ShutdownHandle)) -> i
             format!("{}", args.data_dir.join(crate::TOKEN_FILE).display())
         }
     );
-    on_bound(server.shutdown_handle());
+    on_bound(server.shutdown_handle(), tls);
     server.serve(apps.handler()).await
 }

@@ -14,7 +14,8 @@ usage: ws-conformance [options]
   --wstest PATH         wstest [$AUTOBAHN_HOME/venv/bin/wstest, AUTOBAHN_HOME=~/.cache/ws-autobahn]
   --role LIST           comma-separated roles: server (default engine), server-loop
                         (--engine loop), client, server-mcu (the bare-metal firmware under
-                        QEMU); or all [all]
+                        QEMU), server-tls and client-tls (over wss://, sections 1-10 in a
+                        full run); or all [all]
   --url URL             test the WebSocket server at URL (e.g. ws://192.0.2.7:80/echo: your
                         own device or product; it must echo every message) instead of ours:
                         the fuzzingclient runs against it as role `external`, a FAILED case
@@ -62,6 +63,16 @@ impl Args {
     /// True when every case runs (of the roles that run).
     pub fn all_cases(&self) -> bool {
         self.cases == ["*"]
+    }
+
+    /// The case patterns `role` runs: `--cases`, or for a full run the role's
+    /// [`Role::full_cases`] (sections 1-10 for the TLS roles).
+    pub fn cases_for(&self, role: Role) -> Vec<String> {
+        if self.all_cases() {
+            role.full_cases().iter().map(|c| (*c).to_owned()).collect()
+        } else {
+            self.cases.clone()
+        }
     }
 
     /// True when `role` is part of the run.

@@ -150,32 +150,33 @@ fn run_roles(args: &Args, out: &Path) -> Result<Vec<(Role, Duration)>, String> {
     ws_conformance::process::kill_children_on_signal()?;
     let tools = Tools::locate(args)?;
     let took: Vec<(Role, Result<Duration, String>)> = std::thread::scope(|scope| {
-        let servers: Vec<_> = args
+        // Every role on a thread of its own (the client roles' testees are our client).
+        let runs: Vec<_> = args
             .roles
             .iter()
-            .filter(|r| r.is_server())
             .map(|&role| {
                 let tools = &tools;
+                let cases = args.cases_for(role);
                 (
                     role,
-                    scope.spawn(move || run::server_role(tools, out, role, &args.cases)),
+                    scope.spawn(move || {
+                        if role.is_server() {
+                            run::server_role(tools, out, role, &cases)
+                        } else {
+                            run::client_role(tools, out, role, &cases)
+                        }
+                    }),
                 )
             })
             .collect();
-        let client = args
-            .runs(Role::Client)
-            .then(|| (Role::Client, run::client_role(&tools, out, &args.cases)));
-        let mut took: Vec<_> = servers
-            .into_iter()
+        runs.into_iter()
             .map(|(role, h)| {
                 let r = h
                     .join()
                     .unwrap_or_else(|_| Err(format!("{role} role panicked")));
                 (role, r)
             })
-            .collect();
-        took.extend(client);
-        took
+            .collect()
     });
     took.into_iter()
         .map(|(role, r)| {

@@ -30,6 +30,35 @@ pub struct Tools {
     pub qemu: PathBuf,
     /// The external server's URL (role external).
     pub url: Option<String>,
+    /// The TLS roles' certificate and key (made by [`Tools::locate`] when a TLS role runs).
+    pub tls: Option<TlsFiles>,
+}
+
+/// A self-signed certificate for 127.0.0.1 and localhost, written as PEM files.
+pub struct TlsFiles {
+    /// The certificate (PEM).
+    pub cert: PathBuf,
+    /// Its private key (PEM, PKCS#8).
+    pub key: PathBuf,
+    /// The certificate our client pins.
+    pub pinned: ws_server::tls::ClientTls,
+}
+
+impl TlsFiles {
+    /// Makes a fresh certificate and writes `dir/cert.pem` and `dir/key.pem`.
+    pub fn make(dir: &Path) -> Result<TlsFiles, String> {
+        let names = vec!["127.0.0.1".to_owned(), "localhost".to_owned()];
+        let made = rcgen::generate_simple_self_signed(names).map_err(|e| e.to_string())?;
+        fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
+        write(&cert, &made.cert.pem())?;
+        write(&key, &made.key_pair.serialize_pem())?;
+        Ok(TlsFiles {
+            cert,
+            key,
+            pinned: ws_server::tls::ClientTls::Pinned(made.cert.der().clone()),
+        })
+    }
 }
 
 impl Tools {
@@ -54,7 +83,7 @@ impl Tools {
             }
         };
         let mut needed = vec![(&wstest, "install with scripts/install-autobahn")];
-        if args.runs(Role::Server) || args.runs(Role::ServerLoop) {
+        if args.runs(Role::Server) || args.runs(Role::ServerLoop) || args.runs(Role::ServerTls) {
             needed.push((&server_bin, "build with `cargo build --release -p ws-apps`"));
         }
         if args.runs(Role::ServerMcu) {
@@ -65,12 +94,22 @@ impl Tools {
                 return Err(format!("{} not found ({how})", p.display()));
             }
         }
+        let tls = if args.roles.iter().any(|r| r.is_tls()) {
+            let dir = env::current_dir()
+                .map_err(|e| e.to_string())?
+                .join(&args.out)
+                .join("tls");
+            Some(TlsFiles::make(&dir)?)
+        } else {
+            None
+        };
         Ok(Tools {
             server_bin,
             wstest,
             firmware: args.firmware.clone(),
             qemu: args.qemu.clone(),
             url: args.url.clone(),
+            tls,
         })
     }
 }
@@ -109,7 +148,8 @@ pub fn server_role(
         }
         _ => {
             let (child, addr) = start_server(tools, out, role)?;
-            (Some(child), format!("ws://{addr}"))
+            let scheme = if role.is_tls() { "wss" } else { "ws" };
+            (Some(child), format!("{scheme}://{addr}"))
         }
     };
 
@@ -195,11 +235,21 @@ fn start_server(tools: &Tools, out: &Path, role: Role) -> Result<(Child, String)
     loop {
         let port = free_port()?;
         let addr = format!("127.0.0.1:{port}");
+        let mut command = Command::new(&tools.server_bin);
+        command
+            .args(["echo", "--addr", &addr])
+            .args(role.engine_args());
+        if role.is_tls() {
+            let tls = tools.tls.as_ref().ok_or("no TLS certificate made")?;
+            command
+                .arg("--tls-cert")
+                .arg(&tls.cert)
+                .arg("--tls-key")
+                .arg(&tls.key);
+        }
         let mut server = Child::spawn(
             &format!("ws-server echo ({role})"),
-            Command::new(&tools.server_bin)
-                .args(["echo", "--addr", &addr])
-                .args(role.engine_args()),
+            &mut command,
             &out.join(format!("{}.log", role.agent())),
         )?;
         match server.wait_listening(port, Duration::from_secs(10)) {
@@ -213,29 +263,54 @@ fn start_server(tools: &Tools, out: &Path, role: Role) -> Result<(Child, String)
     }
 }
 
-/// Client role: `wstest -m fuzzingserver` on a free port, our echo client against it; reports in
-/// `out/client`. Returns the wall time.
-pub fn client_role(tools: &Tools, out: &Path, cases: &[String]) -> Result<Duration, String> {
-    let dir = out.join(Role::Client.name());
+/// A client role (client or client-tls): `wstest -m fuzzingserver` on a free port (with the TLS
+/// certificate for client-tls), our echo client against it; reports in `out/<role>`. Returns the
+/// wall time.
+pub fn client_role(
+    tools: &Tools,
+    out: &Path,
+    role: Role,
+    cases: &[String],
+) -> Result<Duration, String> {
+    let dir = out.join(role.name());
     fresh_dir(&dir)?;
     let port = free_port()?;
-    let url = format!("ws://127.0.0.1:{port}");
-    let spec_path = out.join("fuzzingserver.json");
+    let (url, tls, files) = if role.is_tls() {
+        let tls = tools.tls.as_ref().ok_or("no TLS certificate made")?;
+        let files = (
+            tls.key.to_string_lossy().into_owned(),
+            tls.cert.to_string_lossy().into_owned(),
+        );
+        (
+            format!("wss://127.0.0.1:{port}"),
+            tls.pinned.clone(),
+            Some(files),
+        )
+    } else {
+        (format!("ws://127.0.0.1:{port}"), Default::default(), None)
+    };
+    // The client role keeps its file names of before.
+    let name = match role {
+        Role::Client => "fuzzingserver".to_owned(),
+        _ => format!("fuzzingserver-{role}"),
+    };
+    let spec_path = out.join(format!("{name}.json"));
+    let key_cert = files.as_ref().map(|(k, c)| (k.as_str(), c.as_str()));
     write(
         &spec_path,
-        &spec::fuzzingserver(&dir.to_string_lossy(), &url, cases),
+        &spec::fuzzingserver(&dir.to_string_lossy(), &url, cases, key_cert),
     )?;
     let mut wstest = Child::spawn(
-        "wstest fuzzingserver",
+        &format!("wstest fuzzingserver ({role})"),
         Command::new(&tools.wstest)
             .args(["-m", "fuzzingserver", "-u", "0", "-s"])
             .arg(&spec_path),
-        &out.join("fuzzingserver.log"),
+        &out.join(format!("{name}.log")),
     )?;
     wstest.wait_listening(port, Duration::from_secs(60))?;
-    eprintln!("conformance: client role: our client against wstest -m fuzzingserver at {url}");
+    eprintln!("conformance: {role} role: our client against wstest -m fuzzingserver at {url}");
     let started = Instant::now();
-    let run = testee::run(&url, Role::Client.agent(), CASE_LIMIT, CLIENT_LIMIT)?;
+    let run = testee::run(&url, role.agent(), tls, CASE_LIMIT, CLIENT_LIMIT)?;
     let took = started.elapsed();
     for case in &run.timed_out {
         eprintln!(

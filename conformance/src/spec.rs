@@ -14,14 +14,24 @@ pub fn fuzzingclient(outdir: &str, agent: &str, url: &str, cases: &[String]) -> 
     format!("{spec:#}\n")
 }
 
-/// The spec for `wstest -m fuzzingserver` (listens at `url` for a client testee).
-pub fn fuzzingserver(outdir: &str, url: &str, cases: &[String]) -> String {
-    let spec = json!({
+/// The spec for `wstest -m fuzzingserver` (listens at `url` for a client testee; over TLS with
+/// `tls`'s PEM key and certificate files).
+pub fn fuzzingserver(
+    outdir: &str,
+    url: &str,
+    cases: &[String],
+    tls: Option<(&str, &str)>,
+) -> String {
+    let mut spec = json!({
         "url": url,
         "outdir": outdir,
         "cases": cases,
         "exclude-cases": [],
         "exclude-agent-cases": {},
     });
+    if let (Some((key, cert)), Some(map)) = (tls, spec.as_object_mut()) {
+        map.insert("key".into(), key.into());
+        map.insert("cert".into(), cert.into());
+    }
     format!("{spec:#}\n")
 }

@@ -17,7 +17,9 @@ fn defaults_are_a_full_run_of_every_role() {
                 Role::Server,
                 Role::ServerLoop,
                 Role::Client,
-                Role::ServerMcu
+                Role::ServerMcu,
+                Role::ServerTls,
+                Role::ClientTls
             ],
             vec!["*".to_owned()],
             false
@@ -95,4 +97,16 @@ fn the_mcu_role_is_named_and_its_firmware_and_qemu_can_be_given() {
         .ends_with("thumbv7em-none-eabihf/release/ws-net-echo"));
     // `external` is not a role one can name: it needs a URL.
     assert!(parse(&["--role", "external"]).is_err());
+}
+
+#[test]
+fn a_full_run_gives_the_tls_roles_sections_1_to_10_and_a_partial_run_its_cases() {
+    let a = parse(&[]).unwrap();
+    assert_eq!(a.cases_for(Role::Server), ["*"]);
+    let tls = a.cases_for(Role::ServerTls);
+    assert_eq!(tls.len(), 10);
+    assert_eq!((tls[0].as_str(), tls[9].as_str()), ("1.*", "10.*"));
+    assert_eq!(a.cases_for(Role::ClientTls), tls);
+    let a = parse(&["--cases", "12.1.*", "--role", "client-tls"]).unwrap();
+    assert_eq!(a.cases_for(Role::ClientTls), ["12.1.*"]);
 }

@@ -29,3 +29,12 @@ fn only_the_loop_role_selects_an_engine_and_only_the_firmware_declines_deflate()
     assert!(Role::Server.is_server() && Role::ServerLoop.is_server() && !Role::Client.is_server());
     assert!(Role::ServerMcu.is_server() && Role::External.is_server());
 }
+
+#[test]
+fn the_tls_roles_are_one_server_and_one_client() {
+    assert!(Role::ServerTls.is_server() && Role::ServerTls.is_tls());
+    assert!(!Role::ClientTls.is_server() && Role::ClientTls.is_tls());
+    assert!(!Role::Server.is_tls() && !Role::Client.is_tls());
+    assert!(Role::ServerTls.engine_args().is_empty());
+    assert!(Role::ServerTls.describe().contains("sections 1-10"));
+}

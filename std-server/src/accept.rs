@@ -5,7 +5,7 @@ use crate::config::Config;
 use crate::conn::Stream;
 use crate::http::{encode_response, Handler, HttpResponse, OnOpen, Reply, Request};
 use crate::io_util::{close_until, read_until, write_all_until};
-use crate::server::ServerState;
+use crate::server::{ServerState, ServerTls};
 use crate::websocket::WebSocket;
 use std::future::Future;
 use std::net::SocketAddr;
@@ -36,13 +36,14 @@ struct Parsed {
 /// arguments in the returned future for the connection's whole life.)
 pub(crate) fn handle(
     io: Box<dyn Stream>,
+    tls: ServerTls,
     peer: SocketAddr,
     id: u64,
     config: Arc<Config>,
     handler: Arc<dyn Handler>,
     state: Arc<ServerState>,
 ) -> impl Future<Output = ()> + Send {
-    let handshake = Box::pin(handshake(io, peer, id, config, handler));
+    let handshake = Box::pin(handshake(io, tls, peer, id, config, handler));
     async move {
         let Some((ws, on_open)) = handshake.await else {
             return;
@@ -53,16 +54,25 @@ pub(crate) fn handle(
     }
 }
 
-/// Reads the request, asks the application and answers it: the upgraded connection and the
-/// application's callback, or `None` once a plain HTTP answer or a refusal is sent.
+/// Runs the TLS handshake if the server has TLS, reads the request, asks the application and
+/// answers it: the upgraded connection and the application's callback, or `None` once a plain
+/// HTTP answer or a refusal is sent. One deadline covers the TLS handshake and the request head.
 async fn handshake(
-    mut io: Box<dyn Stream>,
+    io: Box<dyn Stream>,
+    tls: ServerTls,
     peer: SocketAddr,
     id: u64,
     config: Arc<Config>,
     handler: Arc<dyn Handler>,
 ) -> Option<(WebSocket, OnOpen)> {
     let deadline = Instant::now() + config.handshake_timeout;
+    let mut io = match tls {
+        #[cfg(feature = "tls")]
+        Some(acceptor) => crate::tls::accept(io, &acceptor, deadline, id, peer).await?,
+        #[cfg(not(feature = "tls"))]
+        Some(never) => match never {},
+        None => io,
+    };
     // The head buffer starts small (a browser's upgrade request is under 1 KiB) and doubles up to
     // the head limit (plus room for frames sent right behind the head).
     let max_buf = config.head.max_head_bytes + 4096;

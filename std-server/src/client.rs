@@ -1,5 +1,5 @@
-//! The client: `connect("ws://host:port/path")` over TCP, or [`client_handshake`] over any
-//! futures-io stream. Nonces and masking keys come from a CSPRNG seeded by the OS; the
+//! The client: `connect("ws://host:port/path")` over TCP (`wss://` over TLS with the feature
+//! `tls`), or [`client_handshake`] over any futures-io stream. Nonces and masking keys come from a CSPRNG seeded by the OS; the
 //! `Sec-WebSocket-Accept` check is ws-core's.
 
 use crate::config::{ClientConfig, ConnectionConfig};
@@ -13,9 +13,11 @@ use std::time::Instant;
 use ws_core::handshake::{self, ClientRequest, Header, ResponseParser, Status};
 use ws_core::Role;
 
-/// A parsed `ws://` URL.
+/// A parsed `ws://` or `wss://` URL.
 #[derive(Debug, PartialEq, Eq)]
 struct Url<'a> {
+    /// `wss://`: TLS.
+    secure: bool,
     host: &'a str,
     port: u16,
     /// `host[:port]` as written (the Host header).
@@ -24,9 +26,14 @@ struct Url<'a> {
 }
 
 fn parse_url(url: &str) -> Result<Url<'_>, Error> {
-    let rest = url
-        .strip_prefix("ws://")
-        .ok_or(Error::InvalidUrl("only ws:// is supported (no TLS)"))?;
+    let (secure, rest) = if let Some(rest) = url.strip_prefix("ws://") {
+        (false, rest)
+    } else if let Some(rest) = url.strip_prefix("wss://") {
+        (true, rest)
+    } else {
+        return Err(Error::InvalidUrl("expected ws:// or wss://"));
+    };
+    let default_port = if secure { 443 } else { 80 };
     let (authority, path) = match rest.find('/') {
         Some(i) => (
             rest.get(..i).unwrap_or_default(),
@@ -40,20 +47,21 @@ fn parse_url(url: &str) -> Result<Url<'_>, Error> {
             .ok_or(Error::InvalidUrl("bad IPv6 host"))?;
         let port = match after.strip_prefix(':') {
             Some(p) => p.parse().map_err(|_| Error::InvalidUrl("bad port"))?,
-            None if after.is_empty() => 80,
+            None if after.is_empty() => default_port,
             None => return Err(Error::InvalidUrl("bad IPv6 host")),
         };
         (h, port)
     } else {
         match authority.rsplit_once(':') {
             Some((h, p)) => (h, p.parse().map_err(|_| Error::InvalidUrl("bad port"))?),
-            None => (authority, 80),
+            None => (authority, default_port),
         }
     };
     if host.is_empty() {
         return Err(Error::InvalidUrl("missing host"));
     }
     Ok(Url {
+        secure,
         host,
         port,
         authority,
@@ -61,13 +69,16 @@ fn parse_url(url: &str) -> Result<Url<'_>, Error> {
     })
 }
 
-/// Connects to `url` (`ws://host[:port][/path]`) with the default configuration.
+/// Connects to `url` (`ws://host[:port][/path]`, or `wss://` with the feature `tls`) with the
+/// default configuration.
 pub async fn connect(url: &str) -> Result<WebSocket, Error> {
     connect_with(url, ClientConfig::default()).await
 }
 
 /// Connects to `url` with extra headers, subprotocols, an Origin and limits. Name resolution
-/// uses the system resolver (blocking; instant for IP literals and `localhost`).
+/// uses the system resolver (blocking; instant for IP literals and `localhost`). For `wss://`,
+/// SNI and the certificate check use the URL's host, and [`ClientConfig`]'s `tls` says which
+/// certificates are trusted; the handshake timeout covers the TLS handshake too.
 pub async fn connect_with(url: &str, cfg: ClientConfig) -> Result<WebSocket, Error> {
     let u = parse_url(url)?;
     let addr = (u.host, u.port)
@@ -76,7 +87,20 @@ pub async fn connect_with(url: &str, cfg: ClientConfig) -> Result<WebSocket, Err
         .ok_or(Error::InvalidUrl("host did not resolve"))?;
     let stream = Async::<TcpStream>::connect(addr).await?;
     let _ = stream.get_ref().set_nodelay(true);
-    client_handshake(crate::tcp::Tcp(stream), u.authority, u.path, cfg).await
+    let stream = crate::tcp::Tcp(stream);
+    if !u.secure {
+        return client_handshake(stream, u.authority, u.path, cfg).await;
+    }
+    #[cfg(feature = "tls")]
+    {
+        let deadline = Instant::now() + cfg.connection.handshake_timeout;
+        let tls = crate::tls::connect(Box::new(stream), u.host, &cfg.tls, deadline).await?;
+        client_handshake(tls, u.authority, u.path, cfg).await
+    }
+    #[cfg(not(feature = "tls"))]
+    Err(Error::InvalidUrl(
+        "wss:// needs ws-server's cargo feature `tls`",
+    ))
 }
 
 /// Runs the client handshake over an already connected stream (`host` is the Host header,
@@ -231,6 +255,7 @@ mod tests {
         assert_eq!(
             u,
             Url {
+                secure: false,
                 host: "127.0.0.1",
                 port: 9001,
                 authority: "127.0.0.1:9001",
@@ -240,7 +265,10 @@ mod tests {
         let u = parse_url("ws://[::1]:80").unwrap();
         assert_eq!((u.host, u.port, u.path), ("::1", 80, "/"));
         assert_eq!(parse_url("ws://localhost").unwrap().port, 80);
-        assert!(parse_url("wss://x").is_err());
+        let u = parse_url("wss://example.org/chat").unwrap();
+        assert_eq!((u.secure, u.host, u.port), (true, "example.org", 443));
+        assert_eq!(parse_url("wss://[::1]").unwrap().port, 443);
+        assert!(parse_url("http://x").is_err());
         assert!(parse_url("ws://h:notaport/").is_err());
     }
 

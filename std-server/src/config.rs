@@ -184,4 +184,7 @@ pub struct ClientConfig {
     pub origin: Option<String>,
     /// How the connection behaves: limits, timeouts, buffers, what permessage-deflate to offer.
     pub connection: ConnectionConfig,
+    /// Which server certificates `wss://` accepts (default: Mozilla's roots, webpki-roots).
+    #[cfg(feature = "tls")]
+    pub tls: crate::tls::ClientTls,
 }

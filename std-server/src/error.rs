@@ -17,7 +17,15 @@ pub enum Error {
     Handshake(ws_core::HandshakeError),
     /// The opening handshake did not complete in time.
     Timeout,
-    /// A URL that is not `ws://host[:port][/path]`.
+    /// The server's certificate was refused (`wss://`): expired, not valid for the host, not
+    /// issued by a trusted root, not the pinned one... (rustls's reason, with its context).
+    #[cfg(feature = "tls")]
+    Certificate(crate::tls::rustls::CertificateError),
+    /// The TLS handshake failed for another reason (no common version or cipher, an alert from
+    /// the peer, a malformed record).
+    #[cfg(feature = "tls")]
+    Tls(crate::tls::rustls::Error),
+    /// A URL that is not `ws://` or `wss://host[:port][/path]`.
     InvalidUrl(&'static str),
     /// Bad arguments to a send call (e.g. a ping or close reason longer than 125 bytes).
     InvalidInput(ws_core::SendError),
@@ -31,6 +39,10 @@ impl fmt::Display for Error {
             Self::Backpressure => f.write_str("outbound queue over its cap; connection closed"),
             Self::Handshake(e) => write!(f, "handshake: {e}"),
             Self::Timeout => f.write_str("handshake timed out"),
+            #[cfg(feature = "tls")]
+            Self::Certificate(e) => write!(f, "server certificate refused: {e}"),
+            #[cfg(feature = "tls")]
+            Self::Tls(e) => write!(f, "tls: {e}"),
             Self::InvalidUrl(why) => write!(f, "invalid url: {why}"),
             Self::InvalidInput(e) => write!(f, "invalid input: {e:?}"),
         }
@@ -42,6 +54,8 @@ impl std::error::Error for Error {
         match self {
             Self::Io(e) => Some(e),
             Self::Handshake(e) => Some(e),
+            #[cfg(feature = "tls")]
+            Self::Tls(e) => Some(e),
             _ => None,
         }
     }

@@ -64,9 +64,9 @@
 //! # });
 //! ```
 //!
-//! What it does not do: TLS (`wss://`; bring a TLS stream to [`serve_connection`] or
-//! [`client_handshake`]), HTTP keep-alive or chunked request bodies (one request per
-//! connection, `Connection: close`).
+//! With the feature `tls`: `wss://` in [`connect`] and [`Server::with_tls`] (rustls; see the
+//! `tls` module). What it does not do: TLS on the event-loop engine, HTTP keep-alive or chunked
+//! request bodies (one request per connection, `Connection: close`).
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
@@ -88,6 +88,8 @@ mod room;
 mod server;
 mod shared;
 mod tcp;
+#[cfg(feature = "tls")]
+pub mod tls;
 mod upgrade;
 mod websocket;
 

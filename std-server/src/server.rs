@@ -19,6 +19,19 @@ use ws_core::CloseCode;
 /// Runs a connection's future on some executor (e.g. `|f| { smol::spawn(f).detach(); }`).
 pub type Spawner = Arc<dyn Fn(BoxFuture<'static, ()>) + Send + Sync>;
 
+/// The TLS configuration of a server's connections, if it serves TLS.
+#[cfg(feature = "tls")]
+pub(crate) type ServerTls = Option<crate::tls::TlsAcceptor>;
+/// Without the feature `tls` a server never has one.
+#[cfg(not(feature = "tls"))]
+pub(crate) type ServerTls = Option<NoTls>;
+
+/// No TLS configuration can exist without the feature `tls` (an empty enum, cloned like the
+/// acceptor would be).
+#[cfg(not(feature = "tls"))]
+#[derive(Clone)]
+pub(crate) enum NoTls {}
+
 /// Most connections answered 503 at once; past it, excess connections are dropped unanswered.
 const MAX_OVERFLOW: usize = 1024;
 
@@ -129,6 +142,7 @@ pub struct Server {
     config: Arc<Config>,
     state: Arc<ServerState>,
     spawner: Option<Spawner>,
+    tls: ServerTls,
 }
 
 impl std::fmt::Debug for Server {
@@ -152,6 +166,7 @@ impl Server {
             config: Arc::new(config),
             state: Arc::default(),
             spawner: None,
+            tls: None,
         })
     }
 
@@ -180,6 +195,16 @@ impl Server {
         F: Fn(BoxFuture<'static, ()>) + Send + Sync + 'static,
     {
         self.spawner = Some(Arc::new(spawner));
+        self
+    }
+
+    /// Serves every connection over TLS with `acceptor` (feature `tls`): the TLS handshake runs
+    /// in the connection's task, counted by [`Config::max_connections`] and bounded by
+    /// [`Config::handshake_timeout`] together with the request head. Keep a clone of `acceptor`
+    /// to reload the certificate while serving.
+    #[cfg(feature = "tls")]
+    pub fn with_tls(mut self, acceptor: crate::tls::TlsAcceptor) -> Self {
+        self.tls = Some(acceptor);
         self
     }
 
@@ -212,6 +237,7 @@ impl Server {
             let guard = ActiveGuard(self.state.clone());
             let fut = crate::accept::handle(
                 Box::new(crate::tcp::Tcp(stream)),
+                self.tls.clone(),
                 peer,
                 id,
                 self.config.clone(),
@@ -274,7 +300,8 @@ impl Server {
         .await
     }
 
-    /// Answers 503 to a connection past the limit (or drops it past the overflow bound).
+    /// Answers 503 to a connection past the limit (or drops it past the overflow bound, or on a
+    /// TLS server).
     fn refuse_busy(
         &self,
         stream: Async<std::net::TcpStream>,
@@ -285,6 +312,13 @@ impl Server {
         if self.state.overflow.fetch_add(1, Ordering::SeqCst) >= MAX_OVERFLOW {
             self.state.overflow.fetch_sub(1, Ordering::SeqCst);
             log::warn!("conn={id} peer={peer} refused: too many connections (dropped)");
+            return;
+        }
+        if self.tls.is_some() {
+            // A 503 would need a TLS handshake first: the very work an overloaded server should
+            // not take on. Closing at once tells the client as much.
+            self.state.overflow.fetch_sub(1, Ordering::SeqCst);
+            log::warn!("conn={id} peer={peer} refused: too many connections (TLS port: closed)");
             return;
         }
         log::warn!("conn={id} peer={peer} refused: too many connections (503)");
@@ -310,7 +344,7 @@ pub async fn serve_connection<S: crate::Stream + 'static>(
 ) {
     let id = crate::conn::next_id();
     let state = Arc::new(ServerState::default());
-    crate::accept::handle(Box::new(stream), peer, id, config, handler, state).await;
+    crate::accept::handle(Box::new(stream), None, peer, id, config, handler, state).await;
 }
 
 /// The default executor: async-std's, when the feature is on.

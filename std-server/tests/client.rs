@@ -144,8 +144,13 @@ fn client_validates_the_response() {
             "{r:?}"
         );
         assert!(matches!(
-            connect("wss://127.0.0.1:1/").await,
+            connect("https://127.0.0.1:1/").await,
             Err(Error::InvalidUrl(_))
+        ));
+        // wss:// is TLS (feature `tls`, on for the tests): a closed port is a transport error.
+        assert!(matches!(
+            connect("wss://127.0.0.1:1/").await,
+            Err(Error::Io(_))
         ));
         assert!(matches!(
             connect("http://127.0.0.1:1/").await,

@@ -28,7 +28,7 @@ pub struct ServerOptions {
     /// Largest HTTP request body (Content-Length) in bytes; past it, 413.
     #[arg(long, default_value_t = 64 << 10)]
     pub max_request_body: usize,
-    /// Time for the whole request head to arrive (e.g. 10s, 500ms); a silent or trickling client is dropped.
+    /// Time for the TLS handshake (with --tls-*) and the whole request head to arrive (e.g. 10s, 500ms); a silent or trickling client is dropped.
     #[arg(long, default_value = "10s", value_parser = parse_duration)]
     pub handshake_timeout: Duration,
     /// Send a ping after this long without receiving anything (0 disables).

@@ -163,6 +163,12 @@ impl Driver {
 
     /// Opens a new headless Chromium with a fresh profile directory.
     pub fn browser(&mut self) -> Browser {
+        self.browser_with(&[])
+    }
+
+    /// Opens a new headless Chromium with a fresh profile directory and `extra` flags (e.g.
+    /// `--ignore-certificate-errors-spki-list=...` for a development certificate).
+    pub fn browser_with(&mut self, extra: &[String]) -> Browser {
         let profile = std::env::temp_dir().join(format!(
             "ws-apps-chromium-{}-{}-{}",
             std::process::id(),
@@ -184,6 +190,12 @@ impl Driver {
                 ]
             }
         }}});
+        let mut caps = caps;
+        if let Some(args) =
+            caps["capabilities"]["alwaysMatch"]["goog:chromeOptions"]["args"].as_array_mut()
+        {
+            args.extend(extra.iter().map(|a| json!(a)));
+        }
         let v = http(self.port, "POST", "/session", Some(&caps)).expect("new WebDriver session");
         let session = v["sessionId"].as_str().expect("sessionId").to_owned();
         Browser {
@@ -239,6 +251,12 @@ impl Browser {
     fn cmd(&self, method: &str, path: &str, body: Option<Value>) -> Value {
         let p = format!("/session/{}{path}", self.session);
         http(self.port, method, &p, body.as_ref()).unwrap_or_else(|e| panic!("WebDriver: {e}"))
+    }
+
+    /// The cookies of the current page's site, as WebDriver reports them (`name`, `secure`,
+    /// `httpOnly`...; HttpOnly ones too, which JavaScript cannot see).
+    pub fn cookies(&self) -> Value {
+        self.cmd("GET", "/cookie", None)
     }
 
     /// Navigates and waits for the page load.
