@@ -15,6 +15,7 @@
 
 pub mod chat;
 pub mod cluster;
+pub mod flags;
 pub mod limiter;
 pub mod names;
 pub mod origin;

@@ -66,7 +66,8 @@ pub struct ServeArgs {
     /// Seconds to wait for the pong.
     #[arg(long, default_value_t = 30)]
     pub pong_timeout_secs: u64,
-    /// Cap on bytes queued to one client; a slower client is closed (1008).
+    /// Cap on bytes queued to one client by its own replies (history, errors); a client past it
+    /// is closed (1008). Chat broadcasts follow --room-backlog, --room-grace, --room-hard-limit.
     #[arg(long, default_value_t = 1 << 20)]
     pub max_outbound_bytes: usize,
     /// The scheme://host[:port] the pages are reached under (repeat or comma-separate for
@@ -78,6 +79,9 @@ pub struct ServeArgs {
     /// https:// and wss:// (the default public origins become https://...).
     #[command(flatten)]
     pub tls: TlsArgs,
+    /// The chat room's backpressure: when a member that does not keep up is closed (1008).
+    #[command(flatten)]
+    pub room: crate::flags::RoomOptions,
 }
 
 impl ServeArgs {
@@ -124,6 +128,7 @@ impl ServeArgs {
         c.chat.max_message_bytes = self.max_chat_message;
         c.chat.rate_per_second = self.rate;
         c.chat.rate_per_address = self.rate_per_address;
+        c.chat.room = self.room.policy();
         c.vote_rate_per_second = self.rate;
         c.session_ttl = Duration::from_secs(self.session_ttl_secs);
         Ok(c)
@@ -203,4 +208,37 @@ pub async fn serve(
     );
     on_bound(server.shutdown_handle(), tls);
     server.serve(apps.handler()).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        serve: ServeArgs,
+    }
+
+    #[test]
+    fn the_chat_room_policy_comes_from_the_room_flags() {
+        let cli = Cli::try_parse_from([
+            "serve",
+            "--room-backlog",
+            "4096",
+            "--room-grace",
+            "200ms",
+            "--room-hard-limit",
+            "65536",
+        ])
+        .expect("flags parse");
+        let room = cli.serve.app_config().expect("config").chat.room;
+        assert_eq!(room.backlog, 4096);
+        assert_eq!(room.grace, std::time::Duration::from_millis(200));
+        assert_eq!(room.hard_limit, 65536);
+        let default = Cli::try_parse_from(["serve"]).expect("no flags");
+        let room = default.serve.app_config().expect("config").chat.room;
+        assert_eq!(room.grace, ws_server::RoomPolicy::DEFAULT.grace);
+    }
 }
