@@ -6,88 +6,16 @@
 
 mod common;
 
+#[path = "common/in_memory.rs"]
+mod in_memory;
+
 use common::frame;
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::collections::VecDeque;
+use in_memory::{frames, Mem, Nothing, Pipe, ALLOCS};
 use std::future::Future;
-use std::pin::Pin;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll, Waker};
+use std::task::{Context, Waker};
 use ws_server::{ConnectionConfig, WebSocket};
-
-struct Counting;
-
-static ALLOCS: AtomicU64 = AtomicU64::new(0);
-
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCS.fetch_add(1, Ordering::Relaxed);
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        ALLOCS.fetch_add(1, Ordering::Relaxed);
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
-
-#[global_allocator]
-static GLOBAL: Counting = Counting;
-
-/// Both directions of an in-memory transport.
-#[derive(Default)]
-struct Pipe {
-    input: VecDeque<u8>,
-    output: Vec<u8>,
-}
-
-/// The server's end: reads what the test queued, writes into a pre-sized buffer.
-struct Mem(Arc<Mutex<Pipe>>);
-
-impl futures_io::AsyncRead for Mem {
-    fn poll_read(
-        self: Pin<&mut Self>,
-        _cx: &mut Context<'_>,
-        buf: &mut [u8],
-    ) -> Poll<std::io::Result<usize>> {
-        let mut p = self.0.lock().unwrap();
-        if p.input.is_empty() {
-            return Poll::Pending;
-        }
-        let n = buf.len().min(p.input.len());
-        for (dst, src) in buf.iter_mut().zip(p.input.drain(..n)) {
-            *dst = src;
-        }
-        Poll::Ready(Ok(n))
-    }
-}
-
-impl futures_io::AsyncWrite for Mem {
-    fn poll_write(
-        self: Pin<&mut Self>,
-        _cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<std::io::Result<usize>> {
-        self.0.lock().unwrap().output.extend_from_slice(buf);
-        Poll::Ready(Ok(buf.len()))
-    }
-    fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
-        Poll::Ready(Ok(()))
-    }
-    fn poll_close(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
-        Poll::Ready(Ok(()))
-    }
-}
-
-/// A waker that does nothing.
-struct Nothing;
-
-impl std::task::Wake for Nothing {
-    fn wake(self: Arc<Self>) {}
-}
 
 /// How many whole messages (frames with FIN) the server's output holds, without allocating.
 fn whole_messages(mut wire: &[u8]) -> usize {
@@ -113,27 +41,16 @@ fn whole_messages(mut wire: &[u8]) -> usize {
 }
 
 /// The messages in the server's (unmasked) output, fragments joined: `(b0 with FIN, payload)`.
-fn messages(mut wire: &[u8]) -> Vec<(u8, Vec<u8>)> {
+fn messages(wire: &[u8]) -> Vec<(u8, Vec<u8>)> {
     let mut out: Vec<(u8, Vec<u8>)> = Vec::new();
     let mut open = false;
-    while !wire.is_empty() {
-        let (b0, len, hl) = match wire[1] & 0x7f {
-            126 => (wire[0], u16::from_be_bytes([wire[2], wire[3]]) as usize, 4),
-            127 => (
-                wire[0],
-                u64::from_be_bytes(wire[2..10].try_into().unwrap()) as usize,
-                10,
-            ),
-            n => (wire[0], n as usize, 2),
-        };
-        let payload = &wire[hl..hl + len];
+    for (b0, payload) in frames(wire) {
         if open {
             out.last_mut().unwrap().1.extend_from_slice(payload);
         } else {
             out.push((b0 | 0x80, payload.to_vec()));
         }
         open = b0 & 0x80 == 0;
-        wire = &wire[hl + len..];
     }
     out
 }
@@ -149,8 +66,6 @@ fn echo_allocates_nothing_per_message() {
         &[],
     );
     let mut echo = Box::pin(ws.echo());
-    // A waker that compares equal to its clones (`Waker::noop()` may not: then the timer would
-    // re-register with the reactor on every poll).
     let waker = Waker::from(Arc::new(Nothing));
     let mut cx = Context::from_waker(&waker);
     // Queues `n` frames, polls the echo once, checks the replies; returns the allocations made

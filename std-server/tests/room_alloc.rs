@@ -4,107 +4,22 @@
 //! in-memory streams polled by hand, so only this crate's allocations are counted, by a global
 //! allocator that counts bytes (all threads).
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::collections::VecDeque;
+#[path = "common/in_memory.rs"]
+mod in_memory;
+
+use in_memory::{frames, Mem, Nothing, Pipe, BYTES};
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll, Waker};
+use std::task::{Context, Waker};
 use ws_server::deflate::Decoder;
 use ws_server::{
     serve_connection, Config, Handler, Message, Reply, Request, Room, Upgrade, WebSocket,
 };
 
-struct Counting;
-
-/// Bytes asked for (allocations, and the new size of reallocations).
-static BYTES: AtomicU64 = AtomicU64::new(0);
-
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        BYTES.fetch_add(layout.size() as u64, Ordering::Relaxed);
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        BYTES.fetch_add(new_size as u64, Ordering::Relaxed);
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
-
-#[global_allocator]
-static GLOBAL: Counting = Counting;
-
 /// The tests count allocations of the whole process: one at a time.
 static SERIAL: Mutex<()> = Mutex::new(());
-
-/// Both directions of an in-memory transport.
-#[derive(Default)]
-struct Pipe {
-    input: VecDeque<u8>,
-    output: Vec<u8>,
-}
-
-/// The server's end: reads what the test queued, writes into a pre-sized buffer.
-struct Mem(Arc<Mutex<Pipe>>);
-
-impl futures_io::AsyncRead for Mem {
-    fn poll_read(
-        self: Pin<&mut Self>,
-        _cx: &mut Context<'_>,
-        buf: &mut [u8],
-    ) -> Poll<std::io::Result<usize>> {
-        let mut p = self.0.lock().unwrap();
-        if p.input.is_empty() {
-            return Poll::Pending;
-        }
-        let n = buf.len().min(p.input.len());
-        for (dst, src) in buf.iter_mut().zip(p.input.drain(..n)) {
-            *dst = src;
-        }
-        Poll::Ready(Ok(n))
-    }
-}
-
-impl futures_io::AsyncWrite for Mem {
-    fn poll_write(
-        self: Pin<&mut Self>,
-        _cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<std::io::Result<usize>> {
-        self.0.lock().unwrap().output.extend_from_slice(buf);
-        Poll::Ready(Ok(buf.len()))
-    }
-    fn poll_write_vectored(
-        self: Pin<&mut Self>,
-        _cx: &mut Context<'_>,
-        bufs: &[std::io::IoSlice<'_>],
-    ) -> Poll<std::io::Result<usize>> {
-        let mut p = self.0.lock().unwrap();
-        let mut n = 0;
-        for b in bufs {
-            p.output.extend_from_slice(b);
-            n += b.len();
-        }
-        Poll::Ready(Ok(n))
-    }
-    fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
-        Poll::Ready(Ok(()))
-    }
-    fn poll_close(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
-        Poll::Ready(Ok(()))
-    }
-}
-
-/// A waker that does nothing (the test polls every member each round).
-struct Nothing;
-
-impl std::task::Wake for Nothing {
-    fn wake(self: Arc<Self>) {}
-}
 
 type Task = Pin<Box<dyn Future<Output = ()> + Send>>;
 
@@ -175,24 +90,6 @@ fn join(room: &Arc<Room>, handler: &Arc<dyn Handler>, deflate: bool, cx: &mut Co
         task,
         deflate,
     }
-}
-
-/// The frames in a server's output: `(first byte, payload)`.
-fn frames(mut wire: &[u8]) -> Vec<(u8, &[u8])> {
-    let mut out = Vec::new();
-    while !wire.is_empty() {
-        let (len, hl) = match wire[1] & 0x7f {
-            126 => (u16::from_be_bytes([wire[2], wire[3]]) as usize, 4),
-            127 => (
-                u64::from_be_bytes(wire[2..10].try_into().unwrap()) as usize,
-                10,
-            ),
-            n => (n as usize, 2),
-        };
-        out.push((wire[0], &wire[hl..hl + len]));
-        wire = &wire[hl + len..];
-    }
-    out
 }
 
 /// Polls every member until each has `want` bytes of output.
