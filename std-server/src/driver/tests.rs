@@ -379,27 +379,31 @@ fn reading_pauses_at_the_cap_between_messages_and_resumes_when_written() {
     assert_eq!(rest, input.len());
 }
 
+/// An outbound cap of 1000 bytes, drawing on `budget` past it.
+fn capped_at_1000(budget: &crate::MessageBudget) -> Config {
+    Config {
+        max_outbound_bytes: 1000,
+        message_budget: budget.clone(),
+        ..config()
+    }
+}
+
+/// A 9000-byte binary message of sevens in three fragments.
+fn three_fragments_of_3000() -> Vec<u8> {
+    let mut input = frame(OpCode::Binary, false, &[7u8; 3000]);
+    input.extend(frame(OpCode::Continuation, false, &[7u8; 3000]));
+    input.extend(frame(OpCode::Continuation, true, &[7u8; 3000]));
+    input
+}
+
 #[test]
 fn a_message_in_progress_is_taken_whole_past_the_cap_on_a_loan_from_the_budget() {
     // The CI failure this answers: a blocking client wrote a 16 MiB message as two 8 MiB
     // fragments before reading; pausing after the first fragment left the second stuck in the
     // socket buffers (a deadlock whenever they held less than 8 MiB).
     let budget = crate::MessageBudget::new(10_000);
-    let config = Config {
-        max_outbound_bytes: 1000,
-        message_budget: budget.clone(),
-        ..config()
-    };
-    let mut d = echo_server(&config);
-    let mut input = Vec::new();
-    for (i, fin) in [false, false, true].into_iter().enumerate() {
-        let op = if i == 0 {
-            OpCode::Binary
-        } else {
-            OpCode::Continuation
-        };
-        input.extend(frame(op, fin, &[7u8; 3000]));
-    }
+    let mut d = echo_server(&capped_at_1000(&budget));
+    let mut input = three_fragments_of_3000();
     input.extend(frame(OpCode::Binary, true, &[8u8; 10]));
     let (pos, stop) = d.receive(&mut input, 0, T0);
     assert_eq!(stop, Stop::Paused);
@@ -420,21 +424,8 @@ fn a_message_in_progress_is_taken_whole_past_the_cap_on_a_loan_from_the_budget()
 #[test]
 fn a_backlog_the_budget_cannot_cover_is_closed_1013() {
     let budget = crate::MessageBudget::new(4_000);
-    let config = Config {
-        max_outbound_bytes: 1000,
-        message_budget: budget.clone(),
-        ..config()
-    };
-    let mut d = echo_server(&config);
-    let mut input = Vec::new();
-    for (i, fin) in [false, false, true].into_iter().enumerate() {
-        let op = if i == 0 {
-            OpCode::Binary
-        } else {
-            OpCode::Continuation
-        };
-        input.extend(frame(op, fin, &[7u8; 3000]));
-    }
+    let mut d = echo_server(&capped_at_1000(&budget));
+    let mut input = three_fragments_of_3000();
     d.receive(&mut input, 0, T0);
     d.release_input(&input);
     let seen = frames(&write_all(&mut d, &[], T0));
