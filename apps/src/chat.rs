@@ -150,22 +150,8 @@ impl ChatRoom {
         }
         let mut limiter = RateLimiter::new(self.config.rate_per_second, Instant::now());
         while let Some(msg) = reader.recv().await {
-            let now = Instant::now();
-            // The address's bucket is charged only for what the connection's own limit lets by.
-            let verdict = match limiter.check(now) {
-                Verdict::Allow => self.by_address.check(&peer, now),
-                own => own,
-            };
-            match verdict {
-                Verdict::Allow => {}
-                Verdict::Refuse => {
-                    let _ = writer.send(error_json("rate limit: message dropped, slow down"));
-                    continue;
-                }
-                Verdict::Close => {
-                    writer.close(CloseCode::POLICY, "rate limit exceeded");
-                    continue; // keep driving the connection until the close handshake ends
-                }
+            if !admit(&mut limiter, &self.by_address, peer, &writer) {
+                continue; // refused or closing: keep driving the connection to its end
             }
             match self.parse(&msg) {
                 Ok(text) => {
@@ -253,6 +239,34 @@ pub(crate) fn member_uid(key: &SessionKey, token: &str) -> Option<String> {
 /// Signs a member token for `uid`.
 pub(crate) fn member_token(key: &SessionKey, uid: &str) -> String {
     format!("{uid}.{}", key.sign(MEMBER_PURPOSE, uid))
+}
+
+/// Whether a member's next message may go on, by its connection's limit and then its address's
+/// (charged only for what the connection's own limit lets by). A refused message gets an error
+/// reply; past the sustained limit the connection is closed with 1008. Both chat rooms (this
+/// node's and the Redis one) admit messages through it.
+pub(crate) fn admit(
+    limiter: &mut RateLimiter,
+    by_address: &SharedLimiter<IpAddr>,
+    peer: IpAddr,
+    writer: &Writer,
+) -> bool {
+    let now = Instant::now();
+    let verdict = match limiter.check(now) {
+        Verdict::Allow => by_address.check(&peer, now),
+        own => own,
+    };
+    match verdict {
+        Verdict::Allow => true,
+        Verdict::Refuse => {
+            let _ = writer.send(error_json("rate limit: message dropped, slow down"));
+            false
+        }
+        Verdict::Close => {
+            writer.close(CloseCode::POLICY, "rate limit exceeded");
+            false
+        }
+    }
 }
 
 /// Checks a client frame: `{"message": "<text within the limit>"}`.

@@ -23,8 +23,8 @@ use serde_json::json;
 
 use super::chat_log::{ChatLog, Entry, View};
 use super::pool::Pool;
-use crate::chat::{error_json, member_token, member_uid, parse_message, ChatConfig, Resume};
-use crate::limiter::{RateLimiter, SharedLimiter, Verdict};
+use crate::chat::{admit, error_json, member_token, member_uid, parse_message, ChatConfig, Resume};
+use crate::limiter::{RateLimiter, SharedLimiter};
 use crate::session::SessionKey;
 use crate::shared::SharedError;
 use crate::web::now_ms;
@@ -153,21 +153,8 @@ impl ClusterChat {
         }
         let mut limiter = RateLimiter::new(self.config.rate_per_second, Instant::now());
         while let Some(msg) = reader.recv().await {
-            let now = Instant::now();
-            let verdict = match limiter.check(now) {
-                Verdict::Allow => self.by_address.check(&peer, now),
-                own => own,
-            };
-            match verdict {
-                Verdict::Allow => {}
-                Verdict::Refuse => {
-                    let _ = writer.send(error_json("rate limit: message dropped, slow down"));
-                    continue;
-                }
-                Verdict::Close => {
-                    writer.close(CloseCode::POLICY, "rate limit exceeded");
-                    continue;
-                }
+            if !admit(&mut limiter, &self.by_address, peer, &writer) {
+                continue;
             }
             match parse_message(&self.config, &msg) {
                 Ok(text) => {
