@@ -13,6 +13,7 @@
 //! loopback addresses.
 
 pub mod args;
+pub mod fws_echo;
 pub mod handshake;
 pub mod idle;
 pub mod load;

@@ -3,37 +3,10 @@
 //!
 //! Usage: `fws-echo [--addr 127.0.0.1:9002]`
 
-use fastwebsockets::{upgrade, OpCode, WebSocketError};
-use http_body_util::Empty;
-use hyper::body::{Bytes, Incoming};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
-use hyper::{Request, Response};
 use tokio::net::TcpListener;
-
-async fn handle_client(fut: upgrade::UpgradeFut) -> Result<(), WebSocketError> {
-    let mut ws = fastwebsockets::FragmentCollector::new(fut.await?);
-    loop {
-        let frame = ws.read_frame().await?;
-        match frame.opcode {
-            OpCode::Close => break,
-            OpCode::Text | OpCode::Binary => ws.write_frame(frame).await?,
-            _ => {}
-        }
-    }
-    Ok(())
-}
-
-async fn server_upgrade(
-    mut req: Request<Incoming>,
-) -> Result<Response<Empty<Bytes>>, WebSocketError> {
-    let (response, fut) = upgrade::upgrade(&mut req)?;
-    tokio::task::spawn(async move {
-        // Errors are the load generator hanging up: nothing to report.
-        let _ = tokio::task::unconstrained(handle_client(fut)).await;
-    });
-    Ok(response)
-}
+use ws_bench::fws_echo::server_upgrade;
 
 fn main() -> std::io::Result<()> {
     let addr = ws_bench::addr_arg("127.0.0.1:9002");

@@ -4,40 +4,14 @@
 //!
 //! Usage: `fws-tls-echo --addr 127.0.0.1:9002 --cert cert.pem --key key.pem`
 
-use fastwebsockets::{upgrade, OpCode, WebSocketError};
-use http_body_util::Empty;
-use hyper::body::{Bytes, Incoming};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
-use hyper::{Request, Response};
 use std::sync::Arc;
 use tokio::net::TcpListener;
+use ws_bench::fws_echo::server_upgrade;
 use ws_server::tls::rustls;
 use ws_server::tls::rustls::pki_types::pem::PemObject;
 use ws_server::tls::rustls::pki_types::{CertificateDer, PrivateKeyDer};
-
-async fn handle_client(fut: upgrade::UpgradeFut) -> Result<(), WebSocketError> {
-    let mut ws = fastwebsockets::FragmentCollector::new(fut.await?);
-    loop {
-        let frame = ws.read_frame().await?;
-        match frame.opcode {
-            OpCode::Close => break,
-            OpCode::Text | OpCode::Binary => ws.write_frame(frame).await?,
-            _ => {}
-        }
-    }
-    Ok(())
-}
-
-async fn server_upgrade(
-    mut req: Request<Incoming>,
-) -> Result<Response<Empty<Bytes>>, WebSocketError> {
-    let (response, fut) = upgrade::upgrade(&mut req)?;
-    tokio::task::spawn(async move {
-        let _ = tokio::task::unconstrained(handle_client(fut)).await;
-    });
-    Ok(response)
-}
 
 fn arg(name: &str) -> Option<String> {
     let mut it = std::env::args();
