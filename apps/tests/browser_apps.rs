@@ -7,6 +7,7 @@ mod apps_support;
 mod browser_support;
 
 use apps_support::*;
+use browser_support::log_in;
 use browser_support::webdriver::{Browser, Driver};
 use std::sync::Mutex;
 
@@ -117,22 +118,6 @@ fn chat_between_two_pages_with_history_and_xss_as_text() {
     drop((one, two));
     drop(driver);
     s.stop();
-}
-
-fn log_in(b: &Browser, base: &str, name: &str) {
-    b.goto(&format!("{base}/vote"));
-    assert!(
-        b.url().ends_with("/login"),
-        "redirected to login: {}",
-        b.url()
-    );
-    b.type_into(&b.find("#name"), name);
-    b.click(&b.find("#login"));
-    b.wait_for("location.pathname === '/vote'", "the voting page");
-    b.wait_for(
-        "document.getElementById('state').textContent === 'open'",
-        "the voting socket",
-    );
 }
 
 #[test]

@@ -4,6 +4,7 @@
 
 mod browser_support;
 
+use browser_support::log_in;
 use browser_support::webdriver::{Browser, Driver};
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
@@ -68,18 +69,6 @@ fn text_of(b: &Browser, id: &str) -> String {
     .as_str()
     .unwrap_or_default()
     .to_owned()
-}
-
-fn log_in(b: &Browser, base: &str, name: &str) {
-    b.goto(&format!("{base}/vote"));
-    assert!(b.url().ends_with("/login"), "to login: {}", b.url());
-    b.type_into(&b.find("#name"), name);
-    b.click(&b.find("#login"));
-    b.wait_for("location.pathname === '/vote'", "the voting page");
-    b.wait_for(
-        "document.getElementById('state').textContent === 'open'",
-        "the voting socket over wss",
-    );
 }
 
 #[test]
