@@ -6,23 +6,14 @@
 mod common;
 
 use common::*;
-use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 use tungstenite::Message as T;
 
-const BIN: &str = env!("CARGO_BIN_EXE_ws-server");
+mod binary_support;
 
-/// Kills the child on drop (by its own PID) so a failing test leaves nothing running.
-struct Guard(Child);
-
-impl Drop for Guard {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
+use binary_support::{rest_of_log, start, Guard, BIN};
 
 #[test]
 fn help_documents_every_limit_and_timeout() {
@@ -52,30 +43,8 @@ fn help_documents_every_limit_and_timeout() {
 
 #[test]
 fn sigterm_sends_1001_and_exits_0() {
-    let child = Command::new(BIN)
-        .args([
-            "echo",
-            "--addr",
-            "127.0.0.1:0",
-            "--close-timeout",
-            "1s",
-            "--max-frame-size",
-            "1000",
-        ])
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut guard = Guard(child);
-    let stderr = guard.0.stderr.take().unwrap();
-    let mut lines = BufReader::new(stderr).lines();
-    let addr: SocketAddr = loop {
-        let line = lines.next().expect("server exited early").unwrap();
-        if let Some(a) = line.split("listening on ").nth(1) {
-            break a.trim().parse().unwrap();
-        }
-    };
-    // Keep draining the log so the server never blocks on a full pipe.
-    let log = std::thread::spawn(move || lines.map_while(Result::ok).collect::<Vec<_>>());
+    let (mut guard, addr, early, log) =
+        start(&["echo", "--close-timeout", "1s", "--max-frame-size", "1000"]);
     let mut ws = client(addr);
     ws.send(T::text("before")).unwrap();
     assert_eq!(ws.read().unwrap(), T::text("before"));
@@ -105,7 +74,7 @@ fn sigterm_sends_1001_and_exits_0() {
         std::thread::sleep(Duration::from_millis(20));
     };
     assert_eq!(exit.code(), Some(0));
-    let log = log.join().unwrap().join("\n");
+    let log = rest_of_log(early, log);
     assert!(log.contains("handshake accepted"), "{log}");
     assert!(log.contains("closed code=1001"), "{log}");
     assert!(log.contains("bytes_in="), "{log}");
@@ -174,22 +143,8 @@ fn cli_echo_engine_loop_serves_and_stops_gracefully_on_sigterm() {
 
 #[test]
 fn cli_room_relays_every_message_to_every_member_unchanged() {
-    let child = Command::new(BIN)
-        .args(["room", "--addr", "127.0.0.1:0", "--log-level", "info"])
-        .args(["--room-grace", "2s", "--close-timeout", "500ms"])
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut guard = Guard(child);
-    let stderr = guard.0.stderr.take().unwrap();
-    let mut lines = BufReader::new(stderr).lines();
-    let addr: SocketAddr = loop {
-        let line = lines.next().expect("server exited early").unwrap();
-        if let Some(a) = line.split("listening on ").nth(1) {
-            break a.trim().parse().unwrap();
-        }
-    };
-    let log = std::thread::spawn(move || lines.map_while(Result::ok).collect::<Vec<_>>());
+    let (mut guard, addr, early, log) =
+        start(&["room", "--room-grace", "2s", "--close-timeout", "500ms"]);
     // Not the room: 404 before any upgrade.
     assert!(tungstenite::client(format!("ws://{addr}/"), tcp(addr)).is_err());
     let mut members: Vec<_> = (0..3).map(|_| client_at(addr, "/room")).collect();
@@ -251,6 +206,6 @@ fn cli_room_relays_every_message_to_every_member_unchanged() {
         assert!(t.elapsed() < Duration::from_secs(5), "server did not exit");
         std::thread::sleep(Duration::from_millis(20));
     }
-    let log = log.join().unwrap().join("\n");
+    let log = rest_of_log(early, log);
     assert!(log.contains("handshake accepted"), "{log}");
 }

@@ -2,70 +2,17 @@
 //! SIGHUP reload that keeps the open connection, plain HTTP on the TLS port logged, errors that
 //! name the file, and the `--tls-self-signed` development mode.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::io::{Read, Write};
+use std::net::TcpStream;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc::{channel, Receiver};
+use std::process::Command;
 use std::time::Duration;
 use ws_server::tls::ClientTls;
 use ws_server::{ClientConfig, Error, Message};
 
-const BIN: &str = env!("CARGO_BIN_EXE_ws-server");
+mod binary_support;
 
-/// Kills the child on drop (by its own PID) so a failing test leaves nothing running.
-struct Guard(Child);
-
-impl Drop for Guard {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// Starts `ws-server ARGS --addr 127.0.0.1:0`; returns it, its address, its log lines up to
-/// "listening on" and the channel of the later ones.
-fn start(args: &[&str]) -> (Guard, SocketAddr, Vec<String>, Receiver<String>) {
-    let mut child = Command::new(BIN)
-        .args(args)
-        .args(["--addr", "127.0.0.1:0", "--log-level", "info"])
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let (tx, rx) = channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    let guard = Guard(child);
-    let mut early = Vec::new();
-    let addr = loop {
-        let line = rx
-            .recv_timeout(Duration::from_secs(10))
-            .unwrap_or_else(|_| panic!("never listening: {early:#?}"));
-        if let Some(a) = line.split("listening on ").nth(1) {
-            break a.trim().parse().unwrap();
-        }
-        early.push(line);
-    };
-    (guard, addr, early, rx)
-}
-
-/// The next log line containing `what` (panics after 10 s).
-fn wait_for(rx: &Receiver<String>, what: &str) -> String {
-    loop {
-        let line = rx
-            .recv_timeout(Duration::from_secs(10))
-            .unwrap_or_else(|_| panic!("no log line with {what:?}"));
-        if line.contains(what) {
-            return line;
-        }
-    }
-}
+use binary_support::{start, wait_for, BIN};
 
 /// Writes a fresh self-signed certificate for localhost to `dir/{cert,key}.pem`.
 fn write_cert(dir: &Path) -> ClientTls {
