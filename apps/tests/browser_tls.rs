@@ -2,64 +2,25 @@
 //! Chromium for that certificate's SPKI hash only (`--ignore-certificate-errors-spki-list`, read
 //! from the server's log), chat and voting over wss://, and a `Secure` session cookie.
 
+mod binary_support;
 mod browser_support;
 
+use binary_support::{start, Guard};
 use browser_support::log_in;
 use browser_support::webdriver::{Browser, Driver};
-use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc::channel;
-use std::time::Duration;
-
-const BIN: &str = env!("CARGO_BIN_EXE_ws-server");
-
-/// Kills the child on drop (by its own PID) so a failing test leaves nothing running.
-struct Guard(Child);
-
-impl Drop for Guard {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 /// `ws-server serve --tls-self-signed` on a free port: the process, its address and the SPKI hash
 /// it logged.
 fn serve_https(data: &std::path::Path) -> (Guard, SocketAddr, String) {
-    let mut child = Command::new(BIN)
-        .args(["serve", "--addr", "127.0.0.1:0", "--tls-self-signed"])
-        .arg("--data-dir")
-        .arg(data)
-        .args(["--log-level", "info"])
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let guard = Guard(child);
-    let (tx, rx) = channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            let _ = tx.send(line);
-        }
-    });
-    let mut spki = None;
-    loop {
-        let line = rx
-            .recv_timeout(Duration::from_secs(20))
-            .expect("the server never listened");
-        if let Some(s) = line.split("--ignore-certificate-errors-spki-list=").nth(1) {
-            spki = Some(s.trim_end_matches(')').trim().to_owned());
-        }
-        if let Some(a) = line.split("listening on ").nth(1) {
-            let addr = a.trim().parse().unwrap();
-            return (
-                guard,
-                addr,
-                spki.expect("SPKI hash logged before listening"),
-            );
-        }
-    }
+    let data = data.to_str().expect("a UTF-8 temporary path");
+    let (guard, addr, early, _rx) = start(&["serve", "--tls-self-signed", "--data-dir", data]);
+    let spki = early
+        .iter()
+        .find_map(|line| line.split("--ignore-certificate-errors-spki-list=").nth(1))
+        .map(|s| s.trim_end_matches(')').trim().to_owned())
+        .expect("SPKI hash logged before listening");
+    (guard, addr, spki)
 }
 
 fn text_of(b: &Browser, id: &str) -> String {

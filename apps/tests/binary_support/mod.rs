@@ -32,10 +32,10 @@ pub fn start(args: &[&str]) -> (Guard, SocketAddr, Vec<String>, Receiver<String>
     let stderr = child.stderr.take().unwrap();
     let (tx, rx) = channel();
     std::thread::spawn(move || {
+        // Drains to the end even when nobody listens any more: a full pipe would block the
+        // server's logging.
         for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            if tx.send(line).is_err() {
-                break;
-            }
+            let _ = tx.send(line);
         }
     });
     let guard = Guard(child);
