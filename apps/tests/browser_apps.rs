@@ -58,6 +58,49 @@ fn echo_page_connects_sends_and_closes() {
     s.stop();
 }
 
+// Before the fix the echo page showed 'closed (1001)' after a server restart and stayed closed
+// until the user pressed Connect again.
+#[test]
+fn echo_page_reconnects_after_a_restart_until_the_user_closes() {
+    let _g = serial();
+    let dir = TempDir::new("browser-echo-resume");
+    let s = AppServer::start_default(dir.path());
+    let addr = s.addr;
+    let mut driver = Driver::start();
+    let b = driver.browser();
+    b.goto(&format!("{}/echo", s.base()));
+    b.click(&b.find("#connect"));
+    b.wait_for("document.body.dataset.state === 'open'", "open state");
+    s.stop();
+    b.wait_for(
+        "document.body.dataset.state === 'reconnecting'",
+        "the reconnecting state",
+    );
+    let shown = text_of(&b, "state");
+    assert!(shown.starts_with("reconnecting in"), "{shown}");
+    b.screenshot("echo-reconnecting");
+    let s = AppServer::start_on(
+        ws_apps::AppConfig::new(dir.path()),
+        ws_server::Config::default(),
+        &addr.to_string(),
+    );
+    b.wait_for("document.body.dataset.state === 'open'", "reconnected");
+    b.type_into(&b.find("#text"), "after");
+    b.click(&b.find("#send"));
+    b.wait_for(
+        "[...document.querySelectorAll('#log li')].some(li => li.textContent === '← after')",
+        "the echo after reconnecting",
+    );
+    // The user's Close is final: no retry follows it.
+    b.click(&b.find("#close"));
+    b.wait_for("document.body.dataset.state === 'closed'", "closed state");
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    assert_eq!(text_of(&b, "state"), "closed", "no reconnect after Close");
+    drop(b);
+    drop(driver);
+    s.stop();
+}
+
 #[test]
 fn chat_between_two_pages_with_history_and_xss_as_text() {
     let _g = serial();
