@@ -111,6 +111,7 @@ impl Store {
             "PRAGMA synchronous=FULL; PRAGMA busy_timeout={WRITE_WAIT_MS}; PRAGMA foreign_keys=ON;"
         ))?;
         conn.execute_batch(SCHEMA)?;
+        merge_legacy_voters(&conn)?;
         Ok(conn)
     }
 
@@ -267,6 +268,52 @@ impl Store {
     }
 }
 
+/// The schema version after [`merge_legacy_voters`] (`PRAGMA user_version`).
+const VOTERS_KEYED: i64 = 1;
+
+/// Once per database: re-keys votes stored before login names were normalised (a name as typed)
+/// under their voter key ([`crate::names::voter_key`]), so `Ann` and `ANN`, stored as two votes
+/// then, become one voter. Where several rows become one voter, the row already under the key
+/// wins (it was cast by this version), else the most recently inserted one; the others are
+/// dropped, and their number is logged.
+fn merge_legacy_voters(conn: &Connection) -> Result<(), StoreError> {
+    let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if version >= VOTERS_KEYED {
+        return Ok(());
+    }
+    let tx = conn.unchecked_transaction()?;
+    let rows: Vec<(i64, String, i64)> = {
+        let mut stmt = tx.prepare("SELECT rowid, user, candidate FROM votes ORDER BY rowid")?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+        rows.collect::<Result<_, _>>()?
+    };
+    // Per voter key: (is the row already keyed, rowid, candidate) of the winner so far.
+    let mut winners: HashMap<String, (bool, i64, i64)> = HashMap::new();
+    for (rowid, user, candidate) in &rows {
+        let key = crate::names::voter_key(user.trim());
+        let this = (key == *user, *rowid, *candidate);
+        let slot = winners.entry(key).or_insert(this);
+        if (this.0, this.1) > (slot.0, slot.1) {
+            *slot = this;
+        }
+    }
+    let changed = rows.len() - winners.values().filter(|w| w.0).count();
+    if changed > 0 {
+        tx.execute("DELETE FROM votes", [])?;
+        let mut insert = tx.prepare("INSERT INTO votes (user, candidate) VALUES (?1, ?2)")?;
+        for (key, (_, _, candidate)) in &winners {
+            insert.execute(params![key, candidate])?;
+        }
+        log::info!(
+            "votes: {} stored under names as typed re-keyed to their voter; {} merged into another vote",
+            changed,
+            rows.len() - winners.len()
+        );
+    }
+    tx.execute_batch(&format!("PRAGMA user_version = {VOTERS_KEYED}"))?;
+    tx.commit()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -294,6 +341,51 @@ mod tests {
         assert_eq!(counts.get(&1), Some(&1));
         assert_eq!(counts.get(&2), Some(&1));
         assert_eq!(s.vote_of("ann").unwrap(), Some(2));
+    }
+
+    // Before the fix, votes stored under "Ann" and "ANN" (names as typed, before normalisation)
+    // stayed two votes, while the same people logging in now are one voter.
+    #[test]
+    fn legacy_votes_are_merged_per_voter_once() {
+        let conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch(SCHEMA).unwrap();
+        conn.execute_batch(
+            "INSERT INTO votes VALUES ('Ann', 1); INSERT INTO votes VALUES ('bob', 1);
+             INSERT INTO votes VALUES ('ANN', 2); INSERT INTO votes VALUES ('\u{FF23}arl', 3);
+             INSERT INTO votes VALUES ('Dee', 1); INSERT INTO votes VALUES ('dee', 3);",
+        )
+        .unwrap();
+        conn.execute("INSERT INTO votes VALUES (?1, 2)", ["\u{FF23}ARL"])
+            .unwrap();
+        let s = Store {
+            writer: Mutex::new(Store::init(conn).unwrap()),
+            reader: None,
+        };
+        // ann: the later of two legacy rows (2); dee: the row already keyed (3); carl (fullwidth
+        // C): the later legacy row (2); bob as he was.
+        assert_eq!(s.vote_of("ann").unwrap(), Some(2));
+        assert_eq!(s.vote_of("dee").unwrap(), Some(3));
+        assert_eq!(s.vote_of("carl").unwrap(), Some(2));
+        assert_eq!(s.vote_of("bob").unwrap(), Some(1));
+        assert_eq!(s.vote_of("Ann").unwrap(), None);
+        let counts = s.vote_counts().unwrap();
+        assert_eq!(
+            (counts.get(&1), counts.get(&2), counts.get(&3)),
+            (Some(&1), Some(&2), Some(&1))
+        );
+        // Once only: rows written as typed after the migration (none are, but a second run
+        // must not touch the table) stay.
+        s.conn()
+            .execute("INSERT INTO votes VALUES ('Zed', 1)", [])
+            .unwrap();
+        let conn = std::mem::replace(&mut *s.conn(), Connection::open_in_memory().unwrap());
+        let conn = Store::init(conn).unwrap();
+        let n: i64 = conn
+            .query_row("SELECT COUNT(*) FROM votes WHERE user = 'Zed'", [], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        assert_eq!(n, 1);
     }
 
     #[test]
