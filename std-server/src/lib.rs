@@ -101,7 +101,7 @@ pub use echo::echo_handler;
 pub use error::Error;
 pub use http::{BoxFuture, Handler, HttpResponse, Reply, Request, Upgrade};
 pub use message::Message;
-pub use room::{Published, Room, RoomPolicy};
+pub use room::{Prepared, Published, Room, RoomPolicy};
 pub use server::{serve_connection, Server, ShutdownHandle, Spawner};
 pub use websocket::{Reader, WebSocket, Writer};
 // The ws-core types that appear in this crate's public signatures (the permessage-deflate ones are

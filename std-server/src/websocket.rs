@@ -222,13 +222,26 @@ impl Writer {
     /// the connection is closed with 1008 and `Err(Error::Backpressure)` returned; after the
     /// connection closed, `Err(Error::Closed)`.
     pub fn send(&self, m: Message) -> Result<(), Error> {
+        self.queue(Item::Msg(m))
+    }
+
+    /// [`Writer::send`] for a message framed once for many connections: the queue holds a
+    /// reference to its frame (made on the first send that needs it), not a copy. Same cap and
+    /// errors as [`Writer::send`].
+    pub fn send_prepared(&self, m: &mut crate::Prepared) -> Result<(), Error> {
+        let framing = self.shared.lock().framing;
+        self.queue(m.item_for(framing))
+    }
+
+    /// Queues `item` within the cap (see [`Writer::send`]).
+    fn queue(&self, item: Item) -> Result<(), Error> {
         let pending = self.shared.pending();
-        if pending > 0 && pending.saturating_add(m.len()) > self.shared.cap {
+        if pending > 0 && pending.saturating_add(item.len()) > self.shared.cap {
             self.shared
                 .abort_with(CloseCode::POLICY, "outbound queue over its cap");
             return Err(Error::Backpressure);
         }
-        if self.shared.push(Item::Msg(m)) {
+        if self.shared.push(item) {
             Ok(())
         } else {
             Err(Error::Closed)

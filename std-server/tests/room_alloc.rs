@@ -15,7 +15,8 @@ use std::sync::{Arc, Mutex};
 use std::task::{Context, Waker};
 use ws_server::deflate::Decoder;
 use ws_server::{
-    serve_connection, Config, Handler, Message, Reply, Request, Room, Upgrade, WebSocket,
+    serve_connection, Config, Handler, Message, Prepared, Reply, Request, Room, Upgrade, WebSocket,
+    Writer,
 };
 
 /// The tests count allocations of the whole process: one at a time.
@@ -32,11 +33,18 @@ struct Member {
 
 /// Connections that join `room` and read until closed.
 fn handler(room: Arc<Room>) -> Arc<dyn Handler> {
+    keeping_writers(room, Arc::default())
+}
+
+/// [`handler`], also keeping each connection's writer in `writers`.
+fn keeping_writers(room: Arc<Room>, writers: Arc<Mutex<Vec<Writer>>>) -> Arc<dyn Handler> {
     Arc::new(move |_req: Request| {
         let room = room.clone();
+        let writers = writers.clone();
         async move {
             Reply::Upgrade(Upgrade::new(move |ws: WebSocket| async move {
                 let (mut reader, writer) = ws.split();
+                writers.lock().unwrap().push(writer.clone());
                 room.subscribe(&writer);
                 while reader.recv().await.is_some() {}
                 room.unsubscribe(&writer);
@@ -155,6 +163,53 @@ fn a_published_frame_is_shared_not_copied_per_member() {
                 "message {i} differs"
             );
         }
+    }
+}
+
+// A fan-out written by hand (each recipient chosen, as the Redis chat's node-local delivery
+// does) shares the frame as a room does.
+#[test]
+fn a_prepared_message_is_shared_not_copied_per_writer() {
+    let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    const MEMBERS: usize = 50;
+    const SIZE: usize = 64 << 10;
+    let waker = Waker::from(Arc::new(Nothing));
+    let mut cx = Context::from_waker(&waker);
+    let room = Arc::new(Room::new());
+    let writers = Arc::new(Mutex::new(Vec::new()));
+    let h = keeping_writers(room.clone(), writers.clone());
+    let mut members: Vec<Member> = (0..MEMBERS)
+        .map(|_| join(&room, &h, false, &mut cx))
+        .collect();
+    let writers = writers.lock().unwrap().clone();
+    let frame_len = SIZE + 10;
+    // Warm-up: queues get their storage.
+    let mut warm = Prepared::new(Message::Binary(vec![0; SIZE]));
+    for w in &writers {
+        w.send_prepared(&mut warm).unwrap();
+    }
+    deliver(&mut members, frame_len, &mut cx);
+    for m in &members {
+        m.pipe.lock().unwrap().output.clear();
+    }
+    let msg = Message::Binary(vec![7; SIZE]);
+    let before = BYTES.load(Ordering::Relaxed);
+    let mut prepared = Prepared::new(msg.clone());
+    for w in &writers {
+        w.send_prepared(&mut prepared).unwrap();
+    }
+    let sent = BYTES.load(Ordering::Relaxed) - before;
+    eprintln!(
+        "{SIZE} B prepared to {MEMBERS} writers: {sent} B allocated (a copy per member would be \
+         {} B)",
+        MEMBERS * SIZE
+    );
+    assert_eq!(prepared.frames_made(), 1);
+    assert!(sent < (2 * frame_len + MEMBERS * 1024) as u64, "{sent}");
+    deliver(&mut members, frame_len, &mut cx);
+    for m in &members {
+        let p = m.pipe.lock().unwrap();
+        assert_eq!(frames(&p.output), [(0x82, msg.as_bytes())]);
     }
 }
 

@@ -28,7 +28,7 @@ use crate::limiter::{RateLimiter, SharedLimiter};
 use crate::session::SessionKey;
 use crate::shared::SharedError;
 use crate::web::now_ms;
-use ws_server::{CloseCode, Message, WebSocket, Writer};
+use ws_server::{CloseCode, Message, Prepared, WebSocket, Writer};
 
 /// Where a member is.
 #[derive(Debug)]
@@ -310,15 +310,20 @@ impl ClusterChat {
     }
 
     /// Sends entries to every live member that does not have them; drops members that fail.
+    /// Each entry is serialised and framed once, every member's queue holding a reference.
     fn deliver(&self, entries: &[Entry]) {
         if entries.is_empty() {
             return;
         }
+        let mut prepared: Vec<Prepared> = entries
+            .iter()
+            .map(|e| Prepared::new(entry_json(e, false)))
+            .collect();
         self.members().retain(|_, m| {
             let Phase::Live { epoch, seen } = &mut m.phase else {
                 return true;
             };
-            for e in entries {
+            for (e, message) in entries.iter().zip(prepared.iter_mut()) {
                 if *epoch != e.epoch {
                     if let Err(err) = m.writer.send(reset_json("epoch", &e.epoch)) {
                         log::info!("chat: dropping member conn={}: {err}", m.writer.id());
@@ -330,7 +335,7 @@ impl ClusterChat {
                 if e.off <= *seen {
                     continue;
                 }
-                if let Err(err) = m.writer.send(entry_json(e, false)) {
+                if let Err(err) = m.writer.send_prepared(message) {
                     log::info!("chat: dropping member conn={}: {err}", m.writer.id());
                     return false;
                 }

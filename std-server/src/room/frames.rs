@@ -4,13 +4,16 @@
 use crate::deflate::SharedKey;
 use crate::driver::Framing;
 use crate::message::Message;
+use std::borrow::Cow;
 use std::sync::Arc;
 use ws_core::frame::FrameHeader;
 use ws_core::{MessageKind, OpCode};
 
 /// The frames of one message, made on first use.
+#[derive(Debug)]
 pub(crate) struct Frames<'a> {
-    msg: &'a Message,
+    /// Borrowed for one publish, owned by a [`super::Prepared`].
+    msg: Cow<'a, Message>,
     plain: Option<Arc<[u8]>>,
     /// One per deflate key seen so far (rooms rarely see more than one or two).
     deflated: Vec<(SharedKey, Arc<[u8]>)>,
@@ -22,11 +25,26 @@ impl<'a> Frames<'a> {
     /// No frame made yet for `msg`.
     pub(crate) fn new(msg: &'a Message) -> Self {
         Self {
-            msg,
+            msg: Cow::Borrowed(msg),
             plain: None,
             deflated: Vec::new(),
             made: 0,
         }
+    }
+
+    /// No frame made yet for `msg`, which it keeps.
+    pub(crate) fn owned(msg: Message) -> Frames<'static> {
+        Frames {
+            msg: Cow::Owned(msg),
+            plain: None,
+            deflated: Vec::new(),
+            made: 0,
+        }
+    }
+
+    /// The message.
+    pub(crate) fn message(&self) -> &Message {
+        &self.msg
     }
 
     /// How many distinct frames were made.

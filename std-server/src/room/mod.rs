@@ -13,8 +13,10 @@
 
 mod frames;
 mod policy;
+mod prepared;
 
 pub use policy::RoomPolicy;
+pub use prepared::Prepared;
 
 use crate::driver::Framing;
 use crate::message::Message;
