@@ -23,9 +23,10 @@ pub trait App {
         Ok(())
     }
 
-    /// The connection is upgraded (its 101 is queued).
-    fn on_open(&mut self, conn: &mut Conn<'_>) {
-        let _ = conn;
+    /// The connection is upgraded (its 101 is queued); `path` is the one it asked for (per-path
+    /// rooms, say).
+    fn on_open(&mut self, conn: &mut Conn<'_>, path: &str) {
+        let _ = (conn, path);
     }
 
     /// A whole text or binary message arrived (reassembled within the [`crate::MessageBudget`]).

@@ -249,7 +249,7 @@ impl<A: App> Engine<A> {
         };
         for event in events.drain(..) {
             match event {
-                AppEvent::Open => self.app.on_open(&mut conn),
+                AppEvent::Open(path) => self.app.on_open(&mut conn, &path),
                 AppEvent::Message(msg) => self.app.on_message(&mut conn, msg),
             }
         }
@@ -339,9 +339,7 @@ impl<A: App> Engine<A> {
         }
         self.next_due = next;
         // What the application queued when it heard of those closes.
-        let due = self.next_due;
         self.flush(now);
-        self.next_due = self.next_due.min(due);
     }
 
     /// Stops accepting and sends 1001 to every open connection.

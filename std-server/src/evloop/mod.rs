@@ -25,7 +25,7 @@
 //! struct Chat;
 //!
 //! impl App for Chat {
-//!     fn on_open(&mut self, conn: &mut Conn<'_>) {
+//!     fn on_open(&mut self, conn: &mut Conn<'_>, _path: &str) {
 //!         conn.subscribe("chat");
 //!     }
 //!     fn on_message(&mut self, conn: &mut Conn<'_>, msg: Message) {

@@ -324,13 +324,18 @@ impl Peer {
                 if let Err(answer) = app.admit(&req) {
                     return Ok(Err(answer));
                 }
+                // Only an application hears it (the echo's connections allocate nothing for it).
+                let path: Box<str> = match mode {
+                    Mode::Messages => req.path.into(),
+                    Mode::Echo => Box::default(),
+                };
                 let offers = req
                     .headers
                     .iter()
                     .filter(|h| h.name.eq_ignore_ascii_case("sec-websocket-extensions"))
                     .map(|h| h.value);
                 crate::upgrade::accept(up.key, None, &[], offers, config)
-                    .map(|a| Ok((a, head_len)))
+                    .map(|a| Ok((a, head_len, path)))
                     .ok_or(HandshakeError::HeadTooLarge)
             }),
             Err(e) => Err(e),
@@ -346,7 +351,7 @@ impl Peer {
                 };
                 buf.len()
             }
-            Ok(Ok((accepted, head_len))) => {
+            Ok(Ok((accepted, head_len, path))) => {
                 let mut driver =
                     Driver::new(Role::Server, mode, &config.connection(), now, self.id());
                 if let Some(params) = accepted.deflate {
@@ -359,7 +364,7 @@ impl Peer {
                     accepted.deflate.is_some()
                 );
                 if mode == Mode::Messages {
-                    events.push(AppEvent::Open);
+                    events.push(AppEvent::Open(path));
                 }
                 let (pos, stop) = receive_all(&mut driver, buf, head_len, now, events);
                 self.backlog = stop == Stop::Paused && pos < buf.len();

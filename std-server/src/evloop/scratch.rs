@@ -22,8 +22,8 @@ pub(super) struct Scratch {
 
 /// Something the application hears about one connection.
 pub(super) enum AppEvent {
-    /// It was upgraded.
-    Open,
+    /// It was upgraded; the path it asked for.
+    Open(Box<str>),
     /// It sent this message.
     Message(Message),
 }
