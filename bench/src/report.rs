@@ -440,9 +440,11 @@ mod tests {
         let t = markdown(&[rec(OURS[1], 300.0), rec(VARIANTS[0].0, 270.0)]);
         let header = t.lines().next().unwrap();
         assert!(
-            header.ends_with("| ws-server-app-loop | ws-server/fastwebsockets | ws-server/tokio-tungstenite \
+            header.ends_with(
+                "| ws-server-app-loop | ws-server/fastwebsockets | ws-server/tokio-tungstenite \
              | ws-server-loop/fastwebsockets | ws-server-loop/tokio-tungstenite \
-             | ws-server-app-loop/ws-server-loop |"),
+             | ws-server-app-loop/ws-server-loop |"
+            ),
             "{header}"
         );
         assert!(t.contains("| 270.0 | - | - | - | - | 0.90 |"), "{t}");

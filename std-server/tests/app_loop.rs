@@ -7,7 +7,8 @@
 mod common;
 
 use common::{
-    client_at, frame, http_response, read_close, read_frame, read_head, tcp, upgrade_request,
+    assert_stalled_member_was_closed, client_at, frame, http_response, numbered, read_close,
+    read_frame, read_head, read_numbered, read_until_empty, tcp, upgrade_request,
 };
 use std::collections::HashMap;
 use std::io::Write;
@@ -170,13 +171,6 @@ fn members(server: &Server, n: usize) -> Vec<TcpStream> {
     sockets
 }
 
-/// Message `i` of `size` bytes: its number, then filler.
-fn numbered(i: u32, size: usize) -> Vec<u8> {
-    let mut p = i.to_be_bytes().to_vec();
-    p.resize(size, b'x' + (i % 3) as u8);
-    p
-}
-
 #[test]
 fn open_message_and_close_callbacks_fire_with_the_right_ids() {
     let server = Server::start(RoomPolicy::DEFAULT);
@@ -241,11 +235,7 @@ fn a_burst_of_large_messages_reaches_every_member_in_order() {
         .into_iter()
         .map(|mut s| {
             std::thread::spawn(move || {
-                for i in 0..COUNT {
-                    let (b0, p) = read_frame(&mut s);
-                    assert_eq!(b0, 0x82, "message {i}: {b0:#x}");
-                    assert_eq!(p, numbered(i, SIZE), "message {i} differs");
-                }
+                read_numbered(&mut s, COUNT, SIZE);
                 s
             })
         })
@@ -269,32 +259,11 @@ fn a_burst_of_large_messages_reaches_every_member_in_order() {
 fn a_member_that_stops_reading_is_closed_after_the_grace_period_and_the_others_lose_nothing() {
     const READERS: usize = 5;
     const SIZE: usize = 64 << 10;
-    let policy = RoomPolicy {
-        backlog: 256 << 10,
-        // Long enough for a reader on a loaded machine (a debug build on two shared cores).
-        grace: Duration::from_millis(500),
-        ..RoomPolicy::DEFAULT
-    };
+    let policy = common::stall_policy();
     let server = Server::start(policy);
     let stalled = members(&server, 1).remove(0);
     let readers = members(&server, READERS);
-    let readers: Vec<_> = readers
-        .into_iter()
-        .map(|mut s| {
-            std::thread::spawn(move || {
-                let mut i = 0u32;
-                loop {
-                    let (b0, p) = read_frame(&mut s);
-                    assert_eq!(b0, 0x82);
-                    if p.is_empty() {
-                        return (i, s);
-                    }
-                    assert_eq!(p, numbered(i, SIZE), "message {i} differs");
-                    i += 1;
-                }
-            })
-        })
-        .collect();
+    let readers = read_until_empty(readers, SIZE);
     // Publish at a pace the readers keep up with until the stalled member is removed (its kernel
     // buffers fill first, then its backlog stays above 256 KiB for 500 ms), and a while after.
     let mut publisher = raw_at(server.addr, "/pub");
@@ -329,24 +298,7 @@ fn a_member_that_stops_reading_is_closed_after_the_grace_period_and_the_others_l
         let last = log.reports.last().copied().unwrap_or_default();
         assert_eq!((last.delivered, last.removed), (READERS, 0));
     }
-    // The stalled member, reading at last: an in-order prefix of the messages, then the 1008 (or
-    // the end of the connection, if the close timeout dropped it first).
-    let mut s = stalled;
-    let mut i = 0u32;
-    let end = loop {
-        let mut h = [0u8; 1];
-        if s.peek(&mut h).map_or(true, |n| n == 0) {
-            break None;
-        }
-        let (b0, p) = read_frame(&mut s);
-        if b0 == 0x88 {
-            break Some(u16::from_be_bytes([p[0], p[1]]));
-        }
-        assert_eq!(p, numbered(i, SIZE), "stalled member: message {i} differs");
-        i += 1;
-    };
-    assert!(i < sent, "the stalled member got everything");
-    assert!(matches!(end, None | Some(1008)), "{end:?}");
+    assert_stalled_member_was_closed(stalled, sent, SIZE);
     drop(sockets);
     server.stop();
 }
@@ -430,4 +382,43 @@ fn the_graceful_shutdown_closes_members_with_1001_and_tells_the_application() {
     let log = lock(&log);
     assert_eq!(log.closed.len(), 3);
     assert!(log.closed.iter().all(|(_, code, _)| *code == 1001));
+}
+
+#[test]
+fn members_with_permessage_deflate_share_one_compressed_frame() {
+    let server = Server::start(RoomPolicy::DEFAULT);
+    let addr = server.addr;
+    // Our own client offers permessage-deflate; two members read until an empty message.
+    let members: Vec<_> = (0..2)
+        .map(|_| {
+            std::thread::spawn(move || {
+                async_std::task::block_on(async move {
+                    let mut ws = ws_server::connect(&format!("ws://{addr}/")).await.unwrap();
+                    assert!(ws.deflate().is_some(), "permessage-deflate not negotiated");
+                    let mut got = Vec::new();
+                    while let Some(m) = ws.recv().await {
+                        if m.is_empty() {
+                            break;
+                        }
+                        got.push(m);
+                    }
+                    got
+                })
+            })
+        })
+        .collect();
+    server.wait_for("members opened", |l| l.opened.len() == 2);
+    let text = "a chat line that compresses well, ".repeat(100);
+    let mut publisher = raw_at(addr, "/pub");
+    publisher
+        .write_all(&frame(true, 1, text.as_bytes()))
+        .unwrap();
+    publisher.write_all(&frame(true, 2, &[])).unwrap();
+    for m in members {
+        assert_eq!(m.join().unwrap(), vec![Message::Text(text.clone())]);
+    }
+    let first = server.log().reports[0];
+    // One compressed frame for both (no plain one: nobody needed it).
+    assert_eq!((first.delivered, first.frames), (2, 1));
+    server.stop();
 }

@@ -231,11 +231,11 @@ impl<A: App> Engine<A> {
             return;
         };
         let outcome = peer.on_ready(readable, closed, now, &self.config, scratch, &mut self.app);
-        if !scratch.events.is_empty() {
+        if !scratch.to_app.events.is_empty() {
             // Before the outcome: a connection that sent a message and then its EOF is heard,
             // then closed.
             let me = ConnId { key, id: peer.id() };
-            self.dispatch(me, &mut scratch.events);
+            self.dispatch(me, &mut scratch.to_app.events);
         }
         self.after(key, outcome, now);
         self.flush(now);
@@ -356,6 +356,8 @@ impl<A: App> Engine<A> {
                 self.after(key, outcome, now);
             }
         }
+        // What the application queued when it heard of connections that ended meanwhile.
+        self.flush(now);
         let until = now.saturating_add(ms(self.config.close_timeout));
         self.grace_until = Some(until);
         if let Err(e) = self.alarm.ensure(until, now) {

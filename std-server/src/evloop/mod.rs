@@ -1,8 +1,8 @@
-//! The event-loop echo engine: one thread, one edge-triggered epoll (mio), every connection a
+//! The event-loop engine: one thread, one edge-triggered epoll (mio), every connection a
 //! ws-core [`Connection`](ws_core::Connection) plus its socket in a slab. No task, no reactor
 //! object and no timer entry per connection: an idle connection holds about a quarter KiB.
 //!
-//! It answers what [`crate::echo_handler`] answers, over the same [`Config`]: every valid upgrade
+//! [`EchoLoop`] answers what [`crate::echo_handler`] answers, over the same [`Config`]: every valid upgrade
 //! (any path) is accepted and every text and binary message echoed; other requests get ws-core's
 //! 4xx; past `max_connections`, 503. Timers (handshake, idle ping, pong, close) run from one
 //! sweep when the earliest deadline is due. A graceful shutdown ([`crate::ShutdownHandle::shutdown`]) stops
@@ -38,9 +38,10 @@
 //! # Ok::<(), std::io::Error>(())
 //! ```
 //!
-//! What it leaves out, compared with [`crate::Server`]: permessage-deflate (the offer is
-//! declined), subprotocols (none chosen), TLS, request bodies and plain HTTP pages (a request
-//! that is not an upgrade gets ws-core's 4xx), and callbacks that wait (a callback runs to the end
+//! It has permessage-deflate, negotiated as [`crate::Server`] does (a published message is
+//! compressed once per set of settings). What it leaves out, compared with [`crate::Server`]:
+//! subprotocols (none chosen), TLS, request bodies and plain HTTP pages (a request that is not an
+//! upgrade gets ws-core's 4xx, or the [`App::admit`] answer), and callbacks that wait (a callback runs to the end
 //! on the loop's thread; work that blocks belongs on another thread, which answers through a
 //! [`LoopHandle`]). [`crate::Server`] is the general server; this engine is for services that need
 //! the most connections per byte and the fewest syscalls per message.

@@ -3,7 +3,7 @@
 //! [`Driver`] that makes every decision once upgraded. This file only moves bytes and readiness.
 
 use super::app::App;
-use super::scratch::{AppEvent, Scratch};
+use super::scratch::{AppEvent, Scratch, ToApp};
 use super::write::write_once;
 use crate::config::Config;
 use crate::driver::{Driver, Mode, Stop};
@@ -265,7 +265,7 @@ impl Peer {
         let Some(buf) = s.buf.get_mut(..len) else {
             return Err(io::Error::other("read past the buffer"));
         };
-        let consumed = self.process(buf, now, config, s.mode, &mut s.events, app);
+        let consumed = self.process(buf, now, config, &mut s.to_app, app);
         // Echoes reference the buffer: write them before the next connection reads into it.
         let written = self.transmit(buf, now);
         if let Stage::Open(d) = &mut self.stage {
@@ -284,20 +284,19 @@ impl Peer {
     }
 
     /// Processes `buf`; returns how many bytes are done with. Messages for the application go
-    /// to `events` (the loop hands them over once this connection's turn is done).
+    /// to `to_app` (the loop hands them over once this connection's turn is done).
     fn process(
         &mut self,
         buf: &mut [u8],
         now: u64,
         config: &Config,
-        mode: Mode,
-        events: &mut Vec<AppEvent>,
+        to_app: &mut ToApp,
         app: &mut dyn App,
     ) -> usize {
         match &mut self.stage {
-            Stage::Handshake { .. } => self.handshake(buf, now, config, mode, events, app),
+            Stage::Handshake { .. } => self.handshake(buf, now, config, to_app, app),
             Stage::Open(d) => {
-                let (pos, stop) = receive_all(d, buf, 0, now, events);
+                let (pos, stop) = receive_all(d, buf, 0, now, &mut to_app.events);
                 self.backlog = stop == Stop::Paused && pos < buf.len();
                 pos
             }
@@ -312,10 +311,10 @@ impl Peer {
         buf: &mut [u8],
         now: u64,
         config: &Config,
-        mode: Mode,
-        events: &mut Vec<AppEvent>,
+        to_app: &mut ToApp,
         app: &mut dyn App,
     ) -> usize {
+        let mode = to_app.mode;
         let mut headers = vec![Header::EMPTY; config.head.max_headers];
         let mut parser = RequestParser::new(config.head);
         let accepted = match parser.feed(buf, &mut headers) {
@@ -364,9 +363,9 @@ impl Peer {
                     accepted.deflate.is_some()
                 );
                 if mode == Mode::Messages {
-                    events.push(AppEvent::Open(path));
+                    to_app.events.push(AppEvent::Open(path));
                 }
-                let (pos, stop) = receive_all(&mut driver, buf, head_len, now, events);
+                let (pos, stop) = receive_all(&mut driver, buf, head_len, now, &mut to_app.events);
                 self.backlog = stop == Stop::Paused && pos < buf.len();
                 self.stage = Stage::Open(driver);
                 pos

@@ -14,9 +14,15 @@ const HEAD_SLACK: usize = 4096;
 pub(super) struct Scratch {
     /// The kept bytes of the connection being served, then what one read brought.
     pub(super) buf: Vec<u8>,
+    /// What goes to the application.
+    pub(super) to_app: ToApp,
+}
+
+/// What the connection being served has for the application.
+pub(super) struct ToApp {
     /// How the loop's connections consume messages: echoed, or handed to the application.
     pub(super) mode: Mode,
-    /// What the connection being served has for the application, in order.
+    /// Its opening and messages, in order.
     pub(super) events: Vec<AppEvent>,
 }
 
@@ -38,8 +44,10 @@ impl Scratch {
             .max(2 * MIN_INPUT);
         Self {
             buf: vec![0; size],
-            mode,
-            events: Vec::new(),
+            to_app: ToApp {
+                mode,
+                events: Vec::new(),
+            },
         }
     }
 }
