@@ -3,7 +3,8 @@
 //! `ws-server echo --addr 127.0.0.1:9001` echoes every message; SIGINT/SIGTERM shut it down
 //! gracefully (1001 to every client, wait up to the close timeout, exit 0). Logs go to stderr.
 //! `ws-server room --addr 127.0.0.1:9001` serves one broadcast room on `/room`: every message a
-//! member sends goes to every member, the sender included.
+//! member sends goes to every member, the sender included (`--engine loop`: on the event loop, as
+//! an application with a topic).
 
 mod cli;
 
@@ -11,6 +12,8 @@ use async_signal::Signals;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use cli::options::{RoomOptions, ServerOptions};
 use std::process::ExitCode;
+use ws_apps::relay;
+use ws_server::evloop::AppLoop;
 
 /// RFC 6455 WebSocket server on ws-core.
 #[derive(Parser, Debug)]
@@ -37,11 +40,13 @@ enum Command {
 /// The echo command's flags.
 #[derive(Args, Debug)]
 struct EchoArgs {
-    /// Which server runs the echo: `tasks` (the async server, one task per connection) or `loop`
-    /// (the event-loop engine: one thread, no task per connection; declines permessage-deflate).
+    /// Which server runs the echo: `tasks` (the async server, one task per connection), `loop`
+    /// (the event-loop engine's built-in echo: one thread, no task per connection; declines
+    /// permessage-deflate) or `app-loop` (the echo as an application on the event loop: whole
+    /// messages through callbacks).
     #[arg(long, value_enum, default_value_t = Engine::Tasks)]
     engine: Engine,
-    /// With `--engine loop`: listen with SO_REUSEPORT, so several processes can serve one port
+    /// With `--engine loop` or `app-loop`: listen with SO_REUSEPORT, so several processes can serve one port
     /// (the kernel spreads new connections over them; e.g. one per CPU, or past a per-process
     /// descriptor limit).
     #[arg(long)]
@@ -56,6 +61,10 @@ struct EchoArgs {
 /// The room command's flags.
 #[derive(Args, Debug)]
 struct RoomArgs {
+    /// Which server runs the room: `tasks` (the async server with a `Room`) or `loop` (an
+    /// application on the event loop with a topic; no TLS, no permessage-deflate).
+    #[arg(long, value_enum, default_value_t = Engine::Tasks)]
+    engine: Engine,
     #[command(flatten)]
     room: RoomOptions,
     #[command(flatten)]
@@ -67,8 +76,10 @@ struct RoomArgs {
 enum Engine {
     /// `ws_server::Server` with `echo_handler` on async-std.
     Tasks,
-    /// `ws_server::evloop::EchoLoop`.
+    /// `ws_server::evloop::EchoLoop` (for `room`: `AppLoop` with `relay::LoopRelay`).
     Loop,
+    /// `ws_server::evloop::AppLoop` with `relay::LoopEcho` (echo only).
+    AppLoop,
 }
 
 fn parse_level(s: &str) -> Result<log::LevelFilter, String> {
@@ -88,7 +99,7 @@ fn main() -> ExitCode {
         }
     };
     let result = match cli.command {
-        Command::Echo(echo) if echo.engine == Engine::Loop && echo.tls.enabled() => {
+        Command::Echo(echo) if echo.engine != Engine::Tasks && echo.tls.enabled() => {
             Err(std::io::Error::new(
                 std::io::ErrorKind::InvalidInput,
                 "TLS needs --engine tasks (the event-loop engine has no TLS yet; see the README)",
@@ -97,10 +108,22 @@ fn main() -> ExitCode {
         Command::Echo(echo) if echo.engine == Engine::Loop => {
             run_loop(&echo.server, echo.reuse_port, signals)
         }
+        Command::Echo(echo) if echo.engine == Engine::AppLoop => {
+            run_app_echo(&echo.server, echo.reuse_port, signals)
+        }
         Command::Echo(echo) if echo.reuse_port => Err(std::io::Error::new(
             std::io::ErrorKind::InvalidInput,
-            "--reuse-port needs --engine loop",
+            "--reuse-port needs --engine loop or app-loop",
         )),
+        Command::Room(room) if room.engine == Engine::AppLoop => Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "room: --engine tasks or loop",
+        )),
+        Command::Room(room) if room.engine == Engine::Loop => {
+            AppLoop::bind(&room.server.addr, room.server.config(), relay::LoopRelay)
+                .map(|s| s.with_policy(room.room.policy()))
+                .and_then(|s| run_app_loop(s, signals))
+        }
         command => async_std::task::block_on(run_async(command, signals)),
     };
     match result {
@@ -134,7 +157,7 @@ async fn run_async(command: Command, signals: Option<Signals>) -> std::io::Resul
     }
 }
 
-/// Serves the echo on the event-loop engine; the signal handlers run on a thread of their own.
+/// Serves the echo on the event-loop engine.
 fn run_loop(
     opts: &ServerOptions,
     reuse_port: bool,
@@ -145,8 +168,40 @@ fn run_loop(
     } else {
         ws_server::evloop::EchoLoop::bind(&opts.addr, opts.config())?
     };
+    loop_signals(signals, server.shutdown_handle())?;
+    server.run()
+}
+
+/// Serves the echo as an application on the event-loop engine.
+fn run_app_echo(
+    opts: &ServerOptions,
+    reuse_port: bool,
+    signals: Option<Signals>,
+) -> std::io::Result<()> {
+    let server = if reuse_port {
+        let listener = reuse_port_listener(&opts.addr)?;
+        AppLoop::from_listener(listener, opts.config(), relay::LoopEcho)?
+    } else {
+        AppLoop::bind(&opts.addr, opts.config(), relay::LoopEcho)?
+    };
+    run_app_loop(server, signals)
+}
+
+/// Serves an application on the event-loop engine.
+fn run_app_loop<A: ws_server::evloop::App>(
+    server: AppLoop<A>,
+    signals: Option<Signals>,
+) -> std::io::Result<()> {
+    loop_signals(signals, server.shutdown_handle())?;
+    server.run()
+}
+
+/// Hands the signals to a loop's graceful shutdown, on a thread of their own.
+fn loop_signals(
+    signals: Option<Signals>,
+    stopper: ws_server::ShutdownHandle,
+) -> std::io::Result<()> {
     if let Some(signals) = signals {
-        let stopper = server.shutdown_handle();
         std::thread::Builder::new()
             .name("signals".into())
             .spawn(move || {
@@ -157,7 +212,7 @@ fn run_loop(
                 ));
             })?;
     }
-    server.run()
+    Ok(())
 }
 
 /// Binds (over TLS if `tls`), hands the signals to the graceful shutdown and the certificate

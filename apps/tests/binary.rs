@@ -1,5 +1,6 @@
-//! The `ws-server echo` binary: flags in --help, echo over loopback on both engines, SIGTERM ->
-//! 1001 to every client and exit status 0.
+//! The `ws-server echo` binary: flags in --help, echo over loopback on every engine (the task
+//! server, the loop's built-in echo, the echo as a loop application), SIGTERM -> 1001 to every
+//! client and exit status 0; `ws-server room` on the task server and on the loop.
 
 // The loopback helpers of ws-server's own tests (one copy).
 #[path = "../../std-server/tests/common/mod.rs"]
@@ -43,8 +44,25 @@ fn help_documents_every_limit_and_timeout() {
 
 #[test]
 fn sigterm_sends_1001_and_exits_0() {
-    let (mut guard, addr, early, log) =
-        start(&["echo", "--close-timeout", "1s", "--max-frame-size", "1000"]);
+    sigterm_sends_1001_and_exits_0_on("tasks");
+}
+
+#[test]
+fn the_echo_as_an_event_loop_application_sends_1001_on_sigterm_and_exits_0() {
+    sigterm_sends_1001_and_exits_0_on("app-loop");
+}
+
+/// The echo on `engine`: it echoes, applies --max-frame-size, and SIGTERM closes with 1001.
+fn sigterm_sends_1001_and_exits_0_on(engine: &str) {
+    let (mut guard, addr, early, log) = start(&[
+        "echo",
+        "--engine",
+        engine,
+        "--close-timeout",
+        "1s",
+        "--max-frame-size",
+        "1000",
+    ]);
     let mut ws = client(addr);
     ws.send(T::text("before")).unwrap();
     assert_eq!(ws.read().unwrap(), T::text("before"));
@@ -143,8 +161,25 @@ fn cli_echo_engine_loop_serves_and_stops_gracefully_on_sigterm() {
 
 #[test]
 fn cli_room_relays_every_message_to_every_member_unchanged() {
-    let (mut guard, addr, early, log) =
-        start(&["room", "--room-grace", "2s", "--close-timeout", "500ms"]);
+    room_relays_on("tasks");
+}
+
+#[test]
+fn cli_room_on_the_event_loop_relays_every_message_to_every_member_unchanged() {
+    room_relays_on("loop");
+}
+
+/// `ws-server room --engine <engine>`: /room only, every message to every member, unchanged.
+fn room_relays_on(engine: &str) {
+    let (mut guard, addr, early, log) = start(&[
+        "room",
+        "--engine",
+        engine,
+        "--room-grace",
+        "2s",
+        "--close-timeout",
+        "500ms",
+    ]);
     // Not the room: 404 before any upgrade.
     assert!(tungstenite::client(format!("ws://{addr}/"), tcp(addr)).is_err());
     let mut members: Vec<_> = (0..3).map(|_| client_at(addr, "/room")).collect();

@@ -71,6 +71,12 @@ pub const BEFORE: [(&str, &str); 2] = [
     ("ws-server-loop-before", "ws-server-loop"),
 ];
 
+/// Other ways of running our servers, each with the one it is compared with (the ratio is
+/// variant/base); shown only when measured. `ws-server-app-loop` is the echo written as an
+/// application on the event loop (`ws-server echo --engine app-loop`): its ratio to the loop's
+/// built-in echo is what the application path costs (issue 15's target: at most 1.2).
+pub const VARIANTS: [(&str, &str); 1] = [("ws-server-app-loop", "ws-server-loop")];
+
 /// The broadcast scenarios (ws-load's `room-*`), in table order.
 pub const ROOMS: [&str; 4] = ["room-100", "room-1000", "room-10000", "room-100-16k"];
 
@@ -256,10 +262,15 @@ pub fn markdown(recs: &[Record]) -> String {
         .into_iter()
         .filter(|(b, _)| recs.iter().any(|r| r.server == *b))
         .collect();
+    let variants: Vec<(&str, &str)> = VARIANTS
+        .into_iter()
+        .filter(|(v, _)| recs.iter().any(|r| r.server == *v))
+        .collect();
     let servers: Vec<&str> = OURS
         .into_iter()
         .chain(PEERS)
         .chain(before.iter().map(|(b, _)| *b))
+        .chain(variants.iter().map(|(v, _)| *v))
         .collect();
     let mut pairs: Vec<(usize, usize)> = (0..OURS.len())
         .flat_map(|o| (0..PEERS.len()).map(move |p| (o, OURS.len() + p)))
@@ -267,6 +278,11 @@ pub fn markdown(recs: &[Record]) -> String {
     for (i, (_, now)) in before.iter().enumerate() {
         if let Some(o) = OURS.iter().position(|s| s == now) {
             pairs.push((o, OURS.len() + PEERS.len() + i));
+        }
+    }
+    for (i, (_, base)) in variants.iter().enumerate() {
+        if let Some(b) = OURS.iter().position(|s| s == base) {
+            pairs.push((OURS.len() + PEERS.len() + before.len() + i, b));
         }
     }
     let mut out = String::from("| scenario | metric |");
@@ -420,6 +436,18 @@ mod tests {
             t.contains("| 300.0 | - | 100.0 | - | 3.00 | - | - | - |"),
             "{t}"
         );
+        // A variant of ours is shown when measured, with its ratio to its base.
+        let t = markdown(&[rec(OURS[1], 300.0), rec(VARIANTS[0].0, 270.0)]);
+        let header = t.lines().next().unwrap();
+        assert!(
+            header.ends_with(
+                "| ws-server-app-loop | ws-server/fastwebsockets | ws-server/tokio-tungstenite \
+             | ws-server-loop/fastwebsockets | ws-server-loop/tokio-tungstenite \
+             | ws-server-app-loop/ws-server-loop |"
+            ),
+            "{header}"
+        );
+        assert!(t.contains("| 270.0 | - | - | - | - | 0.90 |"), "{t}");
         // A missing server shows as "-" rather than a made-up number.
         let t = markdown(&[rec(OURS[1], 300.0)]);
         assert!(t.contains("| - | 300.0 | - | - | - | - | - | - |"), "{t}");

@@ -13,9 +13,10 @@
 //! - [`connect`]: the client role (random masks and nonce, Accept checked by ws-core).
 //! - [`serve_connection`]: the server's request handling over any stream (TLS, your listener).
 //! - [`deflate`]: permessage-deflate (RFC 7692), negotiated by default ([`Config::deflate`]).
-//! - [`evloop`]: a second echo engine without async: one thread, one edge-triggered epoll, each
+//! - [`evloop`]: a second engine without async: one thread, one edge-triggered epoll, each
 //!   connection a ws-core state machine and a socket (about 0.25 KiB idle, 3 syscalls per
-//!   echo); `ws-server echo --engine loop`. No deflate, no applications. Behind the cargo
+//!   echo); the echo (`ws-server echo --engine loop`) and applications written as callbacks
+//!   with topics ([`evloop::AppLoop`]; `ws-server room --engine loop`). Behind the cargo
 //!   feature `evloop` (off by default: it adds mio, slab and rustix).
 //!
 //! - [`Room`]: publish a message to every member connection, framed once (and compressed once

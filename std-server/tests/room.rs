@@ -4,12 +4,15 @@
 
 mod common;
 
-use common::{frame, raw, read_frame, start_with};
+use common::{
+    assert_stalled_member_was_closed, frame, numbered, raw, read_frame, read_numbered,
+    read_until_empty, start_with,
+};
 use std::io::Write;
 use std::net::{SocketAddr, TcpStream};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use ws_server::{Config, Message, Reply, Request, Room, RoomPolicy, Upgrade, WebSocket};
+use ws_server::{Config, Message, Reply, Request, Room, Upgrade, WebSocket};
 
 /// A server where every connection joins `room` and publishes what it receives to it.
 fn room_server(room: Arc<Room>, config: Config) -> common::TestServer {
@@ -38,22 +41,6 @@ fn wait_members(room: &Room, n: usize) {
             room.len()
         );
         std::thread::sleep(Duration::from_millis(2));
-    }
-}
-
-/// Message `i` of `size` bytes: its number, then filler.
-fn numbered(i: u32, size: usize) -> Vec<u8> {
-    let mut p = i.to_be_bytes().to_vec();
-    p.resize(size, b'x' + (i % 3) as u8);
-    p
-}
-
-/// Reads `n` binary messages and checks they are numbered 0..n in order with `size` bytes.
-fn read_numbered(s: &mut TcpStream, n: u32, size: usize) {
-    for i in 0..n {
-        let (b0, p) = read_frame(s);
-        assert_eq!(b0, 0x82, "message {i}: {b0:#x}");
-        assert_eq!(p, numbered(i, size), "message {i} differs");
     }
 }
 
@@ -97,12 +84,7 @@ fn a_burst_of_large_messages_reaches_every_reading_member_in_order() {
 fn a_member_that_stops_reading_is_closed_after_the_grace_period_and_the_others_lose_nothing() {
     const READERS: usize = 5;
     const SIZE: usize = 64 << 10;
-    let policy = RoomPolicy {
-        backlog: 256 << 10,
-        // Long enough for a reader on a loaded machine (a debug build on two shared cores).
-        grace: Duration::from_millis(500),
-        ..RoomPolicy::DEFAULT
-    };
+    let policy = common::stall_policy();
     let room = Arc::new(Room::with_policy(policy));
     let server = room_server(room.clone(), Config::default());
     let stalled = raw(server.addr);
@@ -110,23 +92,7 @@ fn a_member_that_stops_reading_is_closed_after_the_grace_period_and_the_others_l
     let readers: Vec<TcpStream> = (0..READERS).map(|_| raw(server.addr)).collect();
     wait_members(&room, READERS + 1);
     // Readers read until the end marker (an empty binary message).
-    let readers: Vec<_> = readers
-        .into_iter()
-        .map(|mut s| {
-            std::thread::spawn(move || {
-                let mut i = 0u32;
-                loop {
-                    let (b0, p) = read_frame(&mut s);
-                    assert_eq!(b0, 0x82);
-                    if p.is_empty() {
-                        return (i, s);
-                    }
-                    assert_eq!(p, numbered(i, SIZE), "message {i} differs");
-                    i += 1;
-                }
-            })
-        })
-        .collect();
+    let readers = read_until_empty(readers, SIZE);
     // Publish at a pace the readers keep up with, until the stalled member is removed (its
     // kernel buffers fill first, then its backlog stays above 256 KiB for 500 ms), and a while
     // after.
@@ -163,24 +129,7 @@ fn a_member_that_stops_reading_is_closed_after_the_grace_period_and_the_others_l
     }
     assert_eq!(room.len(), READERS);
     drop(sockets);
-    // The stalled member, reading at last: an in-order prefix of the messages, then the 1008 (or
-    // the end of the connection, if the close timeout dropped it first).
-    let mut s = stalled;
-    let mut i = 0u32;
-    let end = loop {
-        let mut h = [0u8; 1];
-        if s.peek(&mut h).map_or(true, |n| n == 0) {
-            break None;
-        }
-        let (b0, p) = read_frame(&mut s);
-        if b0 == 0x88 {
-            break Some(u16::from_be_bytes([p[0], p[1]]));
-        }
-        assert_eq!(p, numbered(i, SIZE), "stalled member: message {i} differs");
-        i += 1;
-    };
-    assert!(i < sent, "the stalled member got everything");
-    assert!(matches!(end, None | Some(1008)), "{end:?}");
+    assert_stalled_member_was_closed(stalled, sent, SIZE);
     server.shutdown();
 }
 

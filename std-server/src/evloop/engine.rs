@@ -1,12 +1,16 @@
-//! The loop: accept, dispatch readiness events to connections, run due timers, shut down.
+//! The loop: accept, dispatch readiness events to connections, hand the application what they
+//! bring, write what it queued, run due timers, shut down.
 
 use super::alarm::Alarm;
+use super::app::{App, Conn, ConnId};
+use super::hub::Hub;
 use super::peer::{Outcome, Peer, NEVER};
-use super::scratch::Scratch;
+use super::scratch::{AppEvent, Scratch};
+use super::Inbox;
 use crate::config::Config;
+use crate::driver::Mode;
 use mio::net::TcpListener;
 use mio::{Events, Interest, Poll, Token, Waker};
-use slab::Slab;
 use std::io;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -23,14 +27,19 @@ const ALARM: Token = Token(usize::MAX - 3);
 const REFUSAL_SLACK: usize = 1024;
 
 /// One event loop and everything it owns.
-pub(super) struct Engine {
+pub(super) struct Engine<A> {
+    app: A,
+    /// Echo (the built-in echo's fast path) or messages for `app`.
+    mode: Mode,
+    /// Publishes from other threads ([`super::LoopHandle`]), taken when the waker rings.
+    pub(super) inbox: Arc<Inbox>,
     poll: Poll,
     listener: Option<TcpListener>,
     pub(super) waker: Arc<Waker>,
     pub(super) stop_flag: Arc<AtomicBool>,
     pub(super) local_addr: SocketAddr,
     config: Config,
-    peers: Slab<Box<Peer>>,
+    hub: Hub,
     epoch: Instant,
     /// No connection has a deadline before this (ms); the sweep finds the exact ones.
     next_due: u64,
@@ -42,19 +51,29 @@ pub(super) struct Engine {
     grace_until: Option<u64>,
 }
 
-impl Engine {
+impl<A: App> Engine<A> {
     /// Binds `addr` and sets up the poller.
-    pub(super) fn bind(addr: SocketAddr, config: Config) -> io::Result<Self> {
-        Self::with_listener(TcpListener::bind(addr)?, config)
+    pub(super) fn bind(addr: SocketAddr, config: Config, app: A, mode: Mode) -> io::Result<Self> {
+        Self::with_listener(TcpListener::bind(addr)?, config, app, mode)
     }
 
     /// Sets up the poller around a listening socket (made non-blocking here).
-    pub(super) fn from_std(listener: std::net::TcpListener, config: Config) -> io::Result<Self> {
+    pub(super) fn from_std(
+        listener: std::net::TcpListener,
+        config: Config,
+        app: A,
+        mode: Mode,
+    ) -> io::Result<Self> {
         listener.set_nonblocking(true)?;
-        Self::with_listener(TcpListener::from_std(listener), config)
+        Self::with_listener(TcpListener::from_std(listener), config, app, mode)
     }
 
-    fn with_listener(mut listener: TcpListener, config: Config) -> io::Result<Self> {
+    fn with_listener(
+        mut listener: TcpListener,
+        config: Config,
+        app: A,
+        mode: Mode,
+    ) -> io::Result<Self> {
         let poll = Poll::new()?;
         poll.registry()
             .register(&mut listener, LISTENER, Interest::READABLE)?;
@@ -62,19 +81,27 @@ impl Engine {
         let local_addr = listener.local_addr()?;
         let alarm = Alarm::new(poll.registry(), ALARM)?;
         Ok(Self {
+            app,
+            mode,
+            inbox: Arc::default(),
             poll,
             listener: Some(listener),
             waker,
             stop_flag: Arc::new(AtomicBool::new(false)),
             local_addr,
             config,
-            peers: Slab::new(),
+            hub: Hub::new(),
             epoch: Instant::now(),
             next_due: NEVER,
             alarm,
             again: Vec::new(),
             grace_until: None,
         })
+    }
+
+    /// Sets the policy for members of the loop's topics.
+    pub(super) fn set_policy(&mut self, policy: crate::room::RoomPolicy) {
+        self.hub.topics.policy = policy;
     }
 
     fn now_ms(&self) -> u64 {
@@ -84,8 +111,12 @@ impl Engine {
     /// Serves until a graceful shutdown completes.
     pub(super) fn run(mut self) -> io::Result<()> {
         let mut events = Events::with_capacity(256);
-        let mut scratch = Scratch::new(&self.config);
-        log::info!("event-loop echo server listening on {}", self.local_addr);
+        let mut scratch = Scratch::new(&self.config, self.mode);
+        let what = match self.mode {
+            Mode::Echo => "echo server",
+            Mode::Messages => "application server",
+        };
+        log::info!("event-loop {what} listening on {}", self.local_addr);
         // One clock read per wake-up (the time the poll returned) serves the whole iteration.
         let mut now = self.now_ms();
         loop {
@@ -107,10 +138,11 @@ impl Engine {
                 Err(e) => return Err(e),
             }
             now = self.now_ms();
+            self.hub.now = now;
             for event in events.iter() {
                 match event.token() {
                     LISTENER => self.accept(now, &mut scratch),
-                    WAKER => {}
+                    WAKER => self.publish_from_inbox(now),
                     ALARM => self.alarm.rang(),
                     Token(key) => {
                         let readable = event.is_readable() || event.is_error();
@@ -130,10 +162,10 @@ impl Engine {
                 self.alarm.set(at, now)?;
             }
             if let Some(until) = self.grace_until {
-                if self.peers.is_empty() || now >= until {
+                if self.hub.peers.is_empty() || now >= until {
                     log::info!(
                         "event loop stopped ({} connection(s) dropped at the end of the grace period)",
-                        self.peers.len()
+                        self.hub.peers.len()
                     );
                     return Ok(());
                 }
@@ -157,7 +189,7 @@ impl Engine {
                     return;
                 }
             };
-            let count = self.peers.len();
+            let count = self.hub.peers.len();
             if count >= self.config.max_connections.saturating_add(REFUSAL_SLACK) {
                 log::warn!("peer={peer_addr} dropped: far past the connection limit");
                 continue;
@@ -175,7 +207,7 @@ impl Engine {
                 log::debug!("conn={id} peer={peer_addr} accepted");
                 Peer::new(sock, id, deadline)
             };
-            let entry = self.peers.vacant_entry();
+            let entry = self.hub.peers.vacant_entry();
             let key = entry.key();
             let peer = entry.insert(Box::new(peer));
             let interest = Interest::READABLE | Interest::WRITABLE;
@@ -185,7 +217,7 @@ impl Engine {
                 .register(peer.socket(), Token(key), interest)
             {
                 log::warn!("conn={id} cannot register: {e}");
-                self.peers.remove(key);
+                self.hub.peers.remove(key);
                 continue;
             }
             // A 503 goes out at once; a new connection waits for its first readable edge.
@@ -195,11 +227,51 @@ impl Engine {
 
     /// Lets connection `key` handle an event (or another turn).
     fn serve(&mut self, key: usize, readable: bool, closed: bool, now: u64, scratch: &mut Scratch) {
-        let Some(peer) = self.peers.get_mut(key) else {
+        let Some(peer) = self.hub.peers.get_mut(key) else {
             return;
         };
-        let outcome = peer.on_ready(readable, closed, now, &self.config, scratch);
+        let outcome = peer.on_ready(readable, closed, now, &self.config, scratch, &mut self.app);
+        if !scratch.to_app.events.is_empty() {
+            // Before the outcome: a connection that sent a message and then its EOF is heard,
+            // then closed.
+            let me = ConnId { key, id: peer.id() };
+            self.dispatch(me, &mut scratch.to_app.events);
+        }
         self.after(key, outcome, now);
+        self.flush(now);
+    }
+
+    /// Hands the application what connection `me` brought.
+    fn dispatch(&mut self, me: ConnId, events: &mut Vec<AppEvent>) {
+        let mut conn = Conn {
+            hub: &mut self.hub,
+            me,
+        };
+        for event in events.drain(..) {
+            match event {
+                AppEvent::Open(path) => self.app.on_open(&mut conn, &path),
+                AppEvent::Message(msg) => self.app.on_message(&mut conn, msg),
+            }
+        }
+    }
+
+    /// Publishes what other threads handed in.
+    fn publish_from_inbox(&mut self, now: u64) {
+        for (topic, msg) in self.inbox.take() {
+            self.hub.publish(&topic, &msg);
+        }
+        self.flush(now);
+    }
+
+    /// Writes the output the application queued (each connection once, however many messages
+    /// it was given); connections whose write fails are removed (and the application told).
+    fn flush(&mut self, now: u64) {
+        while let Some(key) = self.hub.touched.pop() {
+            if let Some(peer) = self.hub.peers.get_mut(key) {
+                let outcome = peer.flush(now);
+                self.after(key, outcome, now);
+            }
+        }
     }
 
     /// Applies what a connection asked for.
@@ -212,7 +284,7 @@ impl Engine {
                 if outcome == Outcome::Again && !self.again.contains(&key) {
                     self.again.push(key);
                 }
-                if let Some(peer) = self.peers.get(key) {
+                if let Some(peer) = self.hub.peers.get(key) {
                     self.next_due = self.next_due.min(peer.next_deadline());
                     if let Err(e) = self.alarm.ensure(self.next_due, now) {
                         log::error!("cannot arm the timer: {e}");
@@ -222,11 +294,26 @@ impl Engine {
         }
     }
 
-    /// Drops connection `key` (its socket closes).
+    /// Drops connection `key` (its socket closes); an upgraded one leaves its topics and the
+    /// application hears of it.
     fn remove(&mut self, key: usize, why: &str) {
-        if let Some(mut peer) = self.peers.try_remove(key) {
-            let _ = self.poll.registry().deregister(peer.socket());
-            log::debug!("conn={} removed: {why}", peer.id());
+        let Some(mut peer) = self.hub.peers.try_remove(key) else {
+            return;
+        };
+        let _ = self.poll.registry().deregister(peer.socket());
+        let id = peer.id();
+        log::debug!("conn={id} removed: {why}");
+        let Some((code, reason)) = peer.close_info() else {
+            return;
+        };
+        drop(peer);
+        if self.mode == Mode::Messages {
+            self.hub.topics.leave_all(key);
+            let mut conn = Conn {
+                hub: &mut self.hub,
+                me: ConnId { key, id },
+            };
+            self.app.on_close(&mut conn, code, &reason);
         }
     }
 
@@ -234,7 +321,7 @@ impl Engine {
     fn sweep(&mut self, now: u64) {
         let mut next = NEVER;
         let mut done = Vec::new();
-        for (key, peer) in self.peers.iter_mut() {
+        for (key, peer) in self.hub.peers.iter_mut() {
             let mut at = peer.next_deadline();
             if at <= now {
                 match peer.on_timer(now) {
@@ -251,6 +338,8 @@ impl Engine {
             self.remove(key, why);
         }
         self.next_due = next;
+        // What the application queued when it heard of those closes.
+        self.flush(now);
     }
 
     /// Stops accepting and sends 1001 to every open connection.
@@ -258,15 +347,17 @@ impl Engine {
         if let Some(mut listener) = self.listener.take() {
             let _ = self.poll.registry().deregister(&mut listener);
         }
-        let open = self.peers.iter().filter(|(_, p)| p.is_open()).count();
+        let open = self.hub.peers.iter().filter(|(_, p)| p.is_open()).count();
         log::info!("shutting down: closing {open} connection(s) with 1001");
-        let keys: Vec<usize> = self.peers.iter().map(|(key, _)| key).collect();
+        let keys: Vec<usize> = self.hub.peers.iter().map(|(key, _)| key).collect();
         for key in keys {
-            if let Some(peer) = self.peers.get_mut(key) {
+            if let Some(peer) = self.hub.peers.get_mut(key) {
                 let outcome = peer.on_shutdown(now);
                 self.after(key, outcome, now);
             }
         }
+        // What the application queued when it heard of connections that ended meanwhile.
+        self.flush(now);
         let until = now.saturating_add(ms(self.config.close_timeout));
         self.grace_until = Some(until);
         if let Err(e) = self.alarm.ensure(until, now) {

@@ -1,42 +1,104 @@
-//! The event-loop echo engine: one thread, one edge-triggered epoll (mio), every connection a
+//! The event-loop engine: one thread, one edge-triggered epoll (mio), every connection a
 //! ws-core [`Connection`](ws_core::Connection) plus its socket in a slab. No task, no reactor
 //! object and no timer entry per connection: an idle connection holds about a quarter KiB.
 //!
-//! It answers what [`crate::echo_handler`] answers, over the same [`Config`]: every valid upgrade
+//! [`EchoLoop`] answers what [`crate::echo_handler`] answers, over the same [`Config`]: every valid upgrade
 //! (any path) is accepted and every text and binary message echoed; other requests get ws-core's
 //! 4xx; past `max_connections`, 503. Timers (handshake, idle ping, pong, close) run from one
 //! sweep when the earliest deadline is due. A graceful shutdown ([`crate::ShutdownHandle::shutdown`]) stops
 //! accepting, sends 1001 to every open connection and returns once all are closed or the close
 //! timeout has passed.
 //!
-//! What it leaves out, compared with [`crate::Server`]: permessage-deflate (the offer is
-//! declined), subprotocols (none chosen), request bodies and applications other than echo.
-//! [`crate::Server`] is the general server; this engine is for services that need the most
-//! connections per byte and the fewest syscalls per message.
+//! Applications run on the same loop through [`AppLoop`]: an [`App`]'s callbacks (open,
+//! message, close, and an optional request filter) run on the loop's thread, with topics that a
+//! connection joins and leaves ([`Conn::subscribe`], [`Conn::publish`]): a published message is
+//! framed once and each member's queue holds a reference; members are judged by a
+//! [`crate::RoomPolicy`] as a [`crate::Room`]'s are; and everything the callbacks of one event
+//! queued to a connection leaves in one vectored write. A [`LoopHandle`] publishes from other
+//! threads.
+//!
+//! ```no_run
+//! use ws_server::evloop::{App, AppLoop, Conn};
+//! use ws_server::{Config, Message};
+//!
+//! /// Everyone in one room: each message goes to every member.
+//! struct Chat;
+//!
+//! impl App for Chat {
+//!     fn on_open(&mut self, conn: &mut Conn<'_>, _path: &str) {
+//!         conn.subscribe("chat");
+//!     }
+//!     fn on_message(&mut self, conn: &mut Conn<'_>, msg: Message) {
+//!         conn.publish("chat", &msg);
+//!     }
+//! }
+//!
+//! let server = AppLoop::bind("127.0.0.1:9001", Config::default(), Chat)?;
+//! server.run()?;
+//! # Ok::<(), std::io::Error>(())
+//! ```
+//!
+//! It has permessage-deflate, negotiated as [`crate::Server`] does (a published message is
+//! compressed once per set of settings). What it leaves out, compared with [`crate::Server`]:
+//! subprotocols (none chosen), TLS, request bodies and plain HTTP pages (a request that is not an
+//! upgrade gets ws-core's 4xx, or the [`App::admit`] answer), and callbacks that wait (a callback runs to the end
+//! on the loop's thread; work that blocks belongs on another thread, which answers through a
+//! [`LoopHandle`]). [`crate::Server`] is the general server; this engine is for services that need
+//! the most connections per byte and the fewest syscalls per message.
 
 mod alarm;
+mod app;
 mod engine;
+mod hub;
 mod peer;
 mod scratch;
+mod topics;
 mod write;
 
+pub use app::{App, Conn, ConnId, Head};
+
 use crate::config::Config;
+use crate::driver::Mode;
+use crate::message::Message;
+use crate::room::RoomPolicy;
 use std::io;
 use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+
+/// Publishes handed to a loop by other threads.
+#[derive(Debug, Default)]
+pub(crate) struct Inbox(Mutex<Vec<(String, Message)>>);
+
+impl Inbox {
+    fn push(&self, topic: &str, msg: Message) {
+        self.0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push((topic.to_owned(), msg));
+    }
+
+    fn take(&self) -> Vec<(String, Message)> {
+        std::mem::take(&mut *self.0.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+}
+
+/// The echo: [`Mode::Echo`] answers every message inside the driver; no callback runs.
+struct Echo;
+
+impl App for Echo {
+    fn on_message(&mut self, _conn: &mut Conn<'_>, _msg: Message) {}
+}
 
 /// A bound echo server on its own event loop; [`EchoLoop::run`] serves until stopped.
 pub struct EchoLoop {
-    inner: engine::Engine,
+    inner: engine::Engine<Echo>,
 }
 
 impl EchoLoop {
     /// Binds `addr` (e.g. `127.0.0.1:9001`; port 0 picks a free one).
     pub fn bind(addr: &str, config: Config) -> io::Result<Self> {
-        let addr: SocketAddr = addr
-            .parse()
-            .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, format!("{addr}: {e}")))?;
         Ok(Self {
-            inner: engine::Engine::bind(addr, config)?,
+            inner: engine::Engine::bind(parse(addr)?, config, Echo, Mode::Echo)?,
         })
     }
 
@@ -44,7 +106,7 @@ impl EchoLoop {
     /// loops, one per process or thread, share a port and the kernel spreads connections).
     pub fn from_listener(listener: std::net::TcpListener, config: Config) -> io::Result<Self> {
         Ok(Self {
-            inner: engine::Engine::from_std(listener, config)?,
+            inner: engine::Engine::from_std(listener, config, Echo, Mode::Echo)?,
         })
     }
 
@@ -63,4 +125,82 @@ impl EchoLoop {
     pub fn run(self) -> io::Result<()> {
         self.inner.run()
     }
+}
+
+/// An [`App`] served on its own event loop; [`AppLoop::run`] serves until stopped.
+pub struct AppLoop<A> {
+    inner: engine::Engine<A>,
+}
+
+impl<A: App> AppLoop<A> {
+    /// Binds `addr` (e.g. `127.0.0.1:9001`; port 0 picks a free one) to serve `app`.
+    pub fn bind(addr: &str, config: Config, app: A) -> io::Result<Self> {
+        Ok(Self {
+            inner: engine::Engine::bind(parse(addr)?, config, app, Mode::Messages)?,
+        })
+    }
+
+    /// Serves `app` on a listening socket the caller made (e.g. with `SO_REUSEPORT`).
+    pub fn from_listener(
+        listener: std::net::TcpListener,
+        config: Config,
+        app: A,
+    ) -> io::Result<Self> {
+        Ok(Self {
+            inner: engine::Engine::from_std(listener, config, app, Mode::Messages)?,
+        })
+    }
+
+    /// Sets the backpressure policy for the members of every topic (default
+    /// [`RoomPolicy::DEFAULT`]).
+    pub fn with_policy(mut self, policy: RoomPolicy) -> Self {
+        self.inner.set_policy(policy);
+        self
+    }
+
+    /// The address actually bound.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.inner.local_addr
+    }
+
+    /// A handle that stops this server gracefully (1001 to every client; [`AppLoop::run`]
+    /// returns when done).
+    pub fn shutdown_handle(&self) -> crate::ShutdownHandle {
+        crate::ShutdownHandle::for_loop(self.inner.stop_flag.clone(), self.inner.waker.clone())
+    }
+
+    /// A handle that publishes to this loop's topics from any thread.
+    pub fn handle(&self) -> LoopHandle {
+        LoopHandle {
+            inbox: self.inner.inbox.clone(),
+            waker: self.inner.waker.clone(),
+        }
+    }
+
+    /// Serves on the calling thread until a graceful shutdown completes.
+    pub fn run(self) -> io::Result<()> {
+        self.inner.run()
+    }
+}
+
+/// Publishes to an [`AppLoop`]'s topics from other threads (an HTTP endpoint, a timer): the
+/// message waits in a queue, the loop is woken and publishes it as [`Conn::publish`] does.
+#[derive(Clone, Debug)]
+pub struct LoopHandle {
+    inbox: Arc<Inbox>,
+    waker: Arc<mio::Waker>,
+}
+
+impl LoopHandle {
+    /// Queues `msg` for every member of `topic` (as they are when the loop takes it).
+    pub fn publish(&self, topic: &str, msg: Message) -> io::Result<()> {
+        self.inbox.push(topic, msg);
+        self.waker.wake()
+    }
+}
+
+/// `addr` as a socket address.
+fn parse(addr: &str) -> io::Result<SocketAddr> {
+    addr.parse()
+        .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, format!("{addr}: {e}")))
 }

@@ -2,7 +2,8 @@
 //! head or frame) and its [`Stage`]: the request head, an HTTP answer on its way out, or the
 //! [`Driver`] that makes every decision once upgraded. This file only moves bytes and readiness.
 
-use super::scratch::Scratch;
+use super::app::App;
+use super::scratch::{AppEvent, Scratch, ToApp};
 use super::write::write_once;
 use crate::config::Config;
 use crate::driver::{Driver, Mode, Stop};
@@ -13,7 +14,7 @@ use std::net::Shutdown;
 use std::time::{Duration, Instant};
 use thin_vec::ThinVec;
 use ws_core::handshake::{self, Header, RequestParser, Status};
-use ws_core::{HandshakeError, Role};
+use ws_core::{CloseCode, HandshakeError, Role};
 
 /// "No deadline".
 pub(super) const NEVER: u64 = u64::MAX;
@@ -122,6 +123,33 @@ impl Peer {
         }
     }
 
+    /// The driver, once upgraded.
+    pub(super) fn driver_mut(&mut self) -> Option<&mut Driver> {
+        match &mut self.stage {
+            Stage::Open(d) => Some(d),
+            _ => None,
+        }
+    }
+
+    /// For an upgraded connection: the close code and reason it ended (or is ending) with.
+    pub(super) fn close_info(&self) -> Option<(CloseCode, String)> {
+        match &self.stage {
+            Stage::Open(d) => Some(
+                d.close_info()
+                    .unwrap_or((CloseCode::ABNORMAL, String::new())),
+            ),
+            _ => None,
+        }
+    }
+
+    /// Writes what the application queued (outside a readiness event).
+    pub(super) fn flush(&mut self, now: u64) -> Outcome {
+        if let Err(e) = self.transmit(&[], now) {
+            return self.io_error(&e);
+        }
+        self.settle(now)
+    }
+
     /// Whether the connection is upgraded and open (it gets a 1001 on shutdown).
     pub(super) fn is_open(&self) -> bool {
         matches!(&self.stage, Stage::Open(d) if d.is_open())
@@ -156,6 +184,7 @@ impl Peer {
         now: u64,
         config: &Config,
         scratch: &mut Scratch,
+        app: &mut dyn App,
     ) -> Outcome {
         if readable || read_closed {
             self.read_ready = true;
@@ -179,7 +208,7 @@ impl Peer {
                 return Outcome::Again;
             }
             reads += 1;
-            if let Err(e) = self.read_and_process(now, config, scratch) {
+            if let Err(e) = self.read_and_process(now, config, scratch, app) {
                 return self.io_error(&e);
             }
             if let Outcome::Remove(why) = self.settle(now) {
@@ -191,7 +220,13 @@ impl Peer {
 
     /// Reads once into the shared buffer after the bytes kept from last time (only those when
     /// they are a backlog), processes what is there, writes the output and keeps the rest.
-    fn read_and_process(&mut self, now: u64, config: &Config, s: &mut Scratch) -> io::Result<()> {
+    fn read_and_process(
+        &mut self,
+        now: u64,
+        config: &Config,
+        s: &mut Scratch,
+        app: &mut dyn App,
+    ) -> io::Result<()> {
         let keep = self.input.len();
         let Some(head) = s.buf.get_mut(..keep) else {
             return Err(io::Error::other("kept input larger than the read buffer"));
@@ -230,7 +265,7 @@ impl Peer {
         let Some(buf) = s.buf.get_mut(..len) else {
             return Err(io::Error::other("read past the buffer"));
         };
-        let consumed = self.process(buf, now, config);
+        let consumed = self.process(buf, now, config, &mut s.to_app, app);
         // Echoes reference the buffer: write them before the next connection reads into it.
         let written = self.transmit(buf, now);
         if let Stage::Open(d) = &mut self.stage {
@@ -248,12 +283,20 @@ impl Peer {
         Ok(())
     }
 
-    /// Processes `buf`; returns how many bytes are done with.
-    fn process(&mut self, buf: &mut [u8], now: u64, config: &Config) -> usize {
+    /// Processes `buf`; returns how many bytes are done with. Messages for the application go
+    /// to `to_app` (the loop hands them over once this connection's turn is done).
+    fn process(
+        &mut self,
+        buf: &mut [u8],
+        now: u64,
+        config: &Config,
+        to_app: &mut ToApp,
+        app: &mut dyn App,
+    ) -> usize {
         match &mut self.stage {
-            Stage::Handshake { .. } => self.handshake(buf, now, config),
+            Stage::Handshake { .. } => self.handshake(buf, now, config, to_app, app),
             Stage::Open(d) => {
-                let (pos, stop) = d.receive(buf, 0, now);
+                let (pos, stop) = receive_all(d, buf, 0, now, &mut to_app.events);
                 self.backlog = stop == Stop::Paused && pos < buf.len();
                 pos
             }
@@ -263,32 +306,53 @@ impl Peer {
 
     /// Parses the request head; answers 101 (and goes on with the frames behind the head) or
     /// ws-core's error response.
-    fn handshake(&mut self, buf: &mut [u8], now: u64, config: &Config) -> usize {
+    fn handshake(
+        &mut self,
+        buf: &mut [u8],
+        now: u64,
+        config: &Config,
+        to_app: &mut ToApp,
+        app: &mut dyn App,
+    ) -> usize {
+        let mode = to_app.mode;
         let mut headers = vec![Header::EMPTY; config.head.max_headers];
         let mut parser = RequestParser::new(config.head);
         let accepted = match parser.feed(buf, &mut headers) {
             Ok(Status::Partial) => return 0,
             Ok(Status::Complete((req, head_len))) => req.upgrade().and_then(|up| {
+                if let Err(answer) = app.admit(&req) {
+                    return Ok(Err(answer));
+                }
+                // Only an application hears it (the echo's connections allocate nothing for it).
+                let path: Box<str> = match mode {
+                    Mode::Messages => req.path.into(),
+                    Mode::Echo => Box::default(),
+                };
                 let offers = req
                     .headers
                     .iter()
                     .filter(|h| h.name.eq_ignore_ascii_case("sec-websocket-extensions"))
                     .map(|h| h.value);
                 crate::upgrade::accept(up.key, None, &[], offers, config)
-                    .map(|a| (a, head_len))
+                    .map(|a| Ok((a, head_len, path)))
                     .ok_or(HandshakeError::HeadTooLarge)
             }),
             Err(e) => Err(e),
         };
         match accepted {
-            Ok((accepted, head_len)) => {
-                let mut driver = Driver::new(
-                    Role::Server,
-                    Mode::Echo,
-                    &config.connection(),
-                    now,
-                    self.id(),
-                );
+            Ok(Err(answer)) => {
+                log::info!("conn={} upgrade refused: {}", self.id(), answer.status);
+                self.stage = Stage::Answering {
+                    answer: encode_response(&answer, true),
+                    sent: 0,
+                    deadline: now.saturating_add(REFUSAL_LINGER_MS),
+                    id: self.id(),
+                };
+                buf.len()
+            }
+            Ok(Ok((accepted, head_len, path))) => {
+                let mut driver =
+                    Driver::new(Role::Server, mode, &config.connection(), now, self.id());
                 if let Some(params) = accepted.deflate {
                     driver.enable_deflate(params, &config.deflate);
                 }
@@ -298,7 +362,10 @@ impl Peer {
                     self.id(),
                     accepted.deflate.is_some()
                 );
-                let (pos, stop) = driver.receive(buf, head_len, now);
+                if mode == Mode::Messages {
+                    to_app.events.push(AppEvent::Open(path));
+                }
+                let (pos, stop) = receive_all(&mut driver, buf, head_len, now, &mut to_app.events);
                 self.backlog = stop == Stop::Paused && pos < buf.len();
                 self.stage = Stage::Open(driver);
                 pos
@@ -438,6 +505,25 @@ impl Peer {
             log::debug!("conn={} transport error: {e}", self.id());
         }
         Outcome::Remove("transport error")
+    }
+}
+
+/// [`Driver::receive`] from `pos`, handing each complete message to `events` and going on, until
+/// the driver needs input or pauses for another reason (a full queue, its event budget).
+fn receive_all(
+    d: &mut Driver,
+    buf: &mut [u8],
+    mut pos: usize,
+    now: u64,
+    events: &mut Vec<AppEvent>,
+) -> (usize, Stop) {
+    loop {
+        let (at, stop) = d.receive(buf, pos, now);
+        pos = at;
+        match d.take_message() {
+            Some(msg) => events.push(AppEvent::Message(msg)),
+            None => return (pos, stop),
+        }
     }
 }
 

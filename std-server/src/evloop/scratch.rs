@@ -1,7 +1,10 @@
 //! The read buffer all connections of one event loop share: the connection whose socket is
-//! ready reads into it, and its echoes are written from it before the next one reads.
+//! ready reads into it, and its echoes are written from it before the next one reads. Beside it,
+//! what the connection being served has for the application (its opening, its messages).
 
 use crate::config::Config;
+use crate::driver::Mode;
+use crate::message::Message;
 use ws_core::connection::MIN_INPUT;
 
 /// Room for frames that follow a request head in the same read.
@@ -11,16 +14,40 @@ const HEAD_SLACK: usize = 4096;
 pub(super) struct Scratch {
     /// The kept bytes of the connection being served, then what one read brought.
     pub(super) buf: Vec<u8>,
+    /// What goes to the application.
+    pub(super) to_app: ToApp,
+}
+
+/// What the connection being served has for the application.
+pub(super) struct ToApp {
+    /// How the loop's connections consume messages: echoed, or handed to the application.
+    pub(super) mode: Mode,
+    /// Its opening and messages, in order.
+    pub(super) events: Vec<AppEvent>,
+}
+
+/// Something the application hears about one connection.
+pub(super) enum AppEvent {
+    /// It was upgraded; the path it asked for.
+    Open(Box<str>),
+    /// It sent this message.
+    Message(Message),
 }
 
 impl Scratch {
     /// A buffer for `config`: `config.read_buffer`, at least a whole request head (plus slack)
     /// and a whole control frame.
-    pub(super) fn new(config: &Config) -> Self {
+    pub(super) fn new(config: &Config, mode: Mode) -> Self {
         let size = config
             .read_buffer
             .max(config.head.max_head_bytes + HEAD_SLACK)
             .max(2 * MIN_INPUT);
-        Self { buf: vec![0; size] }
+        Self {
+            buf: vec![0; size],
+            to_app: ToApp {
+                mode,
+                events: Vec::new(),
+            },
+        }
     }
 }

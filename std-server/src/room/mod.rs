@@ -11,8 +11,8 @@
 //! and connections that compress with context takeover (a server that allows
 //! `server_no_context_takeover: false`).
 
-mod frames;
-mod policy;
+pub(crate) mod frames;
+pub(crate) mod policy;
 mod prepared;
 
 pub use policy::RoomPolicy;
@@ -43,9 +43,11 @@ use ws_core::CloseCode;
 /// let report = room.publish(&Message::Text("hello".into()));
 /// assert_eq!(report.delivered, 0); // nobody here yet
 /// ```
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Room {
     policy: RoomPolicy,
+    /// The zero of the members' clocks (the policy counts milliseconds).
+    epoch: Instant,
     members: Mutex<HashMap<u64, Member>>,
 }
 
@@ -57,7 +59,7 @@ struct Member {
     /// Messages numbered up to this one are not sent to it ([`Room::publish_numbered`]).
     seen: u64,
     /// When its backlog went above the policy's soft limit.
-    over_since: Option<Instant>,
+    over_since: Option<u64>,
 }
 
 /// What one publish did.
@@ -74,6 +76,12 @@ pub struct Published {
     pub frames: usize,
 }
 
+impl Default for Room {
+    fn default() -> Self {
+        Self::with_policy(RoomPolicy::DEFAULT)
+    }
+}
+
 impl Room {
     /// An empty room with the default [`RoomPolicy`].
     pub fn new() -> Self {
@@ -84,6 +92,7 @@ impl Room {
     pub fn with_policy(policy: RoomPolicy) -> Self {
         Self {
             policy,
+            epoch: Instant::now(),
             members: Mutex::default(),
         }
     }
@@ -161,7 +170,7 @@ impl Room {
     pub fn publish_numbered(&self, seq: u64, msg: &Message) -> Published {
         let mut report = Published::default();
         let mut frames = Frames::new(msg);
-        let now = Instant::now();
+        let now = u64::try_from(self.epoch.elapsed().as_millis()).unwrap_or(u64::MAX);
         let mut members = self.members();
         members.retain(|_, m| {
             if m.seen >= seq && seq != u64::MAX {

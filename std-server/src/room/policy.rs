@@ -1,7 +1,7 @@
 //! A room's backpressure policy: what happens to a member that does not keep up.
 
 use crate::shared::Backlog;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// What a [`crate::Room`] does with a member whose backlog grows because it reads slower than
 /// the room publishes.
@@ -52,16 +52,16 @@ impl RoomPolicy {
     };
 
     /// Judges a member with `backlog` at `now`, before a frame of `len` bytes is added;
-    /// `over_since` is when it went above the soft limit (kept between calls). The soft limit
+    /// `over_since` is when (ms on any monotonic count) it went above the soft limit (kept between calls). The soft limit
     /// and grace period look at the bytes its socket has not taken (a slow peer), the hard limit
     /// at everything queued to it (memory, whoever is slow: a server too busy to run the
     /// member's task must not close its members for it).
     pub(crate) fn judge(
         &self,
-        over_since: &mut Option<Instant>,
+        over_since: &mut Option<u64>,
         backlog: Backlog,
         len: usize,
-        now: Instant,
+        now: u64,
     ) -> Verdict {
         if backlog.total > 0 && backlog.total.saturating_add(len) > self.hard_limit {
             return Verdict::Close;
@@ -72,7 +72,7 @@ impl RoomPolicy {
             return Verdict::Send;
         }
         let since = *over_since.get_or_insert(now);
-        if now.saturating_duration_since(since) > self.grace {
+        if u128::from(now.saturating_sub(since)) > self.grace.as_millis() {
             Verdict::Close
         } else {
             Verdict::Send
@@ -99,7 +99,11 @@ pub(crate) enum Verdict {
 mod tests {
     use super::*;
 
-    const MS: Duration = Duration::from_millis(1);
+    const MS: u64 = 1;
+
+    fn grace(p: &RoomPolicy) -> u64 {
+        p.grace.as_millis() as u64
+    }
 
     /// `n` bytes taken by the driver and not written.
     fn unwritten(n: usize) -> Backlog {
@@ -112,11 +116,16 @@ mod tests {
     #[test]
     fn a_burst_within_the_grace_period_is_sent() {
         let p = RoomPolicy::DEFAULT;
-        let t0 = Instant::now();
+        let t0 = 1_000u64;
         let mut over = None;
         // Far above the soft limit, for all but the end of the grace period.
         for i in 0..5000u32 {
-            let v = p.judge(&mut over, unwritten(40 << 20), 16 << 10, t0 + MS * i);
+            let v = p.judge(
+                &mut over,
+                unwritten(40 << 20),
+                16 << 10,
+                t0 + MS * u64::from(i),
+            );
             assert_eq!(v, Verdict::Send, "at {i} ms");
         }
         assert_eq!(over, Some(t0));
@@ -125,18 +134,18 @@ mod tests {
     #[test]
     fn above_the_soft_limit_past_the_grace_period_closes() {
         let p = RoomPolicy::DEFAULT;
-        let t0 = Instant::now();
+        let t0 = 1_000u64;
         let mut over = None;
         assert_eq!(
             p.judge(&mut over, unwritten((1 << 20) + 1), 1, t0),
             Verdict::Send
         );
         assert_eq!(
-            p.judge(&mut over, unwritten((1 << 20) + 1), 1, t0 + p.grace),
+            p.judge(&mut over, unwritten((1 << 20) + 1), 1, t0 + grace(&p)),
             Verdict::Send
         );
         assert_eq!(
-            p.judge(&mut over, unwritten((1 << 20) + 1), 1, t0 + p.grace + MS),
+            p.judge(&mut over, unwritten((1 << 20) + 1), 1, t0 + grace(&p) + MS),
             Verdict::Close
         );
     }
@@ -144,7 +153,7 @@ mod tests {
     #[test]
     fn catching_up_restarts_the_grace_period() {
         let p = RoomPolicy::DEFAULT;
-        let t0 = Instant::now();
+        let t0 = 1_000u64;
         let mut over = None;
         assert_eq!(p.judge(&mut over, unwritten(2 << 20), 1, t0), Verdict::Send);
         // Drained between two bursts.
@@ -163,7 +172,7 @@ mod tests {
     #[test]
     fn the_hard_limit_closes_at_once_but_one_message_always_fits_an_empty_queue() {
         let p = RoomPolicy::DEFAULT;
-        let t0 = Instant::now();
+        let t0 = 1_000u64;
         let mut over = None;
         assert_eq!(
             p.judge(&mut over, unwritten((64 << 20) - 10), 11, t0),
@@ -180,7 +189,7 @@ mod tests {
     fn bytes_the_member_has_not_taken_yet_do_not_count_against_the_grace() {
         // The server was too busy to run the member's task: not the member's fault.
         let p = RoomPolicy::DEFAULT;
-        let t0 = Instant::now();
+        let t0 = 1_000u64;
         let mut over = None;
         let busy = Backlog {
             unwritten: 0,

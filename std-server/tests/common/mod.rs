@@ -369,3 +369,74 @@ pub fn parse_frames(mut wire: &[u8]) -> Vec<(u8, Vec<u8>)> {
     }
     out
 }
+
+// ---- room members (tests/room.rs on the task server, tests/app_loop.rs on the event loop) ----
+
+/// The policy of the stalled-member tests: closed after 500 ms above 256 KiB (long enough for a
+/// reader on a loaded machine: a debug build on two shared cores).
+pub fn stall_policy() -> ws_server::RoomPolicy {
+    ws_server::RoomPolicy {
+        backlog: 256 << 10,
+        grace: Duration::from_millis(500),
+        ..ws_server::RoomPolicy::DEFAULT
+    }
+}
+
+/// Message `i` of `size` bytes: its number, then filler.
+pub fn numbered(i: u32, size: usize) -> Vec<u8> {
+    let mut p = i.to_be_bytes().to_vec();
+    p.resize(size, b'x' + (i % 3) as u8);
+    p
+}
+
+/// Reads `n` binary messages and checks they are numbered 0..n in order with `size` bytes.
+pub fn read_numbered(s: &mut TcpStream, n: u32, size: usize) {
+    for i in 0..n {
+        let (b0, p) = read_frame(s);
+        assert_eq!(b0, 0x82, "message {i}: {b0:#x}");
+        assert_eq!(p, numbered(i, size), "message {i} differs");
+    }
+}
+
+/// A thread per member reading numbered messages of `size` bytes, in order, until an empty
+/// binary message; each returns how many it read and its socket.
+pub fn read_until_empty(sockets: Vec<TcpStream>, size: usize) -> Vec<JoinHandle<(u32, TcpStream)>> {
+    sockets
+        .into_iter()
+        .map(|mut s| {
+            std::thread::spawn(move || {
+                let mut i = 0u32;
+                loop {
+                    let (b0, p) = read_frame(&mut s);
+                    assert_eq!(b0, 0x82);
+                    if p.is_empty() {
+                        return (i, s);
+                    }
+                    assert_eq!(p, numbered(i, size), "message {i} differs");
+                    i += 1;
+                }
+            })
+        })
+        .collect()
+}
+
+/// A member that stopped reading, reading at last: asserts it got an in-order prefix of the
+/// `sent` numbered messages of `size` bytes, short of all of them, then the 1008 (or the end of
+/// the connection, if the close timeout dropped it first).
+pub fn assert_stalled_member_was_closed(mut s: TcpStream, sent: u32, size: usize) {
+    let mut i = 0u32;
+    let end = loop {
+        let mut h = [0u8; 1];
+        if s.peek(&mut h).map_or(true, |n| n == 0) {
+            break None;
+        }
+        let (b0, p) = read_frame(&mut s);
+        if b0 == 0x88 {
+            break Some(u16::from_be_bytes([p[0], p[1]]));
+        }
+        assert_eq!(p, numbered(i, size), "stalled member: message {i} differs");
+        i += 1;
+    };
+    assert!(i < sent, "the stalled member got everything");
+    assert!(matches!(end, None | Some(1008)), "{end:?}");
+}

@@ -1,0 +1,69 @@
+//! A message published on the event loop (`ws_server::evloop`) is framed once and shared: 50
+//! members over real loopback TCP get a 256 KiB message while the whole process allocates about
+//! one copy of it (a copy per member would be 50). Counted by a global allocator (all threads);
+//! the members read into a buffer made before the count starts.
+
+mod common;
+#[path = "common/in_memory.rs"]
+mod in_memory;
+
+use common::raw;
+use in_memory::BYTES;
+use std::io::Read;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use ws_server::evloop::{App, AppLoop, Conn};
+use ws_server::{Config, Message};
+
+/// Every connection joins `room`; nobody publishes but the test.
+struct Members(Arc<AtomicUsize>);
+
+impl App for Members {
+    fn on_open(&mut self, conn: &mut Conn<'_>, _path: &str) {
+        conn.subscribe("room");
+        self.0.fetch_add(1, Ordering::SeqCst);
+    }
+
+    fn on_message(&mut self, _conn: &mut Conn<'_>, _msg: Message) {}
+}
+
+#[test]
+fn a_published_frame_is_shared_not_copied_per_member() {
+    const MEMBERS: usize = 50;
+    const SIZE: usize = 256 << 10;
+    let joined = Arc::new(AtomicUsize::new(0));
+    let server = AppLoop::bind("127.0.0.1:0", Config::default(), Members(joined.clone())).unwrap();
+    let addr = server.local_addr();
+    let handle = server.handle();
+    let stop = server.shutdown_handle();
+    let thread = std::thread::spawn(move || server.run());
+    let mut sockets: Vec<_> = (0..MEMBERS).map(|_| raw(addr)).collect();
+    let t = Instant::now();
+    while joined.load(Ordering::SeqCst) < MEMBERS {
+        assert!(
+            t.elapsed() < Duration::from_secs(10),
+            "members did not join"
+        );
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    let msg = Message::Binary(vec![7u8; SIZE]);
+    // The frame: 10 header bytes (127, then a 64-bit length), then the payload.
+    let mut frame = vec![0u8; SIZE + 10];
+    // Let the loop settle (its last writes of the 101s, the pools warmed).
+    std::thread::sleep(Duration::from_millis(50));
+    let before = BYTES.load(Ordering::SeqCst);
+    handle.publish("room", msg).unwrap();
+    for s in &mut sockets {
+        s.read_exact(&mut frame).unwrap();
+        assert_eq!(frame[..2], [0x82, 127]);
+        assert!(frame[10..].iter().all(|&b| b == 7));
+    }
+    let allocated = BYTES.load(Ordering::SeqCst) - before;
+    eprintln!("allocated {allocated} bytes to deliver {SIZE} bytes to {MEMBERS} members");
+    // One frame (payload + header) and bookkeeping; a copy per member would be 12.5 MiB.
+    assert!(allocated < (2 * SIZE) as u64, "{allocated} bytes allocated");
+    stop.shutdown();
+    drop(sockets);
+    thread.join().unwrap().unwrap();
+}
