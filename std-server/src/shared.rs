@@ -20,6 +20,15 @@ pub(crate) enum Item {
     Close(CloseCode, String),
 }
 
+impl From<crate::room::frames::Share> for Item {
+    fn from(share: crate::room::frames::Share) -> Self {
+        match share {
+            crate::room::frames::Share::Frame(f) => Self::Frame(f),
+            crate::room::frames::Share::Message(m) => Self::Msg(m),
+        }
+    }
+}
+
 impl Item {
     /// The bytes it adds to the connection's backlog.
     pub(crate) fn len(&self) -> usize {

@@ -270,6 +270,17 @@ impl Driver {
         Ok(())
     }
 
+    /// Queues one connection's part of a message made for many (see [`Driver::send_frame`]).
+    pub(crate) fn send_share(
+        &mut self,
+        share: crate::room::frames::Share,
+    ) -> Result<(), SendError> {
+        match share {
+            crate::room::frames::Share::Frame(f) => self.send_frame(f),
+            crate::room::frames::Share::Message(m) => self.send(m),
+        }
+    }
+
     /// How a frame shared with other connections must be made to be sent on this one.
     pub(crate) fn framing(&self) -> Framing {
         if self.core.role() == Role::Client {

@@ -7,7 +7,7 @@ use super::topics::Topics;
 use crate::driver::Driver;
 use crate::message::Message;
 use crate::room::frames::Frames;
-use crate::room::policy::Verdict;
+use crate::room::policy::FELL_BEHIND;
 use crate::room::Published;
 use crate::shared::Backlog;
 use slab::Slab;
@@ -91,24 +91,19 @@ impl Hub {
                 if !d.is_open() {
                     return false;
                 }
-                let frame = frames.get(d.framing());
-                let len = frame.as_ref().map_or(msg.len(), |f| f.len());
                 let queued = d.queued();
                 let backlog = Backlog {
                     unwritten: queued,
                     total: queued,
                 };
-                if policy.judge(&mut m.over_since, backlog, len, now) == Verdict::Close {
-                    log::info!(
-                        "conn={} closing 1008: fell behind its topic ({queued} bytes queued)",
-                        m.conn.id
-                    );
-                    let _ = d.close(CloseCode::POLICY, "too slow: fell behind the room", now);
-                    return false;
-                }
-                match frame {
-                    Some(f) => d.send_frame(f),
-                    None => d.send(msg.clone()),
+                let id = m.conn.id;
+                let framing = d.framing();
+                match policy.offer(&mut frames, framing, &mut m.over_since, backlog, now, id) {
+                    Some(share) => d.send_share(share),
+                    None => {
+                        let _ = d.close(CloseCode::POLICY, FELL_BEHIND, now);
+                        return false;
+                    }
                 }
                 .is_ok()
             });

@@ -52,6 +52,15 @@ impl<'a> Frames<'a> {
         self.made
     }
 
+    /// What a connection that takes `framing` is sent: the shared frame, or the message itself
+    /// when it frames its own (client role, context takeover).
+    pub(crate) fn share(&mut self, framing: Framing) -> Share {
+        match self.get(framing) {
+            Some(frame) => Share::Frame(frame),
+            None => Share::Message(self.msg.clone().into_owned()),
+        }
+    }
+
     /// The frame for a connection that takes `framing` (`None`: it frames messages itself).
     pub(crate) fn get(&mut self, framing: Framing) -> Option<Arc<[u8]>> {
         match framing {
@@ -83,6 +92,25 @@ impl<'a> Frames<'a> {
         let f = frame(self.msg.kind(), false, self.msg.as_bytes());
         self.plain = Some(f.clone());
         f
+    }
+}
+
+/// One connection's part of a message made for many.
+#[derive(Debug)]
+pub(crate) enum Share {
+    /// A whole frame shared by reference.
+    Frame(Arc<[u8]>),
+    /// The message, for a connection that frames its own.
+    Message(Message),
+}
+
+impl Share {
+    /// The bytes it adds to the connection's backlog.
+    pub(crate) fn len(&self) -> usize {
+        match self {
+            Self::Frame(f) => f.len(),
+            Self::Message(m) => m.len(),
+        }
     }
 }
 

@@ -20,10 +20,9 @@ pub use prepared::Prepared;
 
 use crate::driver::Framing;
 use crate::message::Message;
-use crate::shared::{Item, Shared};
+use crate::shared::Shared;
 use crate::websocket::Writer;
 use frames::Frames;
-use policy::Verdict;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
@@ -177,27 +176,20 @@ impl Room {
                 report.skipped += 1;
                 return true;
             }
-            let frame = frames.get(m.framing);
-            let len = frame.as_ref().map_or(msg.len(), |f| f.len());
-            let verdict = self
-                .policy
-                .judge(&mut m.over_since, m.shared.backlog(), len, now);
-            if verdict == Verdict::Close {
-                log::info!(
-                    "conn={} closing 1008: fell behind its room ({:?})",
-                    m.shared.id,
-                    m.shared.backlog()
-                );
-                m.shared
-                    .abort_with(CloseCode::POLICY, "too slow: fell behind the room");
+            let offered = self.policy.offer(
+                &mut frames,
+                m.framing,
+                &mut m.over_since,
+                m.shared.backlog(),
+                now,
+                m.shared.id,
+            );
+            let Some(share) = offered else {
+                m.shared.abort_with(CloseCode::POLICY, policy::FELL_BEHIND);
                 report.removed += 1;
                 return false;
-            }
-            let item = match frame {
-                Some(f) => Item::Frame(f),
-                None => Item::Msg(msg.clone()),
             };
-            if m.shared.push(item) {
+            if m.shared.push(share.into()) {
                 report.delivered += 1;
                 true
             } else {

@@ -1,7 +1,12 @@
 //! A room's backpressure policy: what happens to a member that does not keep up.
 
+use super::frames::{Frames, Share};
+use crate::driver::Framing;
 use crate::shared::Backlog;
 use std::time::Duration;
+
+/// The reason of the 1008 close a member gets when the policy closes it.
+pub(crate) const FELL_BEHIND: &str = "too slow: fell behind the room";
 
 /// What a [`crate::Room`] does with a member whose backlog grows because it reads slower than
 /// the room publishes.
@@ -76,6 +81,30 @@ impl RoomPolicy {
             Verdict::Close
         } else {
             Verdict::Send
+        }
+    }
+}
+
+impl RoomPolicy {
+    /// One member's part of a publish, on either engine: what to queue to connection `id` (which
+    /// takes `framing` and has `backlog`), or `None` when the policy closes it (logged here; the
+    /// caller closes it with 1008 and [`FELL_BEHIND`]).
+    pub(crate) fn offer(
+        &self,
+        frames: &mut Frames<'_>,
+        framing: Framing,
+        over_since: &mut Option<u64>,
+        backlog: Backlog,
+        now: u64,
+        id: u64,
+    ) -> Option<Share> {
+        let share = frames.share(framing);
+        match self.judge(over_since, backlog, share.len(), now) {
+            Verdict::Send => Some(share),
+            Verdict::Close => {
+                log::info!("conn={id} closing 1008: fell behind its room ({backlog:?})");
+                None
+            }
         }
     }
 }

@@ -40,12 +40,8 @@ impl Prepared {
         self.frames.made()
     }
 
-    /// What a connection that takes `framing` queues: the shared frame, or the message itself
-    /// when the connection frames its own (client role, context takeover).
+    /// What a connection that takes `framing` queues (see [`Frames::share`]).
     pub(crate) fn item_for(&mut self, framing: Framing) -> Item {
-        match self.frames.get(framing) {
-            Some(frame) => Item::Frame(frame),
-            None => Item::Msg(self.frames.message().clone()),
-        }
+        self.frames.share(framing).into()
     }
 }
