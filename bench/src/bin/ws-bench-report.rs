@@ -2,7 +2,7 @@
 //! markdown comparison table.
 
 use std::io::Read;
-use ws_bench::report::{markdown, Record};
+use ws_bench::report::{markdown, stall_markdown, Record};
 
 fn main() -> Result<(), String> {
     let paths: Vec<String> = std::env::args().skip(1).collect();
@@ -20,5 +20,20 @@ fn main() -> Result<(), String> {
         recs.push(serde_json::from_str::<Record>(line).map_err(|e| format!("{e}: {line}"))?);
     }
     print!("{}", markdown(&recs));
+    let stalls = stall_markdown(&recs);
+    if !stalls.is_empty() {
+        println!();
+        println!(
+            "A member that stops reading (issue 15): each stall scenario without and with stalled"
+        );
+        println!(
+            "members (the last ones to join; they never read again), p50/p99 from publishing to the"
+        );
+        println!(
+            "last *reading* member; afterwards each stalled member reads what it was still sent."
+        );
+        println!();
+        print!("{stalls}");
+    }
     Ok(())
 }
