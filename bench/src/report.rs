@@ -78,6 +78,10 @@ pub struct Record {
     /// Room: stalled members dropped without a close frame (EOF or reset).
     #[serde(default)]
     pub stalled_dropped: Option<usize>,
+    /// Room: seconds from stalling to the server letting go of a stalled member's connection
+    /// (its socket no longer established; median of those it let go of during the run).
+    #[serde(default)]
+    pub stalled_dropped_after_s: Option<f64>,
     /// Room: stalled members still open at the end (the server kept their messages).
     #[serde(default)]
     pub stalled_open: Option<usize>,

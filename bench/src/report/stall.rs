@@ -83,6 +83,16 @@ fn fate(runs: &[&Record]) -> String {
         };
         parts.push(format!("{kind}{detail} ({n}/{} runs)", runs.len()));
     }
+    let gone = runs
+        .iter()
+        .filter(|r| r.stalled_dropped_after_s.is_some())
+        .count();
+    if let Some(s) = med(runs, |r| r.stalled_dropped_after_s) {
+        parts.push(format!(
+            "connection released by the server after {s:.1} s ({gone}/{} runs)",
+            runs.len()
+        ));
+    }
     parts.join("; ")
 }
 
@@ -237,6 +247,7 @@ mod tests {
             stalled_closed: Some(1),
             stalled_close_code: Some(1008),
             stalled_closed_after_s: Some(6.04),
+            stalled_dropped_after_s: Some(11.2),
             ..rec(OURS[0], 1, 300.0)
         };
         let lagged = Record {
@@ -271,7 +282,12 @@ mod tests {
         assert!(row("peak RSS").contains("| 10.0 / 11.0 |"), "{t}");
         let fate = row("what the server did");
         assert!(
-            fate.contains("| closed 1008 after 6.0 s (1/1 runs) | open, messages skipped (1234) (1/1 runs) | - |"),
+            fate.contains("| closed 1008 after 6.0 s (1/1 runs); connection released")
+                && fate.ends_with("| open, messages skipped (1234) (1/1 runs) | - |"),
+            "{fate}"
+        );
+        assert!(
+            fate.contains("; connection released by the server after 11.2 s (1/1 runs) |"),
             "{fate}"
         );
         assert!(t.contains("100 members x 16 B, 16 in flight, 1 stalled"));

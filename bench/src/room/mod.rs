@@ -181,6 +181,8 @@ struct Room {
     published_at: Vec<Instant>,
     /// When the stalled members stopped reading.
     stalled_since: Option<Instant>,
+    /// The server's side of the stalled members' connections.
+    watcher: stalled::Watcher,
 }
 
 fn err(context: &str, e: impl std::fmt::Display) -> String {
@@ -302,6 +304,7 @@ impl Room {
             seqs: Vec::new(),
             published_at: Vec::new(),
             stalled_since: None,
+            watcher: stalled::Watcher::default(),
         })
     }
 
@@ -383,6 +386,7 @@ impl Room {
             self.flush()?;
             self.poll(&mut events, wait)?;
             self.check_stall(Instant::now(), cfg.stall);
+            self.watcher.tick(Instant::now());
         }
         let end = Instant::now();
         let server_cpu_s = match (cfg.server_pid, cpu0) {
@@ -410,6 +414,7 @@ impl Room {
             self.flush()?;
             self.poll(events, Duration::from_millis(5))?;
             self.check_stall(Instant::now(), stall);
+            self.watcher.tick(Instant::now());
         }
         Ok(())
     }

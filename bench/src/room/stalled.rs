@@ -5,10 +5,15 @@
 //! channel), or kept every message for it (an unbounded queue: memory, shown by the peak RSS).
 
 use super::{err, Phase, Room};
+use crate::procfs;
 use crate::wire::WireError;
 use mio::{Events, Interest, Token};
 use std::io::{ErrorKind, Read};
+use std::net::{SocketAddr, SocketAddrV4};
 use std::time::{Duration, Instant};
+
+/// How often the server's side of each stalled connection is looked up in `/proc/net/tcp`.
+const WATCH_EVERY: Duration = Duration::from_millis(100);
 
 /// A stalled member still open that has received nothing for this long has been sent all the
 /// server had for it.
@@ -43,6 +48,54 @@ pub struct StalledMember {
     pub skipped: u64,
     /// How its stream ended.
     pub end: StallEnd,
+    /// When the server let go of its connection (the server's socket left ESTABLISHED: closed
+    /// or dropped, as `/proc/net/tcp` shows), from when it stopped reading; `None` if it did not
+    /// during the run or could not be seen.
+    pub dropped_after: Option<Duration>,
+}
+
+/// The server's side of a stalled member's connection, watched while the run goes on.
+pub(super) struct Watch {
+    /// The server's socket: bound to the server's address, connected to the member's.
+    server: SocketAddrV4,
+    member: SocketAddrV4,
+    dropped_at: Option<Instant>,
+}
+
+/// The stalled members' connections, looked up every [`WATCH_EVERY`].
+#[derive(Default)]
+pub(super) struct Watcher {
+    watches: Vec<(usize, Watch)>,
+    last: Option<Instant>,
+}
+
+impl Watcher {
+    /// Looks the connections up if [`WATCH_EVERY`] has passed since the last time.
+    pub(super) fn tick(&mut self, now: Instant) {
+        if self.watches.is_empty() || self.last.is_some_and(|t| now - t < WATCH_EVERY) {
+            return;
+        }
+        self.last = Some(now);
+        let Ok(text) = std::fs::read_to_string("/proc/net/tcp") else {
+            return;
+        };
+        for (_, w) in self
+            .watches
+            .iter_mut()
+            .filter(|(_, w)| w.dropped_at.is_none())
+        {
+            if procfs::parse_tcp_state(&text, w.server, w.member) != Some(procfs::TCP_ESTABLISHED) {
+                w.dropped_at = Some(now);
+            }
+        }
+    }
+
+    fn dropped_at(&self, i: usize) -> Option<Instant> {
+        self.watches
+            .iter()
+            .find(|(j, _)| *j == i)
+            .and_then(|(_, w)| w.dropped_at)
+    }
 }
 
 /// A stalled member being read back.
@@ -70,12 +123,27 @@ impl Room {
             m.phase = Phase::Stalled { next };
             self.live -= 1;
         }
+        for (i, m) in self.members.iter().enumerate().skip(from) {
+            let (Ok(SocketAddr::V4(member)), Ok(SocketAddr::V4(server))) =
+                (m.stream.local_addr(), m.stream.peer_addr())
+            else {
+                continue;
+            };
+            let w = Watch {
+                server,
+                member,
+                dropped_at: None,
+            };
+            self.watcher.watches.push((i, w));
+        }
         self.stalled_since = Some(Instant::now());
     }
 
     /// Lets every stalled member read what the server still sends it, until its stream ends or
     /// nothing comes for [`QUIET`].
+    /// (Call once the run is over: reading changes what the server does with them.)
     pub(super) fn judge_stalled(&mut self) -> Result<Vec<StalledMember>, String> {
+        self.watcher.tick(Instant::now());
         let mut judging: Vec<Judging> = Vec::new();
         for (i, m) in self.members.iter_mut().enumerate() {
             if let Phase::Stalled { next } = m.phase {
@@ -112,12 +180,18 @@ impl Room {
                 Err(e) => return Err(err("poll", e)),
             }
         }
+        let since = self.stalled_since;
         Ok(judging
             .into_iter()
             .map(|j| StalledMember {
                 received: j.received,
                 skipped: j.skipped,
                 end: j.end.unwrap_or(StallEnd::Open),
+                dropped_after: self
+                    .watcher
+                    .dropped_at(j.i)
+                    .zip(since)
+                    .map(|(at, s)| at.duration_since(s)),
             })
             .collect())
     }
