@@ -293,7 +293,7 @@ mod tests {
         assert!(t.contains("100 members x 16 B, 16 in flight, 1 stalled"));
         let cells = |l: &str| l.matches('|').count();
         assert!(t.lines().all(|l| cells(l) == cells(header)), "{t}");
-        assert_eq!(stall_markdown(&[rec(OURS[0], 0, 1.0)]).is_empty(), false);
+        assert!(!stall_markdown(&[rec(OURS[0], 0, 1.0)]).is_empty());
         assert!(stall_markdown(&[]).is_empty());
     }
 }
