@@ -19,10 +19,17 @@ fn main() -> Result<(), String> {
     for line in text.lines().filter(|l| l.trim_start().starts_with('{')) {
         recs.push(serde_json::from_str::<Record>(line).map_err(|e| format!("{e}: {line}"))?);
     }
-    print!("{}", markdown(&recs));
+    // The main table (header and separator alone when only stall scenarios were measured).
+    let main = markdown(&recs);
+    let main_rows = main.lines().count() > 2;
+    if main_rows {
+        print!("{main}");
+    }
     let stalls = stall_markdown(&recs);
     if !stalls.is_empty() {
-        println!();
+        if main_rows {
+            println!();
+        }
         println!(
             "A member that stops reading (issue 15): each stall scenario without and with stalled"
         );

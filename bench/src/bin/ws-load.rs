@@ -199,12 +199,8 @@ fn room_record(rec: &mut Record, cfg: &RoomConfig, r: &RoomResult) {
         StallEnd::Closed { code, after } => Some((code, after)),
         _ => None,
     });
-    rec.stalled_dropped_after_s = ws_bench::report::median(
-        r.stalled
-            .iter()
-            .filter_map(|s| s.dropped_after.map(|d| d.as_secs_f64()))
-            .collect(),
-    );
+    rec.stalled_dropped_after_s =
+        ws_bench::report::median(r.released.iter().map(|d| d.as_secs_f64()).collect());
     rec.stalled_close_code = closed.clone().find_map(|(code, _)| code);
     rec.stalled_closed_after_s = ws_bench::report::median(
         closed

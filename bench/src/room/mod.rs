@@ -94,6 +94,10 @@ pub struct RoomResult {
     pub connect_s: f64,
     /// What the server did with each stalled member.
     pub stalled: Vec<StalledMember>,
+    /// With stalled members and the server's pid: when the server closed connections during the
+    /// run, from when they stalled (its open descriptors fell: with no reading member lost, the
+    /// stalled members' connections).
+    pub released: Vec<Duration>,
 }
 
 impl RoomResult {
@@ -209,14 +213,14 @@ pub fn run(cfg: &RoomConfig) -> Result<RoomResult, String> {
     let mut room = Room::connect(cfg)?;
     let connect_s = start.elapsed().as_secs_f64();
     room.join(cfg.stall * JOIN_STALLS)?;
-    room.stall_last(cfg.stalled);
+    room.stall_last(cfg.stalled, cfg.server_pid);
     let t = room.measure(cfg)?;
     let peak_rss_kib = cfg
         .server_pid
         .map(procfs::peak_rss_kib)
         .transpose()
         .map_err(|e| err("server status", e))?;
-    let stalled = room.judge_stalled()?;
+    let (stalled, released) = room.judge_stalled()?;
     Ok(RoomResult {
         members: cfg.members,
         published: room.tally.published,
@@ -232,6 +236,7 @@ pub fn run(cfg: &RoomConfig) -> Result<RoomResult, String> {
         peak_rss_kib,
         connect_s,
         stalled,
+        released,
     })
 }
 

@@ -9,10 +9,9 @@ use crate::procfs;
 use crate::wire::WireError;
 use mio::{Events, Interest, Token};
 use std::io::{ErrorKind, Read};
-use std::net::{SocketAddr, SocketAddrV4};
 use std::time::{Duration, Instant};
 
-/// How often the server's side of each stalled connection is looked up in `/proc/net/tcp`.
+/// How often the server's open descriptors are counted while members are stalled.
 const WATCH_EVERY: Duration = Duration::from_millis(100);
 
 /// A stalled member still open that has received nothing for this long has been sent all the
@@ -48,53 +47,57 @@ pub struct StalledMember {
     pub skipped: u64,
     /// How its stream ended.
     pub end: StallEnd,
-    /// When the server let go of its connection (the server's socket left ESTABLISHED: closed
-    /// or dropped, as `/proc/net/tcp` shows), from when it stopped reading; `None` if it did not
-    /// during the run or could not be seen.
-    pub dropped_after: Option<Duration>,
 }
 
-/// The server's side of a stalled member's connection, watched while the run goes on.
-pub(super) struct Watch {
-    /// The server's socket: bound to the server's address, connected to the member's.
-    server: SocketAddrV4,
-    member: SocketAddrV4,
-    dropped_at: Option<Instant>,
-}
-
-/// The stalled members' connections, looked up every [`WATCH_EVERY`].
+/// The server's open descriptors, counted every [`WATCH_EVERY`] once members stalled: each one
+/// fewer than then is a connection the server let go of (reading members are not lost, or the
+/// record says so). `/proc/net/tcp` would name the connection, but it lists every socket of the
+/// machine (about 150 bytes each: 15 MB while another run holds 100 000 idle connections), and
+/// reading that every 100 ms would stall this single-threaded generator and show in the very p99
+/// being measured.
 #[derive(Default)]
 pub(super) struct Watcher {
-    watches: Vec<(usize, Watch)>,
+    pid: Option<u32>,
+    since: Option<Instant>,
+    fds: usize,
+    released: Vec<Instant>,
     last: Option<Instant>,
 }
 
 impl Watcher {
-    /// Looks the connections up if [`WATCH_EVERY`] has passed since the last time.
+    /// Counts the descriptors of server `pid` now, when members stall.
+    fn start(&mut self, pid: Option<u32>, now: Instant) {
+        self.fds = pid.and_then(|p| procfs::open_fds(p).ok()).unwrap_or(0);
+        self.pid = pid.filter(|_| self.fds > 0);
+        self.since = Some(now);
+    }
+
+    /// Counts them again if [`WATCH_EVERY`] has passed since the last time.
     pub(super) fn tick(&mut self, now: Instant) {
-        if self.watches.is_empty() || self.last.is_some_and(|t| now - t < WATCH_EVERY) {
+        let Some(pid) = self.pid else {
+            return;
+        };
+        if self.last.is_some_and(|t| now - t < WATCH_EVERY) {
             return;
         }
         self.last = Some(now);
-        let Ok(text) = std::fs::read_to_string("/proc/net/tcp") else {
+        let Ok(n) = procfs::open_fds(pid) else {
             return;
         };
-        for (_, w) in self
-            .watches
-            .iter_mut()
-            .filter(|(_, w)| w.dropped_at.is_none())
-        {
-            if procfs::parse_tcp_state(&text, w.server, w.member) != Some(procfs::TCP_ESTABLISHED) {
-                w.dropped_at = Some(now);
-            }
+        while self.fds.saturating_sub(self.released.len()) > n {
+            self.released.push(now);
         }
     }
 
-    fn dropped_at(&self, i: usize) -> Option<Instant> {
-        self.watches
+    /// When the server let go of connections, from when members stalled.
+    fn released_after(&self) -> Vec<Duration> {
+        let Some(since) = self.since else {
+            return Vec::new();
+        };
+        self.released
             .iter()
-            .find(|(j, _)| *j == i)
-            .and_then(|(_, w)| w.dropped_at)
+            .map(|t| t.duration_since(since))
+            .collect()
     }
 }
 
@@ -108,8 +111,9 @@ struct Judging {
 }
 
 impl Room {
-    /// The last `k` members stop reading (they are no longer polled or awaited).
-    pub(super) fn stall_last(&mut self, k: usize) {
+    /// The last `k` members stop reading (they are no longer polled or awaited); the
+    /// descriptors of server `pid` are watched from now on.
+    pub(super) fn stall_last(&mut self, k: usize, pid: Option<u32>) {
         if k == 0 {
             return;
         }
@@ -123,27 +127,18 @@ impl Room {
             m.phase = Phase::Stalled { next };
             self.live -= 1;
         }
-        for (i, m) in self.members.iter().enumerate().skip(from) {
-            let (Ok(SocketAddr::V4(member)), Ok(SocketAddr::V4(server))) =
-                (m.stream.local_addr(), m.stream.peer_addr())
-            else {
-                continue;
-            };
-            let w = Watch {
-                server,
-                member,
-                dropped_at: None,
-            };
-            self.watcher.watches.push((i, w));
-        }
-        self.stalled_since = Some(Instant::now());
+        let now = Instant::now();
+        self.watcher.start(pid, now);
+        self.stalled_since = Some(now);
     }
 
     /// Lets every stalled member read what the server still sends it, until its stream ends or
     /// nothing comes for [`QUIET`].
-    /// (Call once the run is over: reading changes what the server does with them.)
-    pub(super) fn judge_stalled(&mut self) -> Result<Vec<StalledMember>, String> {
+    /// (Call once the run is over: reading changes what the server does with them.) Also when
+    /// the server let go of connections while they were stalled.
+    pub(super) fn judge_stalled(&mut self) -> Result<(Vec<StalledMember>, Vec<Duration>), String> {
         self.watcher.tick(Instant::now());
+        let released = self.watcher.released_after();
         let mut judging: Vec<Judging> = Vec::new();
         for (i, m) in self.members.iter_mut().enumerate() {
             if let Phase::Stalled { next } = m.phase {
@@ -180,20 +175,15 @@ impl Room {
                 Err(e) => return Err(err("poll", e)),
             }
         }
-        let since = self.stalled_since;
-        Ok(judging
+        let members = judging
             .into_iter()
             .map(|j| StalledMember {
                 received: j.received,
                 skipped: j.skipped,
                 end: j.end.unwrap_or(StallEnd::Open),
-                dropped_after: self
-                    .watcher
-                    .dropped_at(j.i)
-                    .zip(since)
-                    .map(|(at, s)| at.duration_since(s)),
             })
-            .collect())
+            .collect();
+        Ok((members, released))
     }
 
     /// Reads stalled member `j` until its socket is drained or its stream ends; whether it got
