@@ -130,16 +130,8 @@ fn a_silent_server_fails_the_handshake_instead_of_hanging() {
 
 fn room(addr: SocketAddr, pid: Option<u32>, members: usize, size: usize) -> RoomResult {
     let cfg = RoomConfig {
-        addr,
-        members,
-        size,
-        window: 4,
-        rate: None,
-        warmup: Duration::from_millis(50),
-        duration: Duration::from_millis(300),
         server_pid: pid,
-        stall: Duration::from_secs(2),
-        stalled: 0,
+        ..room_config(addr, members, size)
     };
     room::run(&cfg).unwrap()
 }
