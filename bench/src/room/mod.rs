@@ -14,7 +14,7 @@
 //! Stalled members ([`RoomConfig::stalled`], issue 15's "a member that stops reading"): the last
 //! members join like the others, then never read again. They are not awaited (latency is to the
 //! last *reading* member, and losses count reading members only); once the run is over they read
-//! what the server still sends them, which tells what it did with them ([`stalled`]).
+//! what the server still sends them, which tells what it did with them ([`StalledMember`]).
 
 use crate::handshake::client_handshake_path;
 use crate::procfs;
