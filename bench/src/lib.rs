@@ -7,7 +7,9 @@
 //! are the peer servers (fastwebsockets and tokio-tungstenite) measured in the same run, and
 //! `ws-bench-report` turns the JSON lines into the markdown table. The broadcast mode
 //! ([`room`]) drives N members of one room on `/room` against `ws-server room`, `fws-room` and
-//! `tt-room`: one publisher, every member checks it gets every message in order.
+//! `tt-room`: one publisher, every member checks it gets every message in order; with stalled
+//! members (`--stalled K`) the last K stop reading, and the record says what the server did with
+//! them while the others' latency is measured.
 //!
 //! What it does not do: TLS, compression, fragmented client messages, talking to anything but
 //! loopback addresses.

@@ -2,6 +2,11 @@
 
 use std::fs;
 
+/// How many descriptors process `pid` has open (`/proc/<pid>/fd`).
+pub fn open_fds(pid: u32) -> std::io::Result<usize> {
+    Ok(fs::read_dir(format!("/proc/{pid}/fd"))?.count())
+}
+
 /// Clock ticks per second of the `utime`/`stime` fields (USER_HZ, 100 on Linux x86-64 and arm64).
 pub const CLOCK_TICKS: f64 = 100.0;
 
@@ -52,6 +57,19 @@ fn parse_status_kib(text: &str, field: &str) -> Option<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn open_fds_counts_a_new_descriptor() {
+        let me = std::process::id();
+        let before = open_fds(me).unwrap();
+        // Other tests open and close files meanwhile: a margin of 10.
+        let files: Vec<fs::File> = (0..100)
+            .map(|_| fs::File::open("/proc/self/status").unwrap())
+            .collect();
+        assert!(open_fds(me).unwrap() >= before + 90);
+        drop(files);
+        assert!(open_fds(999_999_999).is_err());
+    }
 
     #[test]
     fn stat_fields_after_a_name_with_spaces() {

@@ -3,6 +3,10 @@
 use serde::{Deserialize, Serialize};
 use std::fmt::Write;
 
+mod stall;
+
+pub use stall::{stall_markdown, STALLS};
+
 /// One run of one scenario against one server.
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
 pub struct Record {
@@ -57,6 +61,36 @@ pub struct Record {
     /// Room: server peak resident memory growth per member, KiB.
     #[serde(default)]
     pub kib_per_member: Option<f64>,
+    /// Room: members that stopped reading once all joined (latency and losses are then those of
+    /// the reading members).
+    #[serde(default)]
+    pub stalled: Option<usize>,
+    /// Room: stalled members the server closed with a close frame.
+    #[serde(default)]
+    pub stalled_closed: Option<usize>,
+    /// Room: the close code the first of those got, if any.
+    #[serde(default)]
+    pub stalled_close_code: Option<u16>,
+    /// Room: seconds from stalling to the server giving up on a stalled member (median of those
+    /// it closed with a close frame).
+    #[serde(default)]
+    pub stalled_closed_after_s: Option<f64>,
+    /// Room: stalled members dropped without a close frame (EOF or reset).
+    #[serde(default)]
+    pub stalled_dropped: Option<usize>,
+    /// Room: seconds from stalling to the server letting go of a stalled member's connection
+    /// (its socket no longer established; median of those it let go of during the run).
+    #[serde(default)]
+    pub stalled_dropped_after_s: Option<f64>,
+    /// Room: stalled members still open at the end (the server kept their messages).
+    #[serde(default)]
+    pub stalled_open: Option<usize>,
+    /// Room: messages skipped in what the stalled members received (a lagging channel's drops).
+    #[serde(default)]
+    pub stalled_skipped: Option<u64>,
+    /// Room: stalled members whose stream was out of order or not what was published.
+    #[serde(default)]
+    pub stalled_garbled: Option<usize>,
 }
 
 /// Our servers, in column order: `ws-server echo` on its default engine (a task per connection),

@@ -119,6 +119,15 @@ pub struct EchoReader {
     fin: bool,
     /// Bytes of the current message received so far.
     msg_len: u64,
+    /// The close frame being read: its payload's first two bytes (the code) so far.
+    close: Option<CloseCode>,
+}
+
+/// The status code of a close frame, read as its payload arrives (RFC 6455 §5.5.1).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct CloseCode {
+    bytes: [u8; 2],
+    have: usize,
 }
 
 impl Default for EchoReader {
@@ -148,7 +157,15 @@ impl EchoReader {
             data: false,
             fin: false,
             msg_len: 0,
+            close: None,
         }
+    }
+
+    /// The code of the close frame that ended the stream ([`WireError::Closed`]), if it had one.
+    pub fn close_code(&self) -> Option<u16> {
+        self.close
+            .filter(|c| c.have == 2)
+            .map(|c| u16::from_be_bytes(c.bytes))
     }
 
     /// Consumes `input`; returns how many whole messages equal to `expected` it completed.
@@ -174,9 +191,18 @@ impl EchoReader {
                     self.check(chunk, expected)?;
                     self.msg_len += n as u64;
                 }
+                if let Some(c) = &mut self.close {
+                    for &b in chunk.iter().take(2 - c.have) {
+                        c.bytes[c.have] = b;
+                        c.have += 1;
+                    }
+                }
                 self.left -= n as u64;
                 input = rest;
                 if self.left == 0 {
+                    if self.close.is_some() {
+                        return Err(WireError::Closed);
+                    }
                     if let Some(seq) = self.end_frame(expected)? {
                         on_message(seq);
                     }
@@ -234,7 +260,12 @@ impl EchoReader {
         self.data = match op {
             0x0..=0x2 => true,
             0x9 | 0xA => false,
-            0x8 => return Err(WireError::Closed),
+            // Closed once its code is in (the whole payload, up to 125 bytes).
+            0x8 if len == 0 => return Err(WireError::Closed),
+            0x8 => {
+                self.close = Some(CloseCode::default());
+                false
+            }
             _ => return Err(WireError::BadFrame),
         };
         if len == 0 {
@@ -342,6 +373,30 @@ mod tests {
             EchoReader::new().feed(&[0x83, 0x00], &p),
             Err(WireError::BadFrame)
         );
+    }
+
+    #[test]
+    fn reads_the_close_code_however_the_stream_is_split() {
+        // A message, then close 1008 "slow" (03 F0 = 1008).
+        let p = payload(16);
+        let mut stream = server_frame(&p);
+        stream.extend_from_slice(&[0x88, 0x06, 0x03, 0xF0, b's', b'l', b'o', b'w']);
+        for step in [1usize, 2, 3, 5, stream.len()] {
+            let mut r = EchoReader::new();
+            let mut messages = 0;
+            let mut end = Ok(());
+            for c in stream.chunks(step) {
+                end = r.feed_each(c, &p, |_| messages += 1);
+                if end.is_err() {
+                    break;
+                }
+            }
+            assert_eq!((messages, end), (1, Err(WireError::Closed)), "step {step}");
+            assert_eq!(r.close_code(), Some(1008), "step {step}");
+        }
+        let mut r = EchoReader::new();
+        assert_eq!(r.feed(&[0x88, 0x00], &p), Err(WireError::Closed));
+        assert_eq!(r.close_code(), None);
     }
 
     #[test]

@@ -6,7 +6,7 @@ use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 use ws_bench::load::{self, LoadConfig};
 use ws_bench::report::Record;
-use ws_bench::room::{self, RoomConfig, RoomResult};
+use ws_bench::room::{self, RoomConfig, RoomResult, StallEnd};
 
 /// A spawned echo server, killed (by its own pid) when dropped.
 struct Server(Child, SocketAddr);
@@ -130,15 +130,8 @@ fn a_silent_server_fails_the_handshake_instead_of_hanging() {
 
 fn room(addr: SocketAddr, pid: Option<u32>, members: usize, size: usize) -> RoomResult {
     let cfg = RoomConfig {
-        addr,
-        members,
-        size,
-        window: 4,
-        rate: None,
-        warmup: Duration::from_millis(50),
-        duration: Duration::from_millis(300),
         server_pid: pid,
-        stall: Duration::from_secs(2),
+        ..room_config(addr, members, size)
     };
     room::run(&cfg).unwrap()
 }
@@ -169,9 +162,87 @@ fn tokio_tungstenite_room_delivers_every_message_in_order() {
     check_room(env!("CARGO_BIN_EXE_tt-room"));
 }
 
+#[test]
+fn a_stalled_member_is_not_awaited_and_its_unbounded_queue_is_read_back() {
+    // tt-room queues without bound: the stalled member, reading at last, gets every message.
+    let s = spawn(env!("CARGO_BIN_EXE_tt-room"));
+    let cfg = RoomConfig {
+        stalled: 1,
+        server_pid: Some(s.0.id()),
+        ..room_config(s.1, 10, 16)
+    };
+    let r = room::run(&cfg).unwrap();
+    assert_eq!((r.closed, r.missing), (0, 0), "a reading member was lost");
+    assert!(r.delivered > 0);
+    let [stalled] = r.stalled[..] else {
+        panic!("{:?}", r.stalled)
+    };
+    assert_eq!(stalled.end, StallEnd::Open);
+    assert_eq!(stalled.skipped, 0);
+    assert!(stalled.received >= r.published, "{stalled:?}");
+    assert_eq!(r.released, [], "tt-room closed a connection");
+}
+
+#[test]
+fn a_stalled_member_closed_by_the_server_reports_the_code_and_when() {
+    // The thread room below sends member 2 (the stalled one) a 1008 in place of message 50.
+    let cfg = RoomConfig {
+        stalled: 1,
+        duration: Duration::from_millis(500),
+        ..room_config(thread_room(3, Cut::Close(2, 50)), 3, 16)
+    };
+    let r = room::run(&cfg).unwrap();
+    assert_eq!((r.closed, r.missing), (0, 0));
+    let [stalled] = r.stalled[..] else {
+        panic!("{:?}", r.stalled)
+    };
+    assert!(
+        matches!(
+            stalled.end,
+            StallEnd::Closed {
+                code: Some(1008),
+                after: Some(_)
+            }
+        ),
+        "{stalled:?}"
+    );
+    // Probes before it stalled are not counted: of messages 0..50, those after the join.
+    assert!(stalled.received > 0 && stalled.received < 50, "{stalled:?}");
+    assert_eq!(stalled.skipped, 0);
+}
+
+fn room_config(addr: SocketAddr, members: usize, size: usize) -> RoomConfig {
+    RoomConfig {
+        addr,
+        members,
+        size,
+        window: 4,
+        rate: None,
+        warmup: Duration::from_millis(50),
+        duration: Duration::from_millis(300),
+        server_pid: None,
+        stall: Duration::from_secs(2),
+        stalled: 0,
+    }
+}
+
+/// What [`thread_room`] does to one member.
+#[derive(Clone, Copy)]
+enum Cut {
+    /// Leaves out this message for this member.
+    Drop(usize, u64),
+    /// Sends this member a close 1008 in place of this message, and nothing after.
+    Close(usize, u64),
+}
+
 /// A room on plain threads that leaves out message `drop_seq` for member 1 only: the generator
 /// must lose exactly that member.
 fn lossy_room(members: usize, drop_seq: u64) -> SocketAddr {
+    thread_room(members, Cut::Drop(1, drop_seq))
+}
+
+/// A room on plain threads, member 0 publishing, doing `cut` to one member.
+fn thread_room(members: usize, cut: Cut) -> SocketAddr {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
     std::thread::spawn(move || {
@@ -201,8 +272,15 @@ fn lossy_room(members: usize, drop_seq: u64) -> SocketAddr {
             out.extend((0..16).map(|i| frame[6 + i] ^ frame[2 + i % 4]));
             let seq = u64::from_le_bytes(out[2..10].try_into().unwrap());
             for (i, slot) in streams.iter_mut().enumerate() {
-                if (i, seq) == (1, drop_seq) {
-                    continue;
+                match cut {
+                    Cut::Drop(m, at) if (i, seq) == (m, at) => continue,
+                    Cut::Close(m, at) if i == m && seq >= at => {
+                        if seq == at {
+                            let _ = slot.as_mut().map(|s| s.write_all(&[0x88, 2, 0x03, 0xF0]));
+                        }
+                        continue;
+                    }
+                    _ => {}
                 }
                 // A member the generator dropped is dropped here too.
                 if slot.as_mut().is_some_and(|s| s.write_all(&out).is_err()) {
@@ -235,6 +313,7 @@ fn an_echo_server_is_not_a_room() {
         duration: Duration::from_millis(100),
         server_pid: None,
         stall: Duration::from_millis(50),
+        stalled: 0,
     };
     let e = room::run(&cfg).unwrap_err();
     assert!(e.contains("joined"), "{e}");

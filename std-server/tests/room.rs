@@ -80,56 +80,103 @@ fn a_burst_of_large_messages_reaches_every_reading_member_in_order() {
     server.shutdown();
 }
 
-#[test]
-fn a_member_that_stops_reading_is_closed_after_the_grace_period_and_the_others_lose_nothing() {
-    const READERS: usize = 5;
-    const SIZE: usize = 64 << 10;
-    let policy = common::stall_policy();
-    let room = Arc::new(Room::with_policy(policy));
-    let server = room_server(room.clone(), Config::default());
-    let stalled = raw(server.addr);
-    wait_members(&room, 1);
-    let readers: Vec<TcpStream> = (0..READERS).map(|_| raw(server.addr)).collect();
-    wait_members(&room, READERS + 1);
-    // Readers read until the end marker (an empty binary message).
-    let readers = read_until_empty(readers, SIZE);
-    // Publish at a pace the readers keep up with, until the stalled member is removed (its
-    // kernel buffers fill first, then its backlog stays above 256 KiB for 500 ms), and a while
-    // after.
+/// Message size of the stalled-member test: a few fill a socket's buffers.
+const STALL_SIZE: usize = 64 << 10;
+
+/// What the publisher saw: how many messages it published, and the number of the one whose
+/// publish removed the stalled member.
+struct Publishing {
+    sent: u32,
+    removed_at: u32,
+}
+
+/// Publishes numbered messages to `room` (with `readers` reading members and one stalled one) at
+/// a pace the readers keep up with, until the stalled member is removed and 50 more, then the
+/// end marker (an empty binary message). Checks every publish's report on the way.
+fn publish_until_the_stalled_member_is_removed(room: &Room, readers: usize) -> Publishing {
     let started = Instant::now();
     let mut sent = 0u32;
     let mut removed_at = None;
     while removed_at.is_none_or(|at| sent < at + 50) {
         assert!(
-            started.elapsed() < Duration::from_secs(20),
+            started.elapsed() < Duration::from_secs(60),
             "the stalled member was not closed"
         );
-        let report = room.publish(&Message::Binary(numbered(sent, SIZE)));
+        let report = room.publish(&Message::Binary(numbered(sent, STALL_SIZE)));
         assert_eq!(report.frames, 1);
         if report.removed > 0 {
             assert_eq!(report.removed, 1);
             assert!(removed_at.is_none(), "a second member was removed");
             removed_at = Some(sent);
         } else {
+            // Queued to the stalled member too, without waiting for it to read.
             assert_eq!(
                 report.delivered,
-                READERS + usize::from(removed_at.is_none())
+                readers + usize::from(removed_at.is_none())
             );
         }
         sent += 1;
         std::thread::sleep(Duration::from_millis(2));
     }
     let report = room.publish(&Message::Binary(Vec::new()));
-    assert_eq!((report.delivered, report.removed), (READERS, 0));
+    assert_eq!((report.delivered, report.removed), (readers, 0));
+    Publishing {
+        sent,
+        removed_at: removed_at.unwrap_or(sent),
+    }
+}
+
+#[test]
+fn a_member_that_stops_reading_is_closed_after_the_grace_period_and_the_others_lose_nothing() {
+    const READERS: usize = 5;
+    let policy = common::stall_policy();
+    let room = Arc::new(Room::with_policy(policy));
+    // The 1008 waits behind what the stalled member was sent before: a close timeout longer
+    // than the test keeps the server from dropping the connection before it reads them.
+    let config = Config {
+        close_timeout: Duration::from_secs(120),
+        ..Config::default()
+    };
+    let server = room_server(room.clone(), config);
+    let stalled = raw(server.addr);
+    wait_members(&room, 1);
+    let readers: Vec<TcpStream> = (0..READERS).map(|_| raw(server.addr)).collect();
+    wait_members(&room, READERS + 1);
+    // Readers read until the end marker (an empty binary message).
+    let readers = read_until_empty(readers, STALL_SIZE);
+    // The publisher on a thread of its own: were a publish to wait for the stalled member (which
+    // reads nothing until the end), the test would fail here instead of hanging. Its kernel
+    // buffers fill first, then its backlog stays above 256 KiB for 2 s and the room closes it.
+    let (done, finished) = std::sync::mpsc::channel();
+    let publisher = {
+        let room = room.clone();
+        std::thread::spawn(move || {
+            let _ = done.send(publish_until_the_stalled_member_is_removed(&room, READERS));
+        })
+    };
+    let published = match finished.recv_timeout(Duration::from_secs(120)) {
+        Ok(p) => p,
+        Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+            panic!("the publisher was held up by the member that stopped reading")
+        }
+        // It failed a check: its panic is the test's.
+        Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
+            std::panic::resume_unwind(publisher.join().unwrap_err())
+        }
+    };
     let mut sockets = Vec::new();
     for r in readers {
         let (got, s) = r.join().unwrap();
-        assert_eq!(got, sent, "a reading member lost messages");
+        assert_eq!(got, published.sent, "a reading member lost messages");
         sockets.push(s);
     }
     assert_eq!(room.len(), READERS);
     drop(sockets);
-    assert_stalled_member_was_closed(stalled, sent, SIZE);
+    // The stalled member, reading at last: an in-order prefix of what was queued to it before
+    // the room closed it, then the room's 1008 (the close timeout is longer than the test).
+    let (got, end) = assert_stalled_member_was_closed(stalled, published.sent, STALL_SIZE);
+    assert_eq!(end, Some(1008));
+    assert!(got <= published.removed_at, "sent {got} after its removal");
     server.shutdown();
 }
 

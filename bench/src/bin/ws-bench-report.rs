@@ -2,7 +2,7 @@
 //! markdown comparison table.
 
 use std::io::Read;
-use ws_bench::report::{markdown, Record};
+use ws_bench::report::{markdown, stall_markdown, Record};
 
 fn main() -> Result<(), String> {
     let paths: Vec<String> = std::env::args().skip(1).collect();
@@ -19,6 +19,28 @@ fn main() -> Result<(), String> {
     for line in text.lines().filter(|l| l.trim_start().starts_with('{')) {
         recs.push(serde_json::from_str::<Record>(line).map_err(|e| format!("{e}: {line}"))?);
     }
-    print!("{}", markdown(&recs));
+    // The main table (header and separator alone when only stall scenarios were measured).
+    let main = markdown(&recs);
+    let main_rows = main.lines().count() > 2;
+    if main_rows {
+        print!("{main}");
+    }
+    let stalls = stall_markdown(&recs);
+    if !stalls.is_empty() {
+        if main_rows {
+            println!();
+        }
+        println!(
+            "A member that stops reading (issue 15): each stall scenario without and with stalled"
+        );
+        println!(
+            "members (the last ones to join; they never read again), p50/p99 from publishing to the"
+        );
+        println!(
+            "last *reading* member; afterwards each stalled member reads what it was still sent."
+        );
+        println!();
+        print!("{stalls}");
+    }
     Ok(())
 }

@@ -5,24 +5,28 @@
 //!         [--warmup S --duration S] [--server-pid PID] [--label NAME]
 //! ws-load --addr 127.0.0.1:9001 --scenario idle --conns 10000 --server-pid PID [--settle S] [--hold S]
 //! ws-load --addr 127.0.0.1:9001 --scenario room-100|room-1000|room-10000|room-100-16k
-//!         [--conns N --size B --window W --rate MSGS_PER_S --stall S] [--server-pid PID]
-//!         [--require-lossless yes]
+//!         [--conns N --size B --window W --rate MSGS_PER_S --stall S --stalled K]
+//!         [--server-pid PID] [--require-lossless yes]
+//! ws-load --addr 127.0.0.1:9001 --scenario room-100-stall|room-100-16k-stall [--stalled K] ...
 //! ```
 //! Scenarios: b = 100 conns x 16 B, 16 in flight; c = 10 x 64 KiB, 4 in flight;
 //! d = 4 x 1 MiB, 1 in flight; rtt = 1 x 16 B, 1 in flight (run it on the server's CPU);
 //! idle = hold `--conns` handshaken connections and report server RSS growth per connection;
 //! room-N = N members of one room on `/room`, one publishing 16 B messages, 16 in flight (not yet
 //! delivered to every member); room-100-16k = 100 members x 16 KiB, 256 in flight (a 4 MiB burst
-//! per member: 4x ws-server's default outbound cap). A room scenario prints its record even when
-//! members were lost; with `--require-lossless yes` it then fails (exit 1) instead: a test that
-//! every member got every message in order.
+//! per member: 4x ws-server's default outbound cap). `--stalled K`: the last K members stop reading
+//! once all joined (latency and losses are then the reading members'; the record says what the
+//! server did with the stalled ones); room-100-stall and room-100-16k-stall are room-100 and
+//! room-100-16k with 1 stalled member (`--stalled 0` runs their baseline under the same name).
+//! A room scenario prints its record even when members were lost; with `--require-lossless yes`
+//! it then fails (exit 1) instead: a test that every reading member got every message in order.
 
 use std::time::Duration;
 use ws_bench::args::Args;
 use ws_bench::idle;
 use ws_bench::load::{self, LoadConfig};
 use ws_bench::report::Record;
-use ws_bench::room::{self, RoomConfig, RoomResult};
+use ws_bench::room::{self, RoomConfig, RoomResult, StallEnd};
 
 fn preset(scenario: &str) -> Option<(usize, usize, usize)> {
     match scenario {
@@ -35,9 +39,15 @@ fn preset(scenario: &str) -> Option<(usize, usize, usize)> {
         "room-100" => Some((100, 16, 16)),
         "room-1000" => Some((1000, 16, 16)),
         "room-10000" => Some((10_000, 16, 16)),
-        "room-100-16k" => Some((100, 16 << 10, 256)),
+        "room-100-16k" | "room-100-16k-stall" => Some((100, 16 << 10, 256)),
+        "room-100-stall" => Some((100, 16, 16)),
         _ => None,
     }
+}
+
+/// Members that stop reading in `scenario` unless `--stalled` says otherwise.
+fn stalled_preset(scenario: &str) -> usize {
+    usize::from(scenario.ends_with("-stall"))
 }
 
 fn secs(a: &Args, key: &str, default: f64) -> Result<Duration, String> {
@@ -100,6 +110,7 @@ fn run() -> Result<Record, String> {
             duration: secs(&a, "duration", 3.0)?,
             server_pid,
             stall: secs(&a, "stall", 10.0)?,
+            stalled: a.num("stalled", stalled_preset(&scenario))?,
         };
         ws_bench::raise_fd_limit().map_err(|e| format!("raising the descriptor limit: {e}"))?;
         let r = room::run(&cfg)?;
@@ -174,4 +185,26 @@ fn room_record(rec: &mut Record, cfg: &RoomConfig, r: &RoomResult) {
         _ => None,
     };
     rec.handshake_s = Some(r.connect_s);
+    rec.stalled = Some(cfg.stalled);
+    if cfg.stalled == 0 {
+        return;
+    }
+    let count = |f: fn(&StallEnd) -> bool| r.stalled.iter().filter(|s| f(&s.end)).count();
+    rec.stalled_closed = Some(count(|e| matches!(e, StallEnd::Closed { .. })));
+    rec.stalled_dropped = Some(count(|e| *e == StallEnd::Dropped));
+    rec.stalled_open = Some(count(|e| *e == StallEnd::Open));
+    rec.stalled_garbled = Some(count(|e| *e == StallEnd::Garbled));
+    rec.stalled_skipped = Some(r.stalled.iter().map(|s| s.skipped).sum());
+    let closed = r.stalled.iter().filter_map(|s| match s.end {
+        StallEnd::Closed { code, after } => Some((code, after)),
+        _ => None,
+    });
+    rec.stalled_dropped_after_s =
+        ws_bench::report::median(r.released.iter().map(|d| d.as_secs_f64()).collect());
+    rec.stalled_close_code = closed.clone().find_map(|(code, _)| code);
+    rec.stalled_closed_after_s = ws_bench::report::median(
+        closed
+            .filter_map(|(_, after)| after.map(|d| d.as_secs_f64()))
+            .collect(),
+    );
 }

@@ -10,6 +10,11 @@
 //! was published) or is closed by the server is lost: counted, dropped, no longer awaited.
 //! After the measured interval nothing more is published and the run waits until every live
 //! member has every message (or is lost for stalling).
+//!
+//! Stalled members ([`RoomConfig::stalled`], issue 15's "a member that stops reading"): the last
+//! members join like the others, then never read again. They are not awaited (latency is to the
+//! last *reading* member, and losses count reading members only); once the run is over they read
+//! what the server still sends them, which tells what it did with them ([`StalledMember`]).
 
 use crate::handshake::client_handshake_path;
 use crate::procfs;
@@ -17,10 +22,13 @@ use crate::wire::{self, EchoReader, WireError};
 use hdrhistogram::Histogram;
 use mio::net::TcpStream;
 use mio::{Events, Interest, Poll, Token};
+pub use stalled::{StallEnd, StalledMember};
 use std::collections::VecDeque;
 use std::io::{ErrorKind, Read, Write};
 use std::net::{Shutdown, SocketAddr};
 use std::time::{Duration, Instant};
+
+mod stalled;
 
 /// The path every member asks for.
 pub const ROOM_PATH: &str = "/room";
@@ -51,6 +59,8 @@ pub struct RoomConfig {
     pub server_pid: Option<u32>,
     /// A live member that has not received a message this long after it was published is lost.
     pub stall: Duration,
+    /// Members (the last ones, never the publisher) that stop reading once every member joined.
+    pub stalled: usize,
 }
 
 /// What was measured (counts over the measured interval unless said otherwise).
@@ -82,6 +92,12 @@ pub struct RoomResult {
     pub peak_rss_kib: Option<u64>,
     /// Seconds to connect and handshake every member.
     pub connect_s: f64,
+    /// What the server did with each stalled member.
+    pub stalled: Vec<StalledMember>,
+    /// With stalled members and the server's pid: when the server closed connections during the
+    /// run, from when they stalled (its open descriptors fell: with no reading member lost, the
+    /// stalled members' connections).
+    pub released: Vec<Duration>,
 }
 
 impl RoomResult {
@@ -107,6 +123,9 @@ enum Phase {
     Reading { next: u64 },
     /// Dropped from the count.
     Lost(Loss),
+    /// Stopped reading on purpose ([`RoomConfig::stalled`]) having received every message
+    /// before `next`: not awaited, judged at the end.
+    Stalled { next: u64 },
 }
 
 struct Member {
@@ -162,6 +181,12 @@ struct Room {
     missing: usize,
     buf: Vec<u8>,
     seqs: Vec<u64>,
+    /// With stalled members: when each message from `strict_from` on was published.
+    published_at: Vec<Instant>,
+    /// When the stalled members stopped reading.
+    stalled_since: Option<Instant>,
+    /// The server's side of the stalled members' connections.
+    watcher: stalled::Watcher,
 }
 
 fn err(context: &str, e: impl std::fmt::Display) -> String {
@@ -176,6 +201,9 @@ pub fn run(cfg: &RoomConfig) -> Result<RoomResult, String> {
     if cfg.size < wire::SEQ_LEN {
         return Err(format!("--size must be at least {}", wire::SEQ_LEN));
     }
+    if cfg.stalled >= cfg.members {
+        return Err("stalled members must leave the publisher (member 0) reading".into());
+    }
     let rss_before_kib = cfg
         .server_pid
         .map(procfs::rss_kib)
@@ -185,12 +213,14 @@ pub fn run(cfg: &RoomConfig) -> Result<RoomResult, String> {
     let mut room = Room::connect(cfg)?;
     let connect_s = start.elapsed().as_secs_f64();
     room.join(cfg.stall * JOIN_STALLS)?;
+    room.stall_last(cfg.stalled, cfg.server_pid);
     let t = room.measure(cfg)?;
     let peak_rss_kib = cfg
         .server_pid
         .map(procfs::peak_rss_kib)
         .transpose()
         .map_err(|e| err("server status", e))?;
+    let (stalled, released) = room.judge_stalled()?;
     Ok(RoomResult {
         members: cfg.members,
         published: room.tally.published,
@@ -205,6 +235,8 @@ pub fn run(cfg: &RoomConfig) -> Result<RoomResult, String> {
         rss_before_kib,
         peak_rss_kib,
         connect_s,
+        stalled,
+        released,
     })
 }
 
@@ -275,6 +307,9 @@ impl Room {
             missing: 0,
             buf: vec![0u8; 256 * 1024],
             seqs: Vec::new(),
+            published_at: Vec::new(),
+            stalled_since: None,
+            watcher: stalled::Watcher::default(),
         })
     }
 
@@ -356,6 +391,7 @@ impl Room {
             self.flush()?;
             self.poll(&mut events, wait)?;
             self.check_stall(Instant::now(), cfg.stall);
+            self.watcher.tick(Instant::now());
         }
         let end = Instant::now();
         let server_cpu_s = match (cfg.server_pid, cpu0) {
@@ -383,6 +419,7 @@ impl Room {
             self.flush()?;
             self.poll(events, Duration::from_millis(5))?;
             self.check_stall(Instant::now(), stall);
+            self.watcher.tick(Instant::now());
         }
         Ok(())
     }
@@ -402,6 +439,9 @@ impl Room {
         wire::set_frame_seq(&mut p.frame, p.payload_at, seq);
         p.out.extend_from_slice(&p.frame);
         if seq >= self.strict_from {
+            if self.stalled_since.is_some() {
+                self.published_at.push(now);
+            }
             self.pending.push_back(Pending {
                 seq,
                 at: now,
@@ -478,7 +518,7 @@ impl Room {
             let Some(m) = self.members.get_mut(i) else {
                 return;
             };
-            if matches!(m.phase, Phase::Lost(_)) {
+            if matches!(m.phase, Phase::Lost(_) | Phase::Stalled { .. }) {
                 return;
             }
             let n = match m.stream.read(&mut self.buf) {
@@ -518,7 +558,7 @@ impl Room {
         };
         let phase = m.phase;
         match phase {
-            Phase::Lost(_) => return,
+            Phase::Lost(_) | Phase::Stalled { .. } => return,
             // Probing: a member may have joined after earlier probes.
             _ if seq < self.strict_from => {
                 m.phase = Phase::Reading { next: seq + 1 };
@@ -562,7 +602,7 @@ impl Room {
             return;
         };
         let had_up_to = match m.phase {
-            Phase::Lost(_) => return,
+            Phase::Lost(_) | Phase::Stalled { .. } => return,
             Phase::Waiting => 0,
             Phase::Reading { next } => next,
         };
@@ -593,7 +633,7 @@ impl Room {
         let seq = oldest.seq;
         for i in 0..self.members.len() {
             let behind = match self.members[i].phase {
-                Phase::Lost(_) => false,
+                Phase::Lost(_) | Phase::Stalled { .. } => false,
                 Phase::Waiting => true,
                 Phase::Reading { next } => next <= seq,
             };
