@@ -19,7 +19,7 @@
 //! scenario c, where a frame split by a read was two fragments): one copy in user space costs
 //! less than the extra writes and frames it saves in the kernel.
 
-use super::{Driver, Mode, Phase, Stop};
+use super::{outbound, Driver, Mode, Phase, Stop};
 use crate::budget::MessageBudget;
 use crate::deflate::{InflateError, STEP};
 use crate::message::Message;
@@ -51,8 +51,8 @@ pub(crate) const ECHO_FRAGMENT: usize = 512 << 10;
 #[derive(Debug)]
 pub(crate) struct Gathered {
     bytes: Vec<u8>,
-    /// The fragment's length once complete (the rest of the frame, at most [`ECHO_FRAGMENT`]),
-    /// reserved from the budget.
+    /// The fragment's length once complete (the rest of the frame, at most [`ECHO_FRAGMENT`]).
+    /// The budget holds a reservation of the buffer's capacity.
     target: usize,
 }
 
@@ -83,7 +83,7 @@ impl Inbound {
     pub(crate) fn abandon(&mut self, budget: &MessageBudget) {
         match std::mem::take(self) {
             Inbound::Assembling(a) => budget.release(a.reserved),
-            Inbound::Echoing(Some(g)) => budget.release(g.target),
+            Inbound::Echoing(Some(g)) => budget.release(g.bytes.capacity()),
             _ => {}
         }
     }
@@ -256,7 +256,7 @@ impl Driver {
                 }
                 if let Some(g) = gathered.take() {
                     // Queued, it counts against the outbound cap (and its loan) instead.
-                    self.budget.release(g.target);
+                    self.budget.release(g.bytes.capacity());
                     self.echo_owned(kind, g.bytes, end && rest.is_empty());
                 }
                 continue;
@@ -272,11 +272,9 @@ impl Driver {
                 continue;
             }
             let target = left.min(ECHO_FRAGMENT);
-            if self.budget.try_reserve(target) {
-                gathered = Some(Box::new(Gathered {
-                    bytes: Vec::with_capacity(target),
-                    target,
-                }));
+            let bytes = outbound::fragment_buffer(target);
+            if self.budget.try_reserve(bytes.capacity()) {
+                gathered = Some(Box::new(Gathered { bytes, target }));
             } else {
                 // No memory to spare: this chunk is a fragment of its own (the frame goes on).
                 self.echo_input(kind, rest, false, base);
@@ -290,7 +288,7 @@ impl Driver {
         self.inbound = if end {
             if let Some(g) = gathered {
                 // Not reached: a gathered fragment never outlasts its frame. Kept whole anyway.
-                self.budget.release(g.target);
+                self.budget.release(g.bytes.capacity());
                 self.echo_owned(kind, g.bytes, true);
             }
             Inbound::Idle
