@@ -76,22 +76,16 @@ thread_local! {
 /// Fragment buffers kept per thread (2 MiB at most).
 const FRAGMENT_POOL: usize = 4;
 
-/// An empty buffer for a fragment of the echo of `len` bytes: a kept one when `len` is large
-/// (its capacity is then [`ECHO_FRAGMENT`]).
-pub(crate) fn fragment_buffer(len: usize) -> Vec<u8> {
-    if len > ECHO_FRAGMENT / 4 && len <= ECHO_FRAGMENT {
-        let kept = FRAGMENTS.with(|cell| {
+/// An empty buffer of [`ECHO_FRAGMENT`] bytes for a fragment of the echo: a kept one if there is.
+pub(crate) fn fragment_buffer() -> Vec<u8> {
+    FRAGMENTS
+        .with(|cell| {
             let mut pool = cell.take();
             let v = pool.pop();
             cell.set(pool);
             v
-        });
-        if let Some(v) = kept {
-            return v;
-        }
-        return Vec::with_capacity(ECHO_FRAGMENT);
-    }
-    Vec::with_capacity(len)
+        })
+        .unwrap_or_else(|| Vec::with_capacity(ECHO_FRAGMENT))
 }
 
 /// Keeps a written piece's buffer for the next fragment if it is one of [`fragment_buffer`]'s.

@@ -3,21 +3,23 @@
 //!
 //! The echo never reassembles a message: each incoming frame becomes one frame of the echo, cut
 //! into fragments of at most [`ECHO_FRAGMENT`] bytes. A frame that arrives whole in one read is
-//! echoed straight from the input buffer; one that arrives over several reads is gathered (a copy,
-//! drawn from the [`MessageBudget`]) until the frame or the fragment is complete, so the echo's
-//! framing follows the peer's frames, not the reads that brought them. Gathering is only an
-//! economy: if the budget cannot hold the fragment, each chunk goes out as a fragment of its own
-//! as it comes. So an echo holds at most one fragment whatever the message's size, a control frame
+//! echoed straight from the input buffer; a large one that arrives over several reads is gathered
+//! (a copy, drawn from the [`MessageBudget`]) until the frame or the fragment is complete, so its
+//! echo is a few large frames, not one per read. Gathering is only an economy: for a small rest
+//! of a frame, or if the budget cannot hold the fragment, each chunk goes out as a fragment of its
+//! own as it comes. So an echo holds at most one fragment whatever the message's size, a control frame
 //! can always go out between two fragments, and invalid UTF-8 found in a later chunk still gets
 //! its 1007 close. A compressed message is inflated [`STEP`] bytes at a time, validated,
 //! re-compressed and sent as fragments the same way.
 //!
 //! Why gather (scenario d of scripts/bench, 4 connections echoing 1 MiB messages, loop engine):
-//! echoing every 256 KiB read as a fragment of its own cost 14% more server CPU per message
-//! than the engine before the driver (median of 8 alternating pairs), which wrote one frame;
-//! gathering 512 KiB fragments costs 2% less than that engine (and 9% less on 64 KiB messages,
-//! scenario c, where a frame split by a read was two fragments): one copy in user space costs
-//! less than the extra writes and frames it saves in the kernel.
+//! echoing every 256 KiB read as a fragment of its own cost 9-23% more server CPU per message
+//! than the engine before the driver (93b8d38, which wrote one frame per message; medians of
+//! 6-8 alternating pairs); gathering 512 KiB fragments (in buffers kept per thread, see
+//! `outbound::fragment_buffer`) costs 1% more than that engine in the same runs: one copy in
+//! user space costs less than the extra writes and frames it saves in the kernel. On 64 KiB
+//! messages (scenario c, a frame split by a read being two fragments) gathering measured the
+//! same as not, so it starts at [`GATHER_FROM`].
 
 use super::{outbound, Driver, Mode, Phase, Stop};
 use crate::budget::MessageBudget;
@@ -47,12 +49,17 @@ pub(crate) enum Inbound {
 /// an echo holds beside its outbound queue.
 pub(crate) const ECHO_FRAGMENT: usize = 512 << 10;
 
+/// The rest of a frame shorter than this is not gathered: it goes out as it comes, without a copy
+/// or an allocation. Gathering paid on 1 MiB frames (scenario d) and measured no different on
+/// 64 KiB ones (scenario c); and the echo of small messages allocates nothing (tests/alloc.rs).
+const GATHER_FROM: usize = ECHO_FRAGMENT / 4;
+
 /// Part of an incoming frame gathered for its echo.
 #[derive(Debug)]
 pub(crate) struct Gathered {
     bytes: Vec<u8>,
     /// The fragment's length once complete (the rest of the frame, at most [`ECHO_FRAGMENT`]).
-    /// The budget holds a reservation of the buffer's capacity.
+    /// The budget holds [`ECHO_FRAGMENT`] bytes for the buffer (its capacity).
     target: usize,
 }
 
@@ -83,7 +90,7 @@ impl Inbound {
     pub(crate) fn abandon(&mut self, budget: &MessageBudget) {
         match std::mem::take(self) {
             Inbound::Assembling(a) => budget.release(a.reserved),
-            Inbound::Echoing(Some(g)) => budget.release(g.bytes.capacity()),
+            Inbound::Echoing(Some(_)) => budget.release(ECHO_FRAGMENT),
             _ => {}
         }
     }
@@ -256,7 +263,7 @@ impl Driver {
                 }
                 if let Some(g) = gathered.take() {
                     // Queued, it counts against the outbound cap (and its loan) instead.
-                    self.budget.release(g.bytes.capacity());
+                    self.budget.release(ECHO_FRAGMENT);
                     self.echo_owned(kind, g.bytes, end && rest.is_empty());
                 }
                 continue;
@@ -265,15 +272,15 @@ impl Driver {
                 break;
             }
             let left = rest.len().saturating_add(later);
-            if rest.len() >= ECHO_FRAGMENT || left == rest.len() {
+            if rest.len() >= ECHO_FRAGMENT || left == rest.len() || left < GATHER_FROM {
                 let (now, after) = rest.split_at(rest.len().min(ECHO_FRAGMENT));
                 self.echo_input(kind, now, end && after.is_empty(), base);
                 rest = after;
                 continue;
             }
             let target = left.min(ECHO_FRAGMENT);
-            let bytes = outbound::fragment_buffer(target);
-            if self.budget.try_reserve(bytes.capacity()) {
+            if self.budget.try_reserve(ECHO_FRAGMENT) {
+                let bytes = outbound::fragment_buffer();
                 gathered = Some(Box::new(Gathered { bytes, target }));
             } else {
                 // No memory to spare: this chunk is a fragment of its own (the frame goes on).
@@ -288,7 +295,7 @@ impl Driver {
         self.inbound = if end {
             if let Some(g) = gathered {
                 // Not reached: a gathered fragment never outlasts its frame. Kept whole anyway.
-                self.budget.release(g.bytes.capacity());
+                self.budget.release(ECHO_FRAGMENT);
                 self.echo_owned(kind, g.bytes, true);
             }
             Inbound::Idle

@@ -178,19 +178,20 @@ fn a_frame_arriving_over_several_reads_is_echoed_as_one_frame() {
         ..config()
     };
     let mut d = echo_server(&config);
-    let payload: Vec<u8> = (0..100_000u32).map(|i| i as u8).collect();
+    let payload: Vec<u8> = (0..300_000u32).map(|i| i as u8).collect();
     let wire = frame(OpCode::Binary, true, &payload);
-    let mut outs = echo_in_reads(&mut d, &wire[..90_000], 30_001).into_iter();
+    let mut outs = echo_in_reads(&mut d, &wire[..250_000], 100_001).into_iter();
     assert!(outs.all(|o| o.is_empty()), "gathered, not sent in pieces");
+    let fragment = receive::ECHO_FRAGMENT;
     assert_eq!(
         budget.in_use(),
-        100_000,
-        "the fragment is drawn from the budget"
+        fragment,
+        "its buffer is drawn from the budget"
     );
-    let (_, out) = exchange(&mut d, &wire[90_000..], T0);
+    let (_, out) = exchange(&mut d, &wire[250_000..], T0);
     assert_eq!(budget.in_use(), 0);
     let seen = frames(&out);
-    assert_eq!(shape(&seen), [(OpCode::Binary, true, 100_000)]);
+    assert_eq!(shape(&seen), [(OpCode::Binary, true, 300_000)]);
     assert_eq!(seen[0].payload, payload);
 }
 
@@ -215,15 +216,15 @@ fn a_frame_larger_than_a_fragment_is_echoed_in_fragments_of_that_size() {
 
 #[test]
 fn without_budget_for_a_fragment_each_read_is_echoed_as_it_comes() {
-    let budget = crate::MessageBudget::new(30_000);
+    let budget = crate::MessageBudget::new(receive::ECHO_FRAGMENT - 1);
     let config = Config {
         message_budget: budget.clone(),
         ..config()
     };
     let mut d = echo_server(&config);
-    let payload: Vec<u8> = (0..100_000u32).map(|i| i as u8).collect();
+    let payload: Vec<u8> = (0..300_000u32).map(|i| i as u8).collect();
     let wire = frame(OpCode::Binary, true, &payload);
-    let outs = echo_in_reads(&mut d, &wire, 30_001);
+    let outs = echo_in_reads(&mut d, &wire, 100_001);
     assert!(
         outs.iter().all(|o| !o.is_empty()),
         "every read answered at once"
@@ -232,10 +233,10 @@ fn without_budget_for_a_fragment_each_read_is_echoed_as_it_comes() {
     assert_eq!(
         shape(&seen),
         [
-            (OpCode::Binary, false, 30_001 - 14),
-            (OpCode::Continuation, false, 30_001),
-            (OpCode::Continuation, false, 30_001),
-            (OpCode::Continuation, true, 100_000 - 3 * 30_001 + 14)
+            (OpCode::Binary, false, 100_001 - 14),
+            (OpCode::Continuation, false, 100_001),
+            (OpCode::Continuation, false, 100_001),
+            (OpCode::Continuation, true, 300_000 + 14 - 3 * 100_001)
         ]
     );
     assert_eq!(message(&seen), (OpCode::Binary, payload));
@@ -243,23 +244,23 @@ fn without_budget_for_a_fragment_each_read_is_echoed_as_it_comes() {
 }
 
 #[test]
-fn the_echo_keeps_the_peers_frames() {
-    // Three fragments in one read, then three more split across reads: six frames either way.
+fn large_frames_cut_by_reads_keep_the_peers_framing_small_ones_go_as_they_come() {
+    // Reads of 60 000 bytes: a frame of 100 000 (under GATHER_FROM) goes out a fragment per
+    // read, without a copy; then three frames of 200 000 come out as three frames.
     let mut d = echo_server(&config());
-    let mut wire = three_fragments_of_3000();
-    wire.extend(frame(OpCode::Text, false, b"abc"));
-    wire.extend(frame(OpCode::Continuation, false, &[b'd'; 5000]));
-    wire.extend(frame(OpCode::Continuation, true, b"e"));
-    let seen = frames(&echo_in_reads(&mut d, &wire, 4000).concat());
+    let mut wire = frame(OpCode::Binary, true, &[7; 100_000]);
+    wire.extend(frame(OpCode::Text, false, &[b'a'; 200_000]));
+    wire.extend(frame(OpCode::Continuation, false, &[b'b'; 200_000]));
+    wire.extend(frame(OpCode::Continuation, true, &[b'c'; 200_000]));
+    let seen = frames(&echo_in_reads(&mut d, &wire, 60_000).concat());
     assert_eq!(
         shape(&seen),
         [
-            (OpCode::Binary, false, 3000),
-            (OpCode::Continuation, false, 3000),
-            (OpCode::Continuation, true, 3000),
-            (OpCode::Text, false, 3),
-            (OpCode::Continuation, false, 5000),
-            (OpCode::Continuation, true, 1)
+            (OpCode::Binary, false, 60_000 - 14),
+            (OpCode::Continuation, true, 100_000 + 14 - 60_000),
+            (OpCode::Text, false, 200_000),
+            (OpCode::Continuation, false, 200_000),
+            (OpCode::Continuation, true, 200_000)
         ]
     );
 }
@@ -284,26 +285,39 @@ fn fragmented_text_keeps_its_kind_and_order() {
 
 #[test]
 fn invalid_utf8_in_a_later_chunk_still_gets_its_1007_between_frames() {
-    // RFC 6455 §8.1: fail fast. The first chunk was valid so far and is gathered; the close goes
-    // out as soon as the invalid byte arrives, as a frame of its own, and the gathered part is
-    // dropped with its reservation.
+    // RFC 6455 §8.1: fail fast. The first chunk was valid so far and went out (a small rest of a
+    // frame is not gathered); the close then goes out as a frame of its own, never inside the
+    // echo.
+    let mut d = echo_server(&config());
+    let mut text = b"valid so far ".to_vec();
+    text.extend_from_slice(&[0xce, 0xba, 0xff, 0xff]);
+    let wire = frame(OpCode::Text, true, &text);
+    let (c1, out1) = exchange(&mut d, &wire[..12], T0);
+    let (_, out2) = exchange(&mut d, &wire[c1..], T0);
+    let seen = frames(&[out1, out2].concat());
+    assert_eq!(shape(&seen[..1]), [(OpCode::Text, false, 6)]);
+    assert_eq!(close_code(&seen[1]), 1007);
+    assert_eq!(d.phase(), Phase::Failing);
+}
+
+#[test]
+fn invalid_utf8_in_a_gathered_frame_drops_it_and_closes_1007() {
     let budget = crate::MessageBudget::new(1 << 20);
     let config = Config {
         message_budget: budget.clone(),
         ..config()
     };
     let mut d = echo_server(&config);
-    let mut text = b"valid so far ".to_vec();
-    text.extend_from_slice(&[0xce, 0xba, 0xff, 0xff]);
+    let mut text = vec![b'x'; 300_000];
+    text.push(0xff);
     let wire = frame(OpCode::Text, true, &text);
-    let (c1, out1) = exchange(&mut d, &wire[..12], T0);
-    assert!(out1.is_empty());
-    assert_eq!(budget.in_use(), text.len());
+    let (c1, out1) = exchange(&mut d, &wire[..100_000], T0);
+    assert!(out1.is_empty(), "gathered");
+    assert_eq!(budget.in_use(), receive::ECHO_FRAGMENT);
     let (_, out2) = exchange(&mut d, &wire[c1..], T0);
     let seen = frames(&out2);
     assert_eq!(seen.len(), 1);
     assert_eq!(close_code(&seen[0]), 1007);
-    assert_eq!(d.phase(), Phase::Failing);
     assert_eq!(budget.in_use(), 0);
 }
 
@@ -313,10 +327,10 @@ fn invalid_utf8_in_a_later_chunk_still_gets_its_1007_between_frames() {
 fn the_idle_ping_goes_out_between_fragments_of_a_slow_message() {
     let mut d = echo_server(&config());
     let n = receive::ECHO_FRAGMENT;
-    let payload: Vec<u8> = (0..n as u32 + 50_000).map(|i| i as u8).collect();
+    let payload: Vec<u8> = (0..n as u32 + 300_000).map(|i| i as u8).collect();
     let wire = frame(OpCode::Binary, true, &payload);
-    // A whole fragment, then 20 000 bytes more (gathered).
-    let (c1, out1) = exchange(&mut d, &wire[..n + 14 + 20_000], T0);
+    // A whole fragment, then 200 000 bytes more (gathered).
+    let (c1, out1) = exchange(&mut d, &wire[..n + 14 + 200_000], T0);
     // The peer stalls in the middle of its frame past the idle ping.
     let at = d.poll_timeout().unwrap();
     assert_eq!(at, T0 + 30_000);
@@ -329,7 +343,7 @@ fn the_idle_ping_goes_out_between_fragments_of_a_slow_message() {
         [
             (OpCode::Binary, false, n),
             (OpCode::Ping, true, 0),
-            (OpCode::Continuation, true, 50_000)
+            (OpCode::Continuation, true, 300_000)
         ]
     );
     let data: Vec<Seen> = seen
@@ -349,9 +363,9 @@ fn a_shutdown_in_the_middle_of_a_message_closes_1001_between_frames() {
     let mut d = echo_server(&config);
     // Two frames of a message: the first whole, the second gathered when the shutdown comes.
     let mut wire = frame(OpCode::Binary, false, &[1u8; 1000]);
-    wire.extend(frame(OpCode::Continuation, true, &[2u8; 40_000]));
-    let (_, out1) = exchange(&mut d, &wire[..10_000], T0);
-    assert!(budget.in_use() > 0);
+    wire.extend(frame(OpCode::Continuation, true, &[2u8; 400_000]));
+    let (_, out1) = exchange(&mut d, &wire[..100_000], T0);
+    assert_eq!(budget.in_use(), receive::ECHO_FRAGMENT);
     d.shutdown(T0 + 5);
     assert_eq!(
         budget.in_use(),
