@@ -15,7 +15,9 @@ pub const DEFAULT_MESSAGE_BUDGET: usize = 256 << 20;
 /// again later", RFC 6455 §7.4.1 via the IANA registry) before the memory is taken: its message is
 /// within the size limit, the server is only busy, so a retry may succeed where 1009 would say
 /// the message itself is too big. The echo path streams; it draws only for what it queues past
-/// a connection's outbound cap while the peer is still sending that message.
+/// a connection's outbound cap while the peer is still sending that message, and for the part of
+/// a frame it gathers into one fragment of the echo (at most 512 KiB; without the budget for it,
+/// the frame is echoed in pieces as it comes instead).
 #[derive(Clone, Debug)]
 pub struct MessageBudget {
     inner: Arc<Inner>,

@@ -1,9 +1,9 @@
 //! Control frames that come due while a large message is echoed as it arrives: a shutdown's
 //! 1001 close, or the idle ping (then the 1011) of a peer that stalled in the middle of its
-//! frame. The echo is sent as fragments, one per chunk read, so both go out between two
-//! fragments as whole frames (the regressions of 9a5c825 and 93b8d38, where they landed inside an
-//! echo's payload, are tested on the driver in memory; this checks the bytes on real sockets, on
-//! both engines).
+//! frame. The echo of a large frame is sent as fragments (of 512 KiB, gathered over reads), so
+//! both go out between two fragments as whole frames (the regressions of 9a5c825 and 93b8d38,
+//! where they landed inside an echo's payload, are tested on the driver in memory; this checks
+//! the bytes on real sockets, on both engines).
 
 mod common;
 #[path = "common/loop_engine.rs"]
@@ -76,12 +76,13 @@ fn event_loop_closes_1001_between_fragments() {
     shutdown_mid_message(loop_engine::start_unguarded(config()));
 }
 
-/// Sends half of a 1 MiB frame and stalls: the echo so far, the idle ping, then (no pong) the
-/// 1011 close, each whole, then EOF.
+/// Sends three quarters of a 1 MiB frame and stalls: the echo so far (its first 512 KiB
+/// fragment; the rest of what came is gathered for the next one), the idle ping, then (no pong)
+/// the 1011 close, each whole, then EOF.
 fn stall_mid_message(server: Engine) {
     let mut s = raw(server.addr);
     let wire = frame(true, 2, &vec![9u8; MIB]);
-    s.write_all(&wire[..wire.len() / 2]).unwrap();
+    s.write_all(&wire[..wire.len() * 3 / 4]).unwrap();
     let (echoed, control) = split(&read_until_closed(&mut s), 9);
     assert!(echoed > 0 && echoed < MIB, "echoed {echoed}");
     let kinds: Vec<u8> = control.iter().map(|(b0, _)| *b0).collect();

@@ -343,6 +343,9 @@ impl Driver {
         let n = self.core.send_close(Some(code), reason, now, &mut frame)?;
         self.out.extend(frame.get(..n).unwrap_or_default());
         self.note_close(code, reason);
+        // No data follows our close (ws-core skips the peer's): drop what a message in progress
+        // holds now rather than when the connection ends.
+        self.inbound.abandon(&self.budget);
         Ok(())
     }
 

@@ -148,23 +148,121 @@ fn large_echoes_reference_the_input_buffer_until_it_is_released() {
     assert_eq!(frames(&wire)[0].payload, payload);
 }
 
-#[test]
-fn a_message_arriving_in_pieces_is_echoed_as_fragments() {
-    let mut d = echo_server(&config());
-    let payload: Vec<u8> = (0..100_000u32).map(|i| i as u8).collect();
-    let wire = frame(OpCode::Binary, true, &payload);
-    let mut out = Vec::new();
+/// Gives `wire` to the driver in reads of `piece` bytes (what a read leaves unconsumed kept
+/// in front of the next); returns the echo as the peer sees it, one Vec per read.
+fn echo_in_reads(d: &mut Driver, wire: &[u8], piece: usize) -> Vec<Vec<u8>> {
+    let mut outs = Vec::new();
     let mut kept = Vec::new();
-    for piece in wire.chunks(30_001) {
-        kept.extend_from_slice(piece);
-        let (consumed, o) = exchange(&mut d, &kept, T0);
+    for p in wire.chunks(piece) {
+        kept.extend_from_slice(p);
+        let (consumed, o) = exchange(d, &kept, T0);
         kept.drain(..consumed);
-        out.extend(o);
+        outs.push(o);
     }
     assert!(kept.is_empty());
+    outs
+}
+
+/// (opcode, fin, payload length) of each frame.
+fn shape(seen: &[Seen]) -> Vec<(OpCode, bool, usize)> {
+    seen.iter()
+        .map(|f| (f.opcode, f.fin, f.payload.len()))
+        .collect()
+}
+
+#[test]
+fn a_frame_arriving_over_several_reads_is_echoed_as_one_frame() {
+    let budget = crate::MessageBudget::new(1 << 20);
+    let config = Config {
+        message_budget: budget.clone(),
+        ..config()
+    };
+    let mut d = echo_server(&config);
+    let payload: Vec<u8> = (0..300_000u32).map(|i| i as u8).collect();
+    let wire = frame(OpCode::Binary, true, &payload);
+    let mut outs = echo_in_reads(&mut d, &wire[..250_000], 100_001).into_iter();
+    assert!(outs.all(|o| o.is_empty()), "gathered, not sent in pieces");
+    let fragment = receive::ECHO_FRAGMENT;
+    assert_eq!(
+        budget.in_use(),
+        fragment,
+        "its buffer is drawn from the budget"
+    );
+    let (_, out) = exchange(&mut d, &wire[250_000..], T0);
+    assert_eq!(budget.in_use(), 0);
     let seen = frames(&out);
-    assert!(seen.len() > 1);
+    assert_eq!(shape(&seen), [(OpCode::Binary, true, 300_000)]);
+    assert_eq!(seen[0].payload, payload);
+}
+
+#[test]
+fn a_frame_larger_than_a_fragment_is_echoed_in_fragments_of_that_size() {
+    let mut d = echo_server(&config());
+    let len = 2 * receive::ECHO_FRAGMENT + 5;
+    let payload: Vec<u8> = (0..len as u32).map(|i| (i % 251) as u8).collect();
+    let wire = frame(OpCode::Binary, true, &payload);
+    let seen = frames(&echo_in_reads(&mut d, &wire, 100_000).concat());
+    let n = receive::ECHO_FRAGMENT;
+    assert_eq!(
+        shape(&seen),
+        [
+            (OpCode::Binary, false, n),
+            (OpCode::Continuation, false, n),
+            (OpCode::Continuation, true, 5)
+        ]
+    );
     assert_eq!(message(&seen), (OpCode::Binary, payload));
+}
+
+#[test]
+fn without_budget_for_a_fragment_each_read_is_echoed_as_it_comes() {
+    let budget = crate::MessageBudget::new(receive::ECHO_FRAGMENT - 1);
+    let config = Config {
+        message_budget: budget.clone(),
+        ..config()
+    };
+    let mut d = echo_server(&config);
+    let payload: Vec<u8> = (0..300_000u32).map(|i| i as u8).collect();
+    let wire = frame(OpCode::Binary, true, &payload);
+    let outs = echo_in_reads(&mut d, &wire, 100_001);
+    assert!(
+        outs.iter().all(|o| !o.is_empty()),
+        "every read answered at once"
+    );
+    let seen = frames(&outs.concat());
+    assert_eq!(
+        shape(&seen),
+        [
+            (OpCode::Binary, false, 100_001 - 14),
+            (OpCode::Continuation, false, 100_001),
+            (OpCode::Continuation, false, 100_001),
+            (OpCode::Continuation, true, 300_000 + 14 - 3 * 100_001)
+        ]
+    );
+    assert_eq!(message(&seen), (OpCode::Binary, payload));
+    assert_eq!(budget.in_use(), 0);
+}
+
+#[test]
+fn large_frames_cut_by_reads_keep_the_peers_framing_small_ones_go_as_they_come() {
+    // Reads of 60 000 bytes: a frame of 100 000 (under GATHER_FROM) goes out a fragment per
+    // read, without a copy; then three frames of 200 000 come out as three frames.
+    let mut d = echo_server(&config());
+    let mut wire = frame(OpCode::Binary, true, &[7; 100_000]);
+    wire.extend(frame(OpCode::Text, false, &[b'a'; 200_000]));
+    wire.extend(frame(OpCode::Continuation, false, &[b'b'; 200_000]));
+    wire.extend(frame(OpCode::Continuation, true, &[b'c'; 200_000]));
+    let seen = frames(&echo_in_reads(&mut d, &wire, 60_000).concat());
+    assert_eq!(
+        shape(&seen),
+        [
+            (OpCode::Binary, false, 60_000 - 14),
+            (OpCode::Continuation, true, 100_000 + 14 - 60_000),
+            (OpCode::Text, false, 200_000),
+            (OpCode::Continuation, false, 200_000),
+            (OpCode::Continuation, true, 200_000)
+        ]
+    );
 }
 
 #[test]
@@ -187,8 +285,9 @@ fn fragmented_text_keeps_its_kind_and_order() {
 
 #[test]
 fn invalid_utf8_in_a_later_chunk_still_gets_its_1007_between_frames() {
-    // RFC 6455 §8.1: fail fast. The first chunk was valid so far and is echoed; the close then
-    // goes out as a frame of its own, never inside the echo.
+    // RFC 6455 §8.1: fail fast. The first chunk was valid so far and went out (a small rest of a
+    // frame is not gathered); the close then goes out as a frame of its own, never inside the
+    // echo.
     let mut d = echo_server(&config());
     let mut text = b"valid so far ".to_vec();
     text.extend_from_slice(&[0xce, 0xba, 0xff, 0xff]);
@@ -196,9 +295,30 @@ fn invalid_utf8_in_a_later_chunk_still_gets_its_1007_between_frames() {
     let (c1, out1) = exchange(&mut d, &wire[..12], T0);
     let (_, out2) = exchange(&mut d, &wire[c1..], T0);
     let seen = frames(&[out1, out2].concat());
-    assert_eq!(seen.first().map(|f| f.opcode), Some(OpCode::Text));
-    assert_eq!(close_code(seen.last().unwrap()), 1007);
+    assert_eq!(shape(&seen[..1]), [(OpCode::Text, false, 6)]);
+    assert_eq!(close_code(&seen[1]), 1007);
     assert_eq!(d.phase(), Phase::Failing);
+}
+
+#[test]
+fn invalid_utf8_in_a_gathered_frame_drops_it_and_closes_1007() {
+    let budget = crate::MessageBudget::new(1 << 20);
+    let config = Config {
+        message_budget: budget.clone(),
+        ..config()
+    };
+    let mut d = echo_server(&config);
+    let mut text = vec![b'x'; 300_000];
+    text.push(0xff);
+    let wire = frame(OpCode::Text, true, &text);
+    let (c1, out1) = exchange(&mut d, &wire[..100_000], T0);
+    assert!(out1.is_empty(), "gathered");
+    assert_eq!(budget.in_use(), receive::ECHO_FRAGMENT);
+    let (_, out2) = exchange(&mut d, &wire[c1..], T0);
+    let seen = frames(&out2);
+    assert_eq!(seen.len(), 1);
+    assert_eq!(close_code(&seen[0]), 1007);
+    assert_eq!(budget.in_use(), 0);
 }
 
 // ---- control frames never land inside a frame (regressions of 9a5c825 and 93b8d38) ----
@@ -206,9 +326,11 @@ fn invalid_utf8_in_a_later_chunk_still_gets_its_1007_between_frames() {
 #[test]
 fn the_idle_ping_goes_out_between_fragments_of_a_slow_message() {
     let mut d = echo_server(&config());
-    let payload = vec![9u8; 50_000];
+    let n = receive::ECHO_FRAGMENT;
+    let payload: Vec<u8> = (0..n as u32 + 300_000).map(|i| i as u8).collect();
     let wire = frame(OpCode::Binary, true, &payload);
-    let (c1, out1) = exchange(&mut d, &wire[..20_000], T0);
+    // A whole fragment, then 200 000 bytes more (gathered).
+    let (c1, out1) = exchange(&mut d, &wire[..n + 14 + 200_000], T0);
     // The peer stalls in the middle of its frame past the idle ping.
     let at = d.poll_timeout().unwrap();
     assert_eq!(at, T0 + 30_000);
@@ -216,7 +338,14 @@ fn the_idle_ping_goes_out_between_fragments_of_a_slow_message() {
     let ping = write_all(&mut d, &[], at);
     let (_, out2) = exchange(&mut d, &wire[c1..], at + 1);
     let seen = frames(&[out1, ping, out2].concat());
-    assert_eq!(seen[1].opcode, OpCode::Ping);
+    assert_eq!(
+        shape(&seen),
+        [
+            (OpCode::Binary, false, n),
+            (OpCode::Ping, true, 0),
+            (OpCode::Continuation, true, 300_000)
+        ]
+    );
     let data: Vec<Seen> = seen
         .into_iter()
         .filter(|f| f.opcode != OpCode::Ping)
@@ -226,13 +355,26 @@ fn the_idle_ping_goes_out_between_fragments_of_a_slow_message() {
 
 #[test]
 fn a_shutdown_in_the_middle_of_a_message_closes_1001_between_frames() {
-    let mut d = echo_server(&config());
-    let wire = frame(OpCode::Binary, true, &vec![1u8; 40_000]);
-    let (_, out1) = exchange(&mut d, &wire[..10_000], T0);
+    let budget = crate::MessageBudget::new(1 << 20);
+    let config = Config {
+        message_budget: budget.clone(),
+        ..config()
+    };
+    let mut d = echo_server(&config);
+    // Two frames of a message: the first whole, the second gathered when the shutdown comes.
+    let mut wire = frame(OpCode::Binary, false, &[1u8; 1000]);
+    wire.extend(frame(OpCode::Continuation, true, &[2u8; 400_000]));
+    let (_, out1) = exchange(&mut d, &wire[..100_000], T0);
+    assert_eq!(budget.in_use(), receive::ECHO_FRAGMENT);
     d.shutdown(T0 + 5);
+    assert_eq!(
+        budget.in_use(),
+        0,
+        "what was gathered is dropped with the close"
+    );
     let out2 = write_all(&mut d, &[], T0 + 5);
     let seen = frames(&[out1, out2].concat());
-    assert_eq!(seen[0].opcode, OpCode::Binary);
+    assert_eq!((seen[0].opcode, seen[0].fin), (OpCode::Binary, false));
     assert_eq!(close_code(&seen[1]), 1001);
     assert!(!d.is_open());
 }
