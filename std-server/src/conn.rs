@@ -177,7 +177,7 @@ impl Conn {
                         let _ = match item {
                             Item::Frame(f) => self.driver.send_frame(f),
                             Item::Msg(m) => self.driver.send(m),
-                            Item::Close(..) => Ok(()),
+                            Item::Close(..) | Item::Abort(..) => Ok(()),
                         };
                         self.publish_queued();
                     }
@@ -188,6 +188,12 @@ impl Conn {
                         log::info!("conn={} closing {}: {reason}", self.id(), code.0);
                     }
                     let _ = self.driver.close(code, &reason, now);
+                }
+                Item::Abort(code, reason) => {
+                    if self.driver.is_open() {
+                        log::info!("conn={} closing {}: {reason}", self.id(), code.0);
+                    }
+                    let _ = self.driver.abort(code, &reason, now);
                 }
             }
         }

@@ -18,6 +18,9 @@ pub(crate) enum Item {
     Frame(Arc<[u8]>),
     /// A close frame with this code and reason.
     Close(CloseCode, String),
+    /// A close that first drops the frames queued and not started (the room's policy, the
+    /// cap): what a peer that stopped reading was sent need not wait in memory behind it.
+    Abort(CloseCode, String),
 }
 
 impl From<crate::room::frames::Share> for Item {
@@ -35,7 +38,7 @@ impl Item {
         match self {
             Self::Msg(m) => m.len(),
             Self::Frame(f) => f.len(),
-            Self::Close(..) => 0,
+            Self::Close(..) | Self::Abort(..) => 0,
         }
     }
 }
@@ -136,7 +139,7 @@ impl Shared {
         }
         q.items.clear();
         self.queued.store(0, Ordering::Relaxed);
-        q.items.push_back(Item::Close(code, reason.to_owned()));
+        q.items.push_back(Item::Abort(code, reason.to_owned()));
         q.closed = true;
         if let Some(w) = q.waker.take() {
             w.wake();

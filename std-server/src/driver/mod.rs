@@ -327,6 +327,24 @@ impl Driver {
         Ok(())
     }
 
+    /// [`Driver::close`] for a peer that is not taking what it is sent (a room's policy, the
+    /// outbound cap): the shared frames queued and not started are dropped first (whole frames,
+    /// so the stream stays well formed), so their memory goes now, not at the close timeout, and
+    /// the close frame follows the frame in progress instead of the whole backlog.
+    pub(crate) fn abort(
+        &mut self,
+        code: CloseCode,
+        reason: &str,
+        now: u64,
+    ) -> Result<(), SendError> {
+        if !self.is_open() {
+            return Ok(());
+        }
+        self.out.drop_unstarted_shared();
+        self.repay_loan();
+        self.close(code, reason, now)
+    }
+
     /// Starts the close handshake with `code` and `reason` (cut to 123 bytes); a no-op once it
     /// has begun. The close timeout runs from `now`.
     pub(crate) fn close(

@@ -260,6 +260,28 @@ impl Outbound {
         }
     }
 
+    /// Drops the shared frames not started yet. Each is a whole frame of a whole message
+    /// compressed without context takeover ([`Outbound::push_shared`] is only given those), so
+    /// the bytes around them stay a valid stream. The front piece is kept: it may be in progress.
+    pub(crate) fn drop_unstarted_shared(&mut self) {
+        let Some(q) = self.queue.as_deref_mut() else {
+            return;
+        };
+        let mut dropped = 0;
+        let mut front = true;
+        q.pieces.retain(|p| {
+            let keep = std::mem::take(&mut front) || !matches!(p, Piece::Shared(_));
+            if let (false, Piece::Shared(f)) = (keep, p) {
+                dropped += f.len();
+            }
+            keep
+        });
+        self.bytes -= dropped.min(self.bytes);
+        if self.bytes == 0 {
+            self.clear();
+        }
+    }
+
     /// Forgets everything not yet written; the queue goes back to the thread's pool.
     pub(crate) fn clear(&mut self) {
         self.bytes = 0;

@@ -738,3 +738,55 @@ fn an_idle_connection_is_small() {
     exchange(&mut d, &frame(OpCode::Text, true, b"hello"), T0);
     assert!(d.out.is_empty() && d.inbound.is_idle() && d.message.is_none());
 }
+
+/// A whole unmasked server frame, as a room makes it.
+fn shared_frame(payload: &[u8]) -> std::sync::Arc<[u8]> {
+    let mut out = vec![0u8; payload.len() + 14];
+    let n = encode_frame(true, OpCode::Binary, None, payload, &mut out).unwrap();
+    out.truncate(n);
+    out.into()
+}
+
+// Before the fix a member closed by its room's policy kept its whole backlog of shared frames
+// queued in front of the 1008: in memory until the close timeout, and the close never read.
+#[test]
+fn an_abort_drops_the_shared_frames_not_started_and_closes_after_the_frame_in_progress() {
+    let mut d = app(&config());
+    d.push_raw(b"HTTP/1.1 101\r\n\r\n");
+    let head = write_all(&mut d, &[], T0);
+    assert_eq!(head, b"HTTP/1.1 101\r\n\r\n");
+    let frames_sent: Vec<_> = (0..4u8).map(|i| shared_frame(&[i; 4000])).collect();
+    for f in &frames_sent {
+        d.send_frame(f.clone()).unwrap();
+    }
+    d.send(Message::Text("small".into())).unwrap();
+    // The socket takes 100 bytes of the first frame, then the policy closes the member.
+    let mut first = Vec::new();
+    {
+        let mut slices = [IoSlice::new(&[]); 64];
+        let count = d.transmit_slices(&[], &mut slices);
+        assert!(count > 0);
+        first.extend_from_slice(&slices[0][..100]);
+    }
+    d.transmitted(100, T0);
+    d.abort(CloseCode::POLICY, "too slow", T0).unwrap();
+    // Three frames' memory is given back at once (the first is in progress)...
+    assert_eq!(
+        frames_sent
+            .iter()
+            .map(std::sync::Arc::strong_count)
+            .collect::<Vec<_>>(),
+        [2, 1, 1, 1]
+    );
+    // ...and the peer sees the first frame whole, the small message queued after them (it is
+    // not a shared frame) and the 1008: a valid stream.
+    first.extend(write_all(&mut d, &[], T0));
+    let seen = frames(&first);
+    assert_eq!(seen.len(), 3, "{seen:?}");
+    assert_eq!(seen[0].payload, vec![0u8; 4000]);
+    assert_eq!(
+        (seen[1].opcode, &seen[1].payload[..]),
+        (OpCode::Text, &b"small"[..])
+    );
+    assert_eq!(close_code(&seen[2]), 1008);
+}

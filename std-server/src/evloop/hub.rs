@@ -101,7 +101,7 @@ impl Hub {
                 match policy.offer(&mut frames, framing, &mut m.over_since, backlog, now, id) {
                     Some(share) => d.send_share(share),
                     None => {
-                        let _ = d.close(CloseCode::POLICY, FELL_BEHIND, now);
+                        let _ = d.abort(CloseCode::POLICY, FELL_BEHIND, now);
                         return false;
                     }
                 }
