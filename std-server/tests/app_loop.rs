@@ -422,3 +422,26 @@ fn members_with_permessage_deflate_share_one_compressed_frame() {
     assert_eq!((first.delivered, first.frames), (2, 1));
     server.stop();
 }
+
+// Before the bound, a loop that did not keep up let its handle's queue grow without limit.
+#[test]
+fn a_loop_handle_refuses_past_its_queue_limit_while_the_loop_is_not_taking() {
+    use ws_server::evloop::HANDLE_QUEUE_LIMIT;
+    // Bound but not running: nothing takes the queue.
+    let app = Relay {
+        log: Arc::default(),
+        paths: HashMap::new(),
+    };
+    let server = AppLoop::bind("127.0.0.1:0", Config::default(), app).unwrap();
+    let handle = server.handle();
+    let chunk = 1 << 20;
+    for _ in 0..HANDLE_QUEUE_LIMIT / chunk {
+        handle
+            .publish("room", Message::Binary(vec![0; chunk]))
+            .unwrap();
+    }
+    let err = handle
+        .publish("room", Message::Binary(vec![0; 1]))
+        .unwrap_err();
+    assert_eq!(err.kind(), std::io::ErrorKind::WouldBlock);
+}

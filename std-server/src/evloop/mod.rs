@@ -65,20 +65,35 @@ use std::io;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
-/// Publishes handed to a loop by other threads.
+/// Payload bytes [`LoopHandle::publish`] may have waiting for the loop at once (64 MiB, a room
+/// member's hard limit): past it the loop is not keeping up, and a publisher is told so instead
+/// of the queue growing without bound.
+pub const HANDLE_QUEUE_LIMIT: usize = 64 << 20;
+
+/// Publishes handed to a loop by other threads, and their payload bytes.
 #[derive(Debug, Default)]
-pub(crate) struct Inbox(Mutex<Vec<(String, Message)>>);
+pub(crate) struct Inbox(Mutex<(Vec<(String, Message)>, usize)>);
 
 impl Inbox {
-    fn push(&self, topic: &str, msg: Message) {
-        self.0
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .push((topic.to_owned(), msg));
+    fn lock(&self) -> std::sync::MutexGuard<'_, (Vec<(String, Message)>, usize)> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Queues `msg`, or gives it back when the queue is at [`HANDLE_QUEUE_LIMIT`].
+    fn push(&self, topic: &str, msg: Message) -> Result<(), Message> {
+        let mut q = self.lock();
+        if q.1 > 0 && q.1.saturating_add(msg.len()) > HANDLE_QUEUE_LIMIT {
+            return Err(msg);
+        }
+        q.1 += msg.len();
+        q.0.push((topic.to_owned(), msg));
+        Ok(())
     }
 
     fn take(&self) -> Vec<(String, Message)> {
-        std::mem::take(&mut *self.0.lock().unwrap_or_else(|p| p.into_inner()))
+        let mut q = self.lock();
+        q.1 = 0;
+        std::mem::take(&mut q.0)
     }
 }
 
@@ -192,9 +207,20 @@ pub struct LoopHandle {
 }
 
 impl LoopHandle {
-    /// Queues `msg` for every member of `topic` (as they are when the loop takes it).
+    /// Queues `msg` for every member of `topic` (as they are when the loop takes it). Fails
+    /// with [`io::ErrorKind::WouldBlock`] while [`HANDLE_QUEUE_LIMIT`] bytes already wait for the
+    /// loop (it is not keeping up: try later, or drop the message); a single message is always
+    /// taken into an empty queue.
     pub fn publish(&self, topic: &str, msg: Message) -> io::Result<()> {
-        self.inbox.push(topic, msg);
+        if let Err(msg) = self.inbox.push(topic, msg) {
+            return Err(io::Error::new(
+                io::ErrorKind::WouldBlock,
+                format!(
+                    "{} bytes to {topic:?} refused: {HANDLE_QUEUE_LIMIT} bytes already wait for the loop",
+                    msg.len()
+                ),
+            ));
+        }
         self.waker.wake()
     }
 }
