@@ -271,6 +271,7 @@ impl Driver {
     }
 
     /// Queues one connection's part of a message made for many (see [`Driver::send_frame`]).
+    #[cfg(feature = "evloop")]
     pub(crate) fn send_share(
         &mut self,
         share: crate::room::frames::Share,
