@@ -4,6 +4,7 @@
 
 #include "App.h"
 
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -50,6 +51,10 @@ constexpr unsigned int MAX_BACKPRESSURE = 64 * 1024 * 1024;
 
 /// Listens on `a` and runs the loop; exits 1 when the address cannot be bound.
 template <class APP> void listen_and_run(APP &app, const Addr &a, const char *name) {
+    // uSockets writes large messages with writev, which has no MSG_NOSIGNAL: a peer that closes
+    // while a 64 KiB echo is being written killed uws-echo with SIGPIPE (scenario c's end).
+    // Servers built on uSockets (uWebSockets.js too) ignore it.
+    std::signal(SIGPIPE, SIG_IGN);
     app.listen(a.host, a.port, [&](auto *listen_socket) {
            if (listen_socket) {
                std::fprintf(stderr, "%s listening on %s:%d\n", name, a.host.c_str(), a.port);
