@@ -98,6 +98,9 @@ pub struct Record {
 pub const OURS: [&str; 2] = ["ws-server", "ws-server-loop"];
 /// The peers, in column order.
 pub const PEERS: [&str; 2] = ["fastwebsockets", "tokio-tungstenite"];
+/// Peers shown (after [`PEERS`], with each of ours over them) only when measured:
+/// `uwebsockets` is C++ built by scripts/build-uws, so a run may leave it out.
+pub const MEASURED_PEERS: [&str; 1] = ["uwebsockets"];
 /// Our servers built from an earlier commit (`BENCH_BEFORE_BIN` in scripts/bench), each with the
 /// current server it is compared with; shown only when measured.
 pub const BEFORE: [(&str, &str); 2] = [
@@ -300,23 +303,31 @@ pub fn markdown(recs: &[Record]) -> String {
         .into_iter()
         .filter(|(v, _)| recs.iter().any(|r| r.server == *v))
         .collect();
+    let peers: Vec<&str> = PEERS
+        .into_iter()
+        .chain(
+            MEASURED_PEERS
+                .into_iter()
+                .filter(|p| recs.iter().any(|r| r.server == *p)),
+        )
+        .collect();
     let servers: Vec<&str> = OURS
         .into_iter()
-        .chain(PEERS)
+        .chain(peers.iter().copied())
         .chain(before.iter().map(|(b, _)| *b))
         .chain(variants.iter().map(|(v, _)| *v))
         .collect();
     let mut pairs: Vec<(usize, usize)> = (0..OURS.len())
-        .flat_map(|o| (0..PEERS.len()).map(move |p| (o, OURS.len() + p)))
+        .flat_map(|o| (0..peers.len()).map(move |p| (o, OURS.len() + p)))
         .collect();
     for (i, (_, now)) in before.iter().enumerate() {
         if let Some(o) = OURS.iter().position(|s| s == now) {
-            pairs.push((o, OURS.len() + PEERS.len() + i));
+            pairs.push((o, OURS.len() + peers.len() + i));
         }
     }
     for (i, (_, base)) in variants.iter().enumerate() {
         if let Some(b) = OURS.iter().position(|s| s == base) {
-            pairs.push((OURS.len() + PEERS.len() + before.len() + i, b));
+            pairs.push((OURS.len() + peers.len() + before.len() + i, b));
         }
     }
     let mut out = String::from("| scenario | metric |");
@@ -482,6 +493,27 @@ mod tests {
             "{header}"
         );
         assert!(t.contains("| 270.0 | - | - | - | - | 0.90 |"), "{t}");
+        // uWebSockets: a column, and each of ours over it, only when measured.
+        let t = markdown(&[
+            rec(OURS[0], 300.0),
+            rec(OURS[1], 600.0),
+            rec(MEASURED_PEERS[0], 400.0),
+        ]);
+        let header = t.lines().next().unwrap();
+        assert!(
+            header.contains(
+                "| tokio-tungstenite | uwebsockets | ws-server/fastwebsockets \
+             | ws-server/tokio-tungstenite | ws-server/uwebsockets \
+             | ws-server-loop/fastwebsockets | ws-server-loop/tokio-tungstenite \
+             | ws-server-loop/uwebsockets |"
+            ),
+            "{header}"
+        );
+        assert!(
+            t.contains("| 300.0 | 600.0 | - | - | 400.0 | - | - | 0.75 | - | - | 1.50 |"),
+            "{t}"
+        );
+        assert!(t.lines().all(|l| cells(l) == cells(header)), "{t}");
         // A missing server shows as "-" rather than a made-up number.
         let t = markdown(&[rec(OURS[1], 300.0)]);
         assert!(t.contains("| - | 300.0 | - | - | - | - | - | - |"), "{t}");

@@ -4,7 +4,7 @@
 //! members' p50/p99 both ways and their ratio, peak RSS both ways, reading members lost, and
 //! what the server did with the stalled ones.
 
-use super::{fmt_ratio, fmt_val, median, Record, OURS, PEERS};
+use super::{fmt_ratio, fmt_val, median, Record, MEASURED_PEERS, OURS, PEERS};
 use std::fmt::Write;
 
 /// The stall scenarios (ws-load's `room-*-stall`), in table order.
@@ -16,6 +16,7 @@ fn servers(recs: &[Record]) -> Vec<&str> {
     let mut out: Vec<&str> = OURS
         .into_iter()
         .chain(PEERS)
+        .chain(MEASURED_PEERS)
         .filter(|s| recs.iter().any(|r| r.server == *s))
         .collect();
     for r in recs {

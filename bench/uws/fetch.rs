@@ -1,0 +1,1 @@
+//! Empty: this manifest only fetches libuwebsockets-sys' source (see Cargo.toml).
