@@ -118,9 +118,8 @@ fn drive(
     let measure_at = start + cfg.warmup;
     let end_at = measure_at + cfg.duration;
     let mut measuring = false;
-    let (mut t0, mut cpu0, mut gen0) = (start, None, 0.0);
+    let (mut t0, mut cpu) = (start, None);
     let mut messages = 0u64;
-    let me = std::process::id();
     loop {
         let now = Instant::now();
         if !measuring && now >= measure_at {
@@ -128,12 +127,7 @@ fn drive(
             messages = 0;
             hist.reset();
             t0 = now;
-            cpu0 = cfg
-                .server_pid
-                .map(procfs::cpu_seconds)
-                .transpose()
-                .map_err(|e| err("server stat", e))?;
-            gen0 = procfs::cpu_seconds(me).map_err(|e| err("own stat", e))?;
+            cpu = Some(procfs::CpuClock::start(cfg.server_pid)?);
         }
         if measuring && now >= end_at {
             break;
@@ -150,13 +144,11 @@ fn drive(
         }
     }
     let end = Instant::now();
-    let server_cpu_s = match (cfg.server_pid, cpu0) {
-        (Some(pid), Some(c0)) => {
-            Some(procfs::cpu_seconds(pid).map_err(|e| err("server stat", e))? - c0)
-        }
-        _ => None,
+    let (server_cpu_s, gen_cpu_s) = match cpu {
+        Some(clock) => clock.elapsed()?,
+        // Ended before the window opened: this process's whole CPU time, as before.
+        None => (None, procfs::CpuClock::own_total()?),
     };
-    let gen_cpu_s = procfs::cpu_seconds(me).map_err(|e| err("own stat", e))? - gen0;
     Ok(LoadResult {
         messages,
         elapsed_s: (end - t0).as_secs_f64(),

@@ -17,6 +17,43 @@ pub fn cpu_seconds(pid: u32) -> std::io::Result<f64> {
     parse_stat_cpu(&text).ok_or_else(|| std::io::Error::other("unexpected /proc/<pid>/stat format"))
 }
 
+/// CPU seconds of the server (if its pid is known) and of this process from a start point: the
+/// measured window of a load run.
+#[derive(Clone, Copy, Debug)]
+pub struct CpuClock {
+    server: Option<(u32, f64)>,
+    own: f64,
+}
+
+impl CpuClock {
+    /// Starts now, reading the server's (`server_pid`) and this process's CPU time.
+    pub fn start(server_pid: Option<u32>) -> Result<Self, String> {
+        let server = server_pid
+            .map(|pid| cpu_seconds(pid).map(|c| (pid, c)))
+            .transpose()
+            .map_err(|e| format!("server stat: {e}"))?;
+        Ok(Self {
+            server,
+            own: Self::own_total()?,
+        })
+    }
+
+    /// This process's CPU seconds since it started.
+    pub fn own_total() -> Result<f64, String> {
+        cpu_seconds(std::process::id()).map_err(|e| format!("own stat: {e}"))
+    }
+
+    /// CPU seconds used since the start: the server's (if known) and this process's.
+    pub fn elapsed(&self) -> Result<(Option<f64>, f64), String> {
+        let server = self
+            .server
+            .map(|(pid, c0)| cpu_seconds(pid).map(|c| c - c0))
+            .transpose()
+            .map_err(|e| format!("server stat: {e}"))?;
+        Ok((server, Self::own_total()? - self.own))
+    }
+}
+
 /// utime + stime in seconds from the text of a `/proc/<pid>/stat` file.
 pub fn parse_stat_cpu(text: &str) -> Option<f64> {
     // The command name (field 2) is in parentheses and may hold spaces: split after the last ')'.

@@ -358,20 +358,14 @@ impl Room {
         let end_at = measure_at + cfg.duration;
         let interval = cfg.rate.map(|r| Duration::from_secs_f64(1.0 / r.max(1e-3)));
         let mut next_due = start;
-        let (mut t0, mut cpu0, mut gen0) = (start, None, 0.0);
-        let me = std::process::id();
+        let (mut t0, mut cpu) = (start, None);
         loop {
             let now = Instant::now();
             if !self.tally.measuring && now >= measure_at {
                 self.tally.measuring = true;
                 self.tally.hist.reset();
                 t0 = now;
-                cpu0 = cfg
-                    .server_pid
-                    .map(procfs::cpu_seconds)
-                    .transpose()
-                    .map_err(|e| err("server stat", e))?;
-                gen0 = procfs::cpu_seconds(me).map_err(|e| err("own stat", e))?;
+                cpu = Some(procfs::CpuClock::start(cfg.server_pid)?);
             }
             if (self.tally.measuring && now >= end_at) || self.publisher_lost() {
                 break;
@@ -394,13 +388,11 @@ impl Room {
             self.watcher.tick(Instant::now());
         }
         let end = Instant::now();
-        let server_cpu_s = match (cfg.server_pid, cpu0) {
-            (Some(pid), Some(c0)) => {
-                Some(procfs::cpu_seconds(pid).map_err(|e| err("server stat", e))? - c0)
-            }
-            _ => None,
+        let (server_cpu_s, gen_cpu_s) = match cpu {
+            Some(clock) => clock.elapsed()?,
+            // Ended before the window opened: this process's whole CPU time, as before.
+            None => (None, procfs::CpuClock::own_total()?),
         };
-        let gen_cpu_s = procfs::cpu_seconds(me).map_err(|e| err("own stat", e))? - gen0;
         self.tally.measuring = false;
         self.drain(&mut events, cfg.stall)?;
         Ok(Timing {
