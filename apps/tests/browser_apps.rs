@@ -58,6 +58,30 @@ fn echo_page_connects_sends_and_closes() {
     s.stop();
 }
 
+/// Stops `s` under the page `b`, checks the page says it is reconnecting (a screenshot named
+/// `shot`, if any), and starts the server again on the same address and data directory.
+fn restart_under(
+    b: &Browser,
+    s: AppServer,
+    dir: &std::path::Path,
+    shot: Option<&str>,
+) -> AppServer {
+    let addr = s.addr;
+    s.stop();
+    b.wait_for(
+        "document.body.dataset.state === 'reconnecting'",
+        "the reconnecting state",
+    );
+    let shown = text_of(b, "state");
+    assert!(shown.starts_with("reconnecting in"), "{shown}");
+    if let Some(name) = shot {
+        b.screenshot(name);
+    }
+    let mut app = ws_apps::AppConfig::new(dir);
+    app.notify_token = Some(TOKEN.into());
+    AppServer::start_on(app, ws_server::Config::default(), &addr.to_string())
+}
+
 // Before the fix the echo page showed 'closed (1001)' after a server restart and stayed closed
 // until the user pressed Connect again.
 #[test]
@@ -65,25 +89,12 @@ fn echo_page_reconnects_after_a_restart_until_the_user_closes() {
     let _g = serial();
     let dir = TempDir::new("browser-echo-resume");
     let s = AppServer::start_default(dir.path());
-    let addr = s.addr;
     let mut driver = Driver::start();
     let b = driver.browser();
     b.goto(&format!("{}/echo", s.base()));
     b.click(&b.find("#connect"));
     b.wait_for("document.body.dataset.state === 'open'", "open state");
-    s.stop();
-    b.wait_for(
-        "document.body.dataset.state === 'reconnecting'",
-        "the reconnecting state",
-    );
-    let shown = text_of(&b, "state");
-    assert!(shown.starts_with("reconnecting in"), "{shown}");
-    b.screenshot("echo-reconnecting");
-    let s = AppServer::start_on(
-        ws_apps::AppConfig::new(dir.path()),
-        ws_server::Config::default(),
-        &addr.to_string(),
-    );
+    let s = restart_under(&b, s, dir.path(), Some("echo-reconnecting"));
     b.wait_for("document.body.dataset.state === 'open'", "reconnected");
     b.type_into(&b.find("#text"), "after");
     b.click(&b.find("#send"));
@@ -384,7 +395,6 @@ fn chat_keeps_its_identity_and_reconnects_after_a_restart_without_gap_or_duplica
     let _g = serial();
     let dir = TempDir::new("browser-chat-resume");
     let s = AppServer::start_default(dir.path());
-    let addr = s.addr;
     let mut driver = Driver::start();
     let b = driver.browser();
     b.goto(&format!("{}/chat", s.base()));
@@ -412,17 +422,7 @@ fn chat_keeps_its_identity_and_reconnects_after_a_restart_without_gap_or_duplica
         "my message is still marked as mine"
     );
 
-    s.stop();
-    b.wait_for(
-        "document.body.dataset.state === 'reconnecting'",
-        "the reconnecting state",
-    );
-    let shown = text_of(&b, "state");
-    assert!(shown.starts_with("reconnecting in"), "{shown}");
-    b.screenshot("chat-reconnecting");
-    let mut app = ws_apps::AppConfig::new(dir.path());
-    app.notify_token = Some(TOKEN.into());
-    let s = AppServer::start_on(app, ws_server::Config::default(), &addr.to_string());
+    let s = restart_under(&b, s, dir.path(), Some("chat-reconnecting"));
     // Someone posts while the page may still be away: it must get it once, live or replayed.
     let mut other = ws_connect(s.addr, "/chat/ws", None, None).expect("chat upgrade");
     while next_json(&mut other)["type"] != "history_end" {}
@@ -452,19 +452,10 @@ fn voting_page_reconnects_after_a_restart_and_catches_up() {
     let _g = serial();
     let dir = TempDir::new("browser-vote-resume");
     let s = AppServer::start_default(dir.path());
-    let addr = s.addr;
     let mut driver = Driver::start();
     let b = driver.browser();
     log_in(&b, &s.base(), "ann");
-    s.stop();
-    b.wait_for(
-        "document.body.dataset.state === 'reconnecting'",
-        "the reconnecting state",
-    );
-    assert!(text_of(&b, "state").starts_with("reconnecting in"));
-    let mut app = ws_apps::AppConfig::new(dir.path());
-    app.notify_token = Some(TOKEN.into());
-    let s = AppServer::start_on(app, ws_server::Config::default(), &addr.to_string());
+    let s = restart_under(&b, s, dir.path(), None);
     // A vote cast while the page is away shows once it is back (the counts snapshot).
     let bob = login(s.addr, "bob");
     let origin = s.base();
