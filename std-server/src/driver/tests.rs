@@ -23,6 +23,14 @@ fn echo_server(config: &Config) -> Driver {
     Driver::new(Role::Server, Mode::Echo, &config.connection(), T0, 1)
 }
 
+/// An echo server drawing its gathered fragments from `budget`.
+fn echo_with_budget(budget: &crate::MessageBudget) -> Driver {
+    echo_server(&Config {
+        message_budget: budget.clone(),
+        ..config()
+    })
+}
+
 /// A client frame: masked with a fixed key.
 fn frame(opcode: OpCode, fin: bool, payload: &[u8]) -> Vec<u8> {
     let mut out = vec![0u8; payload.len() + 14];
@@ -173,11 +181,7 @@ fn shape(seen: &[Seen]) -> Vec<(OpCode, bool, usize)> {
 #[test]
 fn a_frame_arriving_over_several_reads_is_echoed_as_one_frame() {
     let budget = crate::MessageBudget::new(1 << 20);
-    let config = Config {
-        message_budget: budget.clone(),
-        ..config()
-    };
-    let mut d = echo_server(&config);
+    let mut d = echo_with_budget(&budget);
     let payload: Vec<u8> = (0..300_000u32).map(|i| i as u8).collect();
     let wire = frame(OpCode::Binary, true, &payload);
     let mut outs = echo_in_reads(&mut d, &wire[..250_000], 100_001).into_iter();
@@ -217,11 +221,7 @@ fn a_frame_larger_than_a_fragment_is_echoed_in_fragments_of_that_size() {
 #[test]
 fn without_budget_for_a_fragment_each_read_is_echoed_as_it_comes() {
     let budget = crate::MessageBudget::new(receive::ECHO_FRAGMENT - 1);
-    let config = Config {
-        message_budget: budget.clone(),
-        ..config()
-    };
-    let mut d = echo_server(&config);
+    let mut d = echo_with_budget(&budget);
     let payload: Vec<u8> = (0..300_000u32).map(|i| i as u8).collect();
     let wire = frame(OpCode::Binary, true, &payload);
     let outs = echo_in_reads(&mut d, &wire, 100_001);
@@ -303,11 +303,7 @@ fn invalid_utf8_in_a_later_chunk_still_gets_its_1007_between_frames() {
 #[test]
 fn invalid_utf8_in_a_gathered_frame_drops_it_and_closes_1007() {
     let budget = crate::MessageBudget::new(1 << 20);
-    let config = Config {
-        message_budget: budget.clone(),
-        ..config()
-    };
-    let mut d = echo_server(&config);
+    let mut d = echo_with_budget(&budget);
     let mut text = vec![b'x'; 300_000];
     text.push(0xff);
     let wire = frame(OpCode::Text, true, &text);
@@ -356,11 +352,7 @@ fn the_idle_ping_goes_out_between_fragments_of_a_slow_message() {
 #[test]
 fn a_shutdown_in_the_middle_of_a_message_closes_1001_between_frames() {
     let budget = crate::MessageBudget::new(1 << 20);
-    let config = Config {
-        message_budget: budget.clone(),
-        ..config()
-    };
-    let mut d = echo_server(&config);
+    let mut d = echo_with_budget(&budget);
     // Two frames of a message: the first whole, the second gathered when the shutdown comes.
     let mut wire = frame(OpCode::Binary, false, &[1u8; 1000]);
     wire.extend(frame(OpCode::Continuation, true, &[2u8; 400_000]));
