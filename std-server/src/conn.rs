@@ -175,7 +175,7 @@ impl Conn {
                     let len = item.len();
                     if self.driver.is_open() {
                         let _ = match item {
-                            Item::Frame(f) => self.driver.send_frame(f),
+                            Item::Frame(f) => self.driver.send_frame(&f),
                             Item::Msg(m) => self.driver.send(m),
                             Item::Close(..) | Item::Abort(..) => Ok(()),
                         };

@@ -23,10 +23,10 @@ pub(crate) enum Item {
     Abort(CloseCode, String),
 }
 
-impl From<crate::room::frames::Share> for Item {
-    fn from(share: crate::room::frames::Share) -> Self {
+impl From<crate::room::frames::Share<'_>> for Item {
+    fn from(share: crate::room::frames::Share<'_>) -> Self {
         match share {
-            crate::room::frames::Share::Frame(f) => Self::Frame(f),
+            crate::room::frames::Share::Frame(f) => Self::Frame(f.clone()),
             crate::room::frames::Share::Message(m) => Self::Msg(m),
         }
     }

@@ -262,7 +262,7 @@ impl Driver {
     /// Queues a whole data frame framed once for many connections (a room's broadcast, see
     /// [`Driver::framing`]): referenced, not copied, when large. Only between whole messages,
     /// which is the only way the application sends.
-    pub(crate) fn send_frame(&mut self, frame: std::sync::Arc<[u8]>) -> Result<(), SendError> {
+    pub(crate) fn send_frame(&mut self, frame: &std::sync::Arc<[u8]>) -> Result<(), SendError> {
         if !self.is_open() {
             return Err(SendError::Closing);
         }
@@ -274,7 +274,7 @@ impl Driver {
     #[cfg(feature = "evloop")]
     pub(crate) fn send_share(
         &mut self,
-        share: crate::room::frames::Share,
+        share: crate::room::frames::Share<'_>,
     ) -> Result<(), SendError> {
         match share {
             crate::room::frames::Share::Frame(f) => self.send_frame(f),

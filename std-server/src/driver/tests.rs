@@ -749,7 +749,7 @@ fn an_abort_drops_the_shared_frames_not_started_and_closes_after_the_frame_in_pr
     assert_eq!(head, b"HTTP/1.1 101\r\n\r\n");
     let frames_sent: Vec<_> = (0..4u8).map(|i| shared_frame(&[i; 4000])).collect();
     for f in &frames_sent {
-        d.send_frame(f.clone()).unwrap();
+        d.send_frame(f).unwrap();
     }
     d.send(Message::Text("small".into())).unwrap();
     // The socket takes 100 bytes of the first frame, then the policy closes the member.

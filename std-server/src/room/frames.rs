@@ -52,59 +52,73 @@ impl<'a> Frames<'a> {
         self.made
     }
 
-    /// What a connection that takes `framing` is sent: the shared frame, or the message itself
-    /// when it frames its own (client role, context takeover).
-    pub(crate) fn share(&mut self, framing: Framing) -> Share {
-        match self.get(framing) {
-            Some(frame) => Share::Frame(frame),
-            None => Share::Message(self.msg.clone().into_owned()),
+    /// What a connection that takes `framing` is sent: the shared frame (borrowed: a queue that
+    /// copies a small frame in needs no reference of its own), or the message itself when it
+    /// frames its own (client role, context takeover).
+    pub(crate) fn share(&mut self, framing: Framing) -> Share<'_> {
+        match framing {
+            Framing::Own => Share::Message(self.msg.clone().into_owned()),
+            Framing::Plain => Share::Frame(self.plain()),
+            Framing::Deflate(key) => Share::Frame(self.deflated(key)),
         }
     }
 
-    /// The frame for a connection that takes `framing` (`None`: it frames messages itself).
-    pub(crate) fn get(&mut self, framing: Framing) -> Option<Arc<[u8]>> {
-        match framing {
-            Framing::Own => None,
-            Framing::Plain => Some(self.plain()),
-            Framing::Deflate(key) => {
-                if let Some((_, f)) = self.deflated.iter().find(|(k, _)| *k == key) {
-                    return Some(f.clone());
-                }
-                let frame = match key.compress(self.msg.as_bytes()) {
+    /// The frame compressed with `key`, made on first use.
+    fn deflated(&mut self, key: SharedKey) -> &Arc<[u8]> {
+        let Self {
+            msg,
+            plain,
+            deflated,
+            made,
+        } = self;
+        let at = match deflated.iter().position(|(k, _)| *k == key) {
+            Some(at) => at,
+            None => {
+                let frame = match key.compress(msg.as_bytes()) {
                     Some(z) => {
-                        self.made += 1;
-                        frame(self.msg.kind(), true, &z)
+                        *made += 1;
+                        frame(msg.kind(), true, &z)
                     }
                     // Not worth compressing for this key: the plain frame, shared with the rest.
-                    None => self.plain(),
+                    None => plain_frame(msg, plain, made).clone(),
                 };
-                self.deflated.push((key, frame.clone()));
-                Some(frame)
+                deflated.push((key, frame));
+                deflated.len() - 1
             }
+        };
+        match deflated.get(at) {
+            Some((_, f)) => f,
+            None => plain_frame(msg, plain, made),
         }
     }
 
-    fn plain(&mut self) -> Arc<[u8]> {
-        if let Some(f) = &self.plain {
-            return f.clone();
-        }
-        self.made += 1;
-        let f = frame(self.msg.kind(), false, self.msg.as_bytes());
-        self.plain = Some(f.clone());
-        f
+    fn plain(&mut self) -> &Arc<[u8]> {
+        plain_frame(&self.msg, &mut self.plain, &mut self.made)
     }
+}
+
+/// The plain frame of `msg`, made on first use (counted in `made`).
+fn plain_frame<'p>(
+    msg: &Message,
+    plain: &'p mut Option<Arc<[u8]>>,
+    made: &mut usize,
+) -> &'p Arc<[u8]> {
+    plain.get_or_insert_with(|| {
+        *made += 1;
+        frame(msg.kind(), false, msg.as_bytes())
+    })
 }
 
 /// One connection's part of a message made for many.
 #[derive(Debug)]
-pub(crate) enum Share {
+pub(crate) enum Share<'f> {
     /// A whole frame shared by reference.
-    Frame(Arc<[u8]>),
+    Frame(&'f Arc<[u8]>),
     /// The message, for a connection that frames its own.
     Message(Message),
 }
 
-impl Share {
+impl Share<'_> {
     /// The bytes it adds to the connection's backlog.
     pub(crate) fn len(&self) -> usize {
         match self {
@@ -168,10 +182,14 @@ mod tests {
     fn the_plain_frame_is_made_once() {
         let msg = Message::Text("hi".into());
         let mut frames = Frames::new(&msg);
-        let a = frames.get(Framing::Plain);
-        let b = frames.get(Framing::Plain);
+        let frame = |share: Share<'_>| match share {
+            Share::Frame(f) => Some(f.clone()),
+            Share::Message(_) => None,
+        };
+        let a = frame(frames.share(Framing::Plain));
+        let b = frame(frames.share(Framing::Plain));
         assert!(matches!((a, b), (Some(a), Some(b)) if Arc::ptr_eq(&a, &b)));
-        assert_eq!(frames.get(Framing::Own), None);
+        assert_eq!(frame(frames.share(Framing::Own)), None);
         assert_eq!(frames.made(), 1);
     }
 }

@@ -89,15 +89,15 @@ impl RoomPolicy {
     /// One member's part of a publish, on either engine: what to queue to connection `id` (which
     /// takes `framing` and has `backlog`), or `None` when the policy closes it (logged here; the
     /// caller closes it with 1008 and [`FELL_BEHIND`]).
-    pub(crate) fn offer(
+    pub(crate) fn offer<'f>(
         &self,
-        frames: &mut Frames<'_>,
+        frames: &'f mut Frames<'_>,
         framing: Framing,
         over_since: &mut Option<u64>,
         backlog: Backlog,
         now: u64,
         id: u64,
-    ) -> Option<Share> {
+    ) -> Option<Share<'f>> {
         let share = frames.share(framing);
         match self.judge(over_since, backlog, share.len(), now) {
             Verdict::Send => Some(share),
