@@ -51,6 +51,7 @@ impl Core {
     }
 
     /// This side's role.
+    #[inline]
     pub(crate) fn role(&self) -> Role {
         match self {
             Core::Server(_) => Role::Server,
@@ -69,6 +70,7 @@ impl Core {
     }
 
     /// See [`Connection::state`].
+    #[inline]
     pub(crate) fn state(&self) -> State {
         with!(self, c => c.state())
     }

@@ -220,6 +220,7 @@ impl Driver {
     }
 
     /// Whether the application may still send (the close handshake has not begun).
+    #[inline]
     pub(crate) fn is_open(&self) -> bool {
         self.phase == Phase::Open && self.core.state() == State::Open
     }
@@ -262,6 +263,7 @@ impl Driver {
     /// Queues a whole data frame framed once for many connections (a room's broadcast, see
     /// [`Driver::framing`]): referenced, not copied, when large. Only between whole messages,
     /// which is the only way the application sends.
+    #[inline]
     pub(crate) fn send_frame(&mut self, frame: &std::sync::Arc<[u8]>) -> Result<(), SendError> {
         if !self.is_open() {
             return Err(SendError::Closing);
@@ -272,6 +274,7 @@ impl Driver {
 
     /// Queues one connection's part of a message made for many (see [`Driver::send_frame`]).
     #[cfg(feature = "evloop")]
+    #[inline]
     pub(crate) fn send_share(
         &mut self,
         share: crate::room::frames::Share<'_>,
@@ -283,6 +286,7 @@ impl Driver {
     }
 
     /// How a frame shared with other connections must be made to be sent on this one.
+    #[inline]
     pub(crate) fn framing(&self) -> Framing {
         if self.core.role() == Role::Client {
             // Every client frame has its own mask.
@@ -487,6 +491,7 @@ impl Driver {
     }
 
     /// Bytes queued and not yet written.
+    #[inline]
     pub(crate) fn queued(&self) -> usize {
         self.out.bytes()
     }

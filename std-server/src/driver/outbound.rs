@@ -14,6 +14,8 @@ use std::ops::Range;
 use std::sync::Arc;
 
 use super::receive::ECHO_FRAGMENT;
+use ws_core::frame::FrameHeader;
+use ws_core::Role;
 
 /// Payloads at least this long are referenced in the input buffer; shorter ones are copied (a
 /// slice per small echo would cost more in the kernel than the copy).
@@ -34,6 +36,9 @@ enum Piece {
     Input(Range<usize>),
     /// A whole frame shared with other connections (a room's broadcast).
     Shared(Arc<[u8]>),
+    /// This range of the small-write buffer: copies of small shared frames, whole frames back to
+    /// back (kept apart from [`Piece::Small`] so that an abort can drop them too).
+    SharedCopy(Range<usize>),
 }
 
 /// The queue's storage: allocated while bytes are pending, then given back to a per-thread pool
@@ -54,6 +59,23 @@ pub(crate) struct Outbound {
     queue: Option<Box<Queue>>,
     /// Total bytes not yet written.
     bytes: usize,
+}
+
+/// Where the frame that holds byte `at - 1` of `frames` (whole unmasked frames back to back) ends:
+/// the first frame boundary at or past `at` (all of `frames` if a header does not parse).
+fn frame_end(frames: &[u8], at: usize) -> usize {
+    let mut end = 0;
+    while end < at {
+        let rest = frames.get(end..).unwrap_or_default();
+        match FrameHeader::parse(rest, Role::Client) {
+            Ok(Some((h, n))) => {
+                let len = usize::try_from(h.payload_len).unwrap_or(usize::MAX);
+                end = end.saturating_add(n).saturating_add(len);
+            }
+            _ => return frames.len(),
+        }
+    }
+    end.min(frames.len())
 }
 
 /// Emptied queues kept for reuse, with their buffers.
@@ -131,6 +153,7 @@ fn recycle(piece: Piece) {
 
 impl Outbound {
     /// Bytes not yet written.
+    #[inline]
     pub(crate) fn bytes(&self) -> usize {
         self.bytes
     }
@@ -141,6 +164,7 @@ impl Outbound {
     }
 
     /// The queue, taken from the thread's pool on first use.
+    #[inline]
     fn queue(&mut self) -> &mut Queue {
         self.queue.get_or_insert_with(|| {
             POOL.with(|cell| {
@@ -156,7 +180,15 @@ impl Outbound {
     }
 
     /// Appends a copy of `data`.
+    #[inline]
     pub(crate) fn extend(&mut self, data: &[u8]) {
+        self.copy_in(data, false);
+    }
+
+    /// Appends a copy of `data` (whole frames shared with others when `shared`), in the same
+    /// piece as the bytes before it when they are of the same kind.
+    #[inline]
+    fn copy_in(&mut self, data: &[u8], shared: bool) {
         if data.is_empty() {
             return;
         }
@@ -164,9 +196,14 @@ impl Outbound {
         let start = q.small.len();
         q.small.extend_from_slice(data);
         let end = q.small.len();
-        match q.pieces.back_mut() {
-            Some(Piece::Small(r)) if r.end == start => r.end = end,
-            _ => q.pieces.push_back(Piece::Small(start..end)),
+        match (q.pieces.back_mut(), shared) {
+            (Some(Piece::Small(r)), false) | (Some(Piece::SharedCopy(r)), true)
+                if r.end == start =>
+            {
+                r.end = end;
+            }
+            (_, false) => q.pieces.push_back(Piece::Small(start..end)),
+            (_, true) => q.pieces.push_back(Piece::SharedCopy(start..end)),
         }
         self.bytes += data.len();
     }
@@ -184,9 +221,10 @@ impl Outbound {
     /// Appends a frame shared with other connections: referenced when large, copied when small
     /// (the same trade as [`REFERENCE_FROM`]: a slice per 18-byte frame costs the kernel more than
     /// the copy, and small copies coalesce into one slice).
+    #[inline]
     pub(crate) fn push_shared(&mut self, frame: &Arc<[u8]>) {
         if frame.len() < REFERENCE_FROM {
-            self.extend(frame);
+            self.copy_in(frame, true);
             return;
         }
         self.bytes += frame.len();
@@ -216,7 +254,9 @@ impl Outbound {
         let mut count = 0;
         for (i, (piece, slot)) in q.pieces.iter().zip(slices.iter_mut()).enumerate() {
             let bytes = match piece {
-                Piece::Small(r) => q.small.get(r.clone()).unwrap_or_default(),
+                Piece::Small(r) | Piece::SharedCopy(r) => {
+                    q.small.get(r.clone()).unwrap_or_default()
+                }
                 Piece::Owned(v) => v,
                 Piece::Input(r) => input.get(r.clone()).unwrap_or_default(),
                 Piece::Shared(f) => f,
@@ -237,7 +277,7 @@ impl Outbound {
                     break;
                 };
                 let len = match front {
-                    Piece::Small(r) | Piece::Input(r) => r.len(),
+                    Piece::Small(r) | Piece::Input(r) | Piece::SharedCopy(r) => r.len(),
                     Piece::Owned(v) => v.len(),
                     Piece::Shared(f) => f.len(),
                 };
@@ -288,21 +328,38 @@ impl Outbound {
         }
     }
 
-    /// Drops the shared frames not started yet. Each is a whole frame of a whole message
-    /// compressed without context takeover ([`Outbound::push_shared`] is only given those), so
-    /// the bytes around them stay a valid stream. The front piece is kept: it may be in progress.
+    /// Drops the shared frames not started yet, referenced or copied. Each is a whole frame of a
+    /// whole message compressed without context takeover ([`Outbound::push_shared`] is only given
+    /// those), so the bytes around them stay a valid stream. A frame in progress is kept whole.
     pub(crate) fn drop_unstarted_shared(&mut self) {
         let Some(q) = self.queue.as_deref_mut() else {
             return;
         };
+        let started = q.front_pos;
+        let small = &q.small;
         let mut dropped = 0;
         let mut front = true;
-        q.pieces.retain(|p| {
-            let keep = std::mem::take(&mut front) || !matches!(p, Piece::Shared(_));
-            if let (false, Piece::Shared(f)) = (keep, p) {
-                dropped += f.len();
+        q.pieces.retain_mut(|p| {
+            let in_progress = std::mem::take(&mut front) && started > 0;
+            match p {
+                Piece::Shared(f) if !in_progress => {
+                    dropped += f.len();
+                    false
+                }
+                Piece::SharedCopy(r) if !in_progress => {
+                    dropped += r.len();
+                    false
+                }
+                // Copies back to back: cut after the frame the socket is in.
+                Piece::SharedCopy(r) => {
+                    let bytes = small.get(r.clone()).unwrap_or_default();
+                    let end = frame_end(bytes, started);
+                    dropped += r.len() - end;
+                    r.end = r.start + end;
+                    true
+                }
+                _ => true,
             }
-            keep
         });
         self.bytes -= dropped.min(self.bytes);
         if self.bytes == 0 {
@@ -437,5 +494,21 @@ mod tests {
         let mut want = input[600..1100].to_vec();
         want.extend_from_slice(&input[5..8]);
         assert_eq!(got, want);
+    }
+
+    #[test]
+    fn frame_end_finds_the_boundary_after_the_frame_in_progress() {
+        // 2 + 3 bytes, then 4 + 200 bytes (16-bit length), then 2 + 0.
+        let mut frames = vec![0x82, 3, 1, 2, 3, 0x82, 126, 0, 200];
+        frames.extend_from_slice(&[9; 200]);
+        frames.extend_from_slice(&[0x82, 0]);
+        assert_eq!(frame_end(&frames, 0), 0);
+        assert_eq!(frame_end(&frames, 1), 5);
+        assert_eq!(frame_end(&frames, 5), 5);
+        assert_eq!(frame_end(&frames, 6), 209);
+        assert_eq!(frame_end(&frames, 209), 209);
+        assert_eq!(frame_end(&frames, 210), 211);
+        // Not frames: everything is kept.
+        assert_eq!(frame_end(&[0x82], 1), 1);
     }
 }

@@ -782,3 +782,49 @@ fn an_abort_drops_the_shared_frames_not_started_and_closes_after_the_frame_in_pr
     );
     assert_eq!(close_code(&seen[2]), 1008);
 }
+
+// Small shared frames are copied into the connection's buffer (one slice for many): an abort
+// must drop those copies too, or a member closed for falling behind first gets its whole
+// backlog of small messages (before the fix, every one of them came out before the 1008).
+#[test]
+fn an_abort_drops_small_shared_copies_but_finishes_the_frame_in_progress() {
+    let mut d = app(&config());
+    d.push_raw(b"HTTP/1.1 101\r\n\r\n");
+    let head = write_all(&mut d, &[], T0);
+    assert_eq!(head, b"HTTP/1.1 101\r\n\r\n");
+    let small: Vec<_> = (0..10u8).map(|i| shared_frame(&[i; 16])).collect();
+    d.send(Message::Text("own".into())).unwrap();
+    for f in &small[..5] {
+        d.send_frame(f).unwrap();
+    }
+    d.send(Message::Text("between".into())).unwrap();
+    for f in &small[5..] {
+        d.send_frame(f).unwrap();
+    }
+    // The socket takes the own message (5 bytes) and 20 bytes: the first shared frame (18)
+    // and 2 bytes of the second. Then the policy closes the member.
+    let mut seen_bytes = Vec::new();
+    {
+        let mut slices = [IoSlice::new(&[]); 64];
+        let count = d.transmit_slices(&[], &mut slices);
+        let mut take = 25;
+        for s in &slices[..count] {
+            let k = s.len().min(take);
+            seen_bytes.extend_from_slice(&s[..k]);
+            take -= k;
+        }
+    }
+    d.transmitted(25, T0);
+    d.abort(CloseCode::POLICY, "too slow", T0).unwrap();
+    seen_bytes.extend(write_all(&mut d, &[], T0));
+    let seen = frames(&seen_bytes);
+    let payloads: Vec<_> = seen.iter().map(|f| f.payload.clone()).collect();
+    // The own message, shared frames 0 and 1 (1 was in progress), the message queued between
+    // (not shared), then the 1008: frames 2-9 were dropped.
+    assert_eq!(seen.len(), 5, "{payloads:?}");
+    assert_eq!(payloads[0], b"own");
+    assert_eq!(payloads[1], vec![0u8; 16]);
+    assert_eq!(payloads[2], vec![1u8; 16]);
+    assert_eq!(payloads[3], b"between");
+    assert_eq!(close_code(&seen[4]), 1008);
+}

@@ -113,6 +113,7 @@ impl Peer {
     }
 
     /// The connection id (for logs).
+    #[inline]
     pub(super) fn id(&self) -> u64 {
         match &self.stage {
             Stage::Handshake { id, .. }
@@ -124,6 +125,7 @@ impl Peer {
     }
 
     /// The driver, once upgraded.
+    #[inline]
     pub(super) fn driver_mut(&mut self) -> Option<&mut Driver> {
         match &mut self.stage {
             Stage::Open(d) => Some(d),

@@ -61,6 +61,7 @@ impl RoomPolicy {
     /// and grace period look at the bytes its socket has not taken (a slow peer), the hard limit
     /// at everything queued to it (memory, whoever is slow: a server too busy to run the
     /// member's task must not close its members for it).
+    #[inline]
     pub(crate) fn judge(
         &self,
         over_since: &mut Option<u64>,
@@ -89,6 +90,7 @@ impl RoomPolicy {
     /// One member's part of a publish, on either engine: what to queue to connection `id` (which
     /// takes `framing` and has `backlog`), or `None` when the policy closes it (logged here; the
     /// caller closes it with 1008 and [`FELL_BEHIND`]).
+    #[inline]
     pub(crate) fn offer<'f>(
         &self,
         frames: &'f mut Frames<'_>,
