@@ -1,7 +1,7 @@
 //! Applications on the event loop (`ws_server::evloop::AppLoop`) over real loopback TCP: the
 //! callbacks fire with the right ids, a published message reaches every member in order (a burst
 //! of large ones included), a member that stops reading is closed per the `RoomPolicy` while the
-//! others lose nothing, members leave their topics when they close, other threads publish through
+//! others lose nothing, each topic's members are judged by that topic's policy, members leave their topics when they close, other threads publish through
 //! a `LoopHandle`, and the graceful shutdown sends 1001 and tells the application.
 
 mod common;
@@ -26,11 +26,14 @@ struct Log {
     closed: Vec<(u64, u16, String)>,
     /// Each publish's report.
     reports: Vec<Published>,
+    /// Each publish of `/both`: its report in `room`, then in `ticker`.
+    both: Vec<[Published; 2]>,
 }
 
 /// The application under test. Paths: `/` joins the topic `room` and publishes what it sends,
 /// `/pub` publishes without joining, `/echo` answers `<conn number> <text>`, `/two` joins `room`
-/// and `other`; any other path is refused with 404.
+/// and `other`, `/ticker` joins `ticker`, `/both` publishes to `room` and `ticker` without
+/// joining; any other path is refused with 404.
 struct Relay {
     log: Arc<Mutex<Log>>,
     paths: HashMap<ConnId, String>,
@@ -39,7 +42,7 @@ struct Relay {
 impl App for Relay {
     fn admit(&mut self, head: &Head<'_, '_>) -> Result<(), HttpResponse> {
         match head.path {
-            "/" | "/pub" | "/echo" | "/two" => Ok(()),
+            "/" | "/pub" | "/echo" | "/two" | "/ticker" | "/both" => Ok(()),
             _ => Err(HttpResponse::text(404, "no such topic")),
         }
     }
@@ -54,6 +57,9 @@ impl App for Relay {
         if path == "/two" {
             assert!(conn.subscribe("other"));
         }
+        if path == "/ticker" {
+            assert!(conn.subscribe("ticker"));
+        }
         self.paths.insert(conn.id(), path.to_owned());
     }
 
@@ -66,6 +72,11 @@ impl App for Relay {
             }
             let reply = format!("{} {text}", conn.id().number());
             conn.send(Message::Text(reply)).unwrap();
+            return;
+        }
+        if self.paths.get(&conn.id()).map(String::as_str) == Some("/both") {
+            let report = [conn.publish("room", &msg), conn.publish("ticker", &msg)];
+            lock(&self.log).both.push(report);
             return;
         }
         let report = conn.publish("room", &msg);
@@ -98,18 +109,27 @@ struct Server {
 
 impl Server {
     fn start(policy: RoomPolicy) -> Self {
+        Self::start_with(policy, &[], Duration::from_secs(2))
+    }
+
+    /// A server whose topics `own` have policies of their own, the others `policy`; a
+    /// connection it closes is dropped `close_timeout` later if its peer has not answered.
+    fn start_with(policy: RoomPolicy, own: &[(&str, RoomPolicy)], close_timeout: Duration) -> Self {
         let log = Arc::new(Mutex::new(Log::default()));
         let app = Relay {
             log: log.clone(),
             paths: HashMap::new(),
         };
         let config = Config {
-            close_timeout: Duration::from_secs(2),
+            close_timeout,
             ..Config::default()
         };
-        let server = AppLoop::bind("127.0.0.1:0", config, app)
+        let mut server = AppLoop::bind("127.0.0.1:0", config, app)
             .unwrap()
             .with_policy(policy);
+        for (topic, policy) in own {
+            server = server.with_topic_policy(topic, *policy);
+        }
         let addr = server.local_addr();
         let handle = server.handle();
         let stop = server.shutdown_handle();
@@ -165,8 +185,13 @@ fn raw_at(addr: SocketAddr, path: &str) -> TcpStream {
 
 /// `n` members of `room`, each joined once the application has seen it open.
 fn members(server: &Server, n: usize) -> Vec<TcpStream> {
+    members_at(server, "/", n)
+}
+
+/// `n` connections on `path`, each returned once the application has seen it open.
+fn members_at(server: &Server, path: &str, n: usize) -> Vec<TcpStream> {
     let before = server.log().opened.len();
-    let sockets: Vec<TcpStream> = (0..n).map(|_| raw_at(server.addr, "/")).collect();
+    let sockets: Vec<TcpStream> = (0..n).map(|_| raw_at(server.addr, path)).collect();
     server.wait_for("members opened", |l| l.opened.len() == before + n);
     sockets
 }
@@ -299,6 +324,98 @@ fn a_member_that_stops_reading_is_closed_after_the_grace_period_and_the_others_l
         assert_eq!((last.delivered, last.removed), (READERS, 0));
     }
     assert_stalled_member_was_closed(stalled, sent, SIZE);
+    drop(sockets);
+    server.stop();
+}
+
+#[test]
+fn each_topic_judges_its_members_by_its_own_policy() {
+    // A chat (`room`, on the loop's policy: lossless with a grace period) and a ticker with a
+    // small cap of its own (closed as soon as 256 KiB its socket has not taken are still there a
+    // millisecond later), the same messages published to both, a stalled member and a reader in
+    // each. The ticker closes its stalled member with 1008 at its cap; in the same time the chat
+    // keeps its own, which then gets every message. (With one policy for every topic, both
+    // stalled members would be treated alike.)
+    const SIZE: usize = 64 << 10;
+    // The default's 1 MiB but a minute's grace, not 5 s: with two test processes on the two
+    // cores, the loop ran 5 s behind the publisher and the chat's stalled member, above 1 MiB
+    // since the ticker's was closed, was judged again past 5 s.
+    let chat = RoomPolicy {
+        grace: Duration::from_secs(60),
+        ..RoomPolicy::DEFAULT
+    };
+    let ticker = RoomPolicy {
+        backlog: 256 << 10,
+        grace: Duration::ZERO,
+        ..RoomPolicy::DEFAULT
+    };
+    // 10 s to read the ticker's stalled member's 1008 behind its 5-9 MB of kernel buffers: with
+    // 2 s, on a loaded machine, the connection was dropped in the middle of a frame.
+    let server = Server::start_with(chat, &[("ticker", ticker)], Duration::from_secs(10));
+    let chat_stalled = members_at(&server, "/", 1).remove(0);
+    let ticker_stalled = members_at(&server, "/ticker", 1).remove(0);
+    let mut readers = members_at(&server, "/", 1);
+    readers.extend(members_at(&server, "/ticker", 1));
+    let readers = read_until_empty(readers, SIZE);
+    let mut publisher = raw_at(server.addr, "/both");
+    let started = Instant::now();
+    let mut sent = 0u32;
+    let mut closed_at = None;
+    let mut ticker_stalled = Some(ticker_stalled);
+    let mut closing = None;
+    // Until the ticker's stalled member is closed (its kernel buffers fill first, then its
+    // queue passes 256 KiB), and 50 messages (3.2 MB, over 100 ms) after.
+    while closed_at.is_none_or(|at| sent < at + 50) {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "the ticker's stalled member was not closed"
+        );
+        publisher
+            .write_all(&frame(true, 2, &numbered(sent, SIZE)))
+            .unwrap();
+        sent += 1;
+        if closed_at.is_none() && server.log().both.iter().any(|[_, t]| t.removed > 0) {
+            closed_at = Some(sent);
+            // Closed: it reads at last, an in-order prefix then the 1008.
+            let s = ticker_stalled.take().unwrap();
+            closing = Some(std::thread::spawn(move || {
+                assert_stalled_member_was_closed(s, u32::MAX, SIZE)
+            }));
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    let (got, code) = closing.unwrap().join().unwrap();
+    assert!(got < sent, "the ticker's stalled member got everything");
+    assert_eq!(
+        code,
+        Some(1008),
+        "the ticker's stalled member got {got} messages, no 1008"
+    );
+    publisher.write_all(&frame(true, 2, &[])).unwrap();
+    let mut sockets = Vec::new();
+    for r in readers {
+        let (got, s) = r.join().unwrap();
+        assert_eq!(got, sent, "a reading member lost messages");
+        sockets.push(s);
+    }
+    server.wait_for("every publish reported", |l| {
+        l.both.len() == sent as usize + 1
+    });
+    {
+        let log = server.log();
+        let removed = |i: usize| log.both.iter().map(|r| r[i].removed).sum::<usize>();
+        assert_eq!((removed(0), removed(1)), (0, 1));
+        let [chat, tick] = log.both.last().copied().unwrap_or_default();
+        assert_eq!((chat.delivered, tick.delivered), (2, 1));
+        assert_eq!(log.closed.len(), 1, "{:?}", log.closed);
+        assert_eq!(log.closed[0].1, 1008);
+    }
+    // The chat's stalled member, reading at last: every message, in order.
+    let (got, _s) = read_until_empty(vec![chat_stalled], SIZE)
+        .remove(0)
+        .join()
+        .unwrap();
+    assert_eq!(got, sent, "the chat's stalled member lost messages");
     drop(sockets);
     server.stop();
 }

@@ -93,8 +93,8 @@ impl Conn<'_> {
     }
 
     /// Queues `msg` to every member of `topic` (this connection too if a member): framed once,
-    /// each member's queue holding a reference, each member judged by the loop's
-    /// [`crate::RoomPolicy`] first.
+    /// each member's queue holding a reference, each member judged by the topic's
+    /// [`crate::RoomPolicy`] first ([`super::AppLoop::with_topic_policy`], or else the loop's).
     pub fn publish(&mut self, topic: &str, msg: &Message) -> Published {
         self.hub.publish(topic, msg)
     }

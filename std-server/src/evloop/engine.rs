@@ -99,9 +99,14 @@ impl<A: App> Engine<A> {
         })
     }
 
-    /// Sets the policy for members of the loop's topics.
+    /// Sets the policy for members of the loop's topics that have none of their own.
     pub(super) fn set_policy(&mut self, policy: crate::room::RoomPolicy) {
-        self.hub.topics.policy = policy;
+        self.hub.topics.default_policy = policy;
+    }
+
+    /// Sets the policy for members of `topic`.
+    pub(super) fn set_topic_policy(&mut self, topic: &str, policy: crate::room::RoomPolicy) {
+        self.hub.topics.set_policy(topic, policy);
     }
 
     fn now_ms(&self) -> u64 {

@@ -83,7 +83,7 @@ impl Hub {
         let Some((topic, mut members)) = self.topics.take(topic) else {
             return report;
         };
-        let policy = self.topics.policy;
+        let policy = self.topics.policy(&topic);
         let mut frames = Frames::new(msg);
         let mut left = Vec::new();
         members.retain_mut(|m| {

@@ -1,5 +1,13 @@
 //! The loop's topics: who is in which, kept beside the connections (an idle connection in no
-//! topic costs nothing here, and `Peer` stays the size the idle benchmark measures).
+//! topic costs nothing here, and `Peer` stays the size the idle benchmark measures), and the
+//! backpressure policy of each.
+//!
+//! A topic's policy is configuration, not membership: it is set when the loop is built
+//! ([`super::AppLoop::with_topic_policy`]) and kept for the loop's life, whether the topic has
+//! members or not (a topic is made by its first subscribe and forgotten when its last member
+//! leaves; its policy must not be forgotten with it, or a ticker whose members all reconnect
+//! would come back on the default). Only the application adds entries, so no peer can grow the
+//! table.
 
 use super::app::ConnId;
 use crate::room::RoomPolicy;
@@ -13,16 +21,36 @@ pub(super) struct Member {
     pub(super) over_since: Option<u64>,
 }
 
-/// Every topic of one loop and every connection's topics.
+/// Every topic of one loop, every connection's topics, and the topics' policies.
 #[derive(Debug, Default)]
 pub(super) struct Topics {
-    pub(super) policy: RoomPolicy,
+    /// The policy of every topic not in `policies`.
+    pub(super) default_policy: RoomPolicy,
+    /// The topics given a policy of their own.
+    policies: HashMap<Box<str>, RoomPolicy>,
     rooms: HashMap<Box<str>, Vec<Member>>,
     /// The topics of each connection (by slot) that is in any.
     joined: HashMap<usize, Vec<Box<str>>>,
 }
 
 impl Topics {
+    /// Gives `topic` a policy of its own (replacing one it had).
+    pub(super) fn set_policy(&mut self, topic: &str, policy: RoomPolicy) {
+        self.policies.insert(topic.into(), policy);
+    }
+
+    /// The policy that judges the members of `topic`: one hash per publish, and none while no
+    /// topic has a policy of its own.
+    pub(super) fn policy(&self, topic: &str) -> RoomPolicy {
+        if self.policies.is_empty() {
+            return self.default_policy;
+        }
+        self.policies
+            .get(topic)
+            .copied()
+            .unwrap_or(self.default_policy)
+    }
+
     /// Adds `conn` to `topic`; `false` if it is a member already.
     pub(super) fn subscribe(&mut self, conn: ConnId, topic: &str) -> bool {
         let mine = self.joined.entry(conn.key).or_default();
@@ -121,5 +149,29 @@ mod tests {
         assert!(t.unsubscribe(conn(2), "a"));
         assert_eq!(t.len("a"), 0);
         assert!(t.joined.is_empty() && t.rooms.is_empty());
+    }
+
+    #[test]
+    fn a_topic_keeps_its_policy_with_no_members_and_the_others_use_the_default() {
+        let tight = RoomPolicy {
+            hard_limit: 64 << 10,
+            ..RoomPolicy::DEFAULT
+        };
+        let mut t = Topics {
+            default_policy: RoomPolicy {
+                backlog: 1,
+                ..RoomPolicy::DEFAULT
+            },
+            ..Topics::default()
+        };
+        assert_eq!(t.policy("ticker"), t.default_policy);
+        t.set_policy("ticker", tight);
+        assert_eq!(t.policy("ticker"), tight);
+        assert_eq!(t.policy("chat"), t.default_policy);
+        // Members come and go; the topic's policy stays.
+        assert!(t.subscribe(conn(1), "ticker"));
+        assert!(t.unsubscribe(conn(1), "ticker"));
+        assert!(t.rooms.is_empty());
+        assert_eq!(t.policy("ticker"), tight);
     }
 }
