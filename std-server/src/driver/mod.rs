@@ -263,7 +263,7 @@ impl Driver {
     /// Queues a whole data frame framed once for many connections (a room's broadcast, see
     /// [`Driver::framing`]): referenced, not copied, when large. Only between whole messages,
     /// which is the only way the application sends.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn send_frame(&mut self, frame: &std::sync::Arc<[u8]>) -> Result<(), SendError> {
         if !self.is_open() {
             return Err(SendError::Closing);
@@ -274,7 +274,7 @@ impl Driver {
 
     /// Queues one connection's part of a message made for many (see [`Driver::send_frame`]).
     #[cfg(feature = "evloop")]
-    #[inline]
+    #[inline(always)]
     pub(crate) fn send_share(
         &mut self,
         share: crate::room::frames::Share<'_>,

@@ -55,7 +55,7 @@ impl<'a> Frames<'a> {
     /// What a connection that takes `framing` is sent: the shared frame (borrowed: a queue that
     /// copies a small frame in needs no reference of its own), or the message itself when it
     /// frames its own (client role, context takeover).
-    #[inline]
+    #[inline(always)]
     pub(crate) fn share(&mut self, framing: Framing) -> Share<'_> {
         match framing {
             Framing::Own => Share::Message(self.msg.clone().into_owned()),

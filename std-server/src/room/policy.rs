@@ -90,7 +90,9 @@ impl RoomPolicy {
     /// One member's part of a publish, on either engine: what to queue to connection `id` (which
     /// takes `framing` and has `backlog`), or `None` when the policy closes it (logged here; the
     /// caller closes it with 1008 and [`FELL_BEHIND`]).
-    #[inline]
+    // Once per member per publish: always inlined, the call cost 15 of its 39 instructions
+    // (callgrind, room-1000).
+    #[inline(always)]
     pub(crate) fn offer<'f>(
         &self,
         frames: &'f mut Frames<'_>,
@@ -104,11 +106,17 @@ impl RoomPolicy {
         match self.judge(over_since, backlog, share.len(), now) {
             Verdict::Send => Some(share),
             Verdict::Close => {
-                log::info!("conn={id} closing 1008: fell behind its room ({backlog:?})");
+                fell_behind(id, backlog);
                 None
             }
         }
     }
+}
+
+/// Logs a member closed for falling behind (out of line: the publish loop inlines the rest).
+#[cold]
+fn fell_behind(id: u64, backlog: Backlog) {
+    log::info!("conn={id} closing 1008: fell behind its room ({backlog:?})");
 }
 
 impl Default for RoomPolicy {
