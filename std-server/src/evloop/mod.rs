@@ -13,9 +13,9 @@
 //! message, close, and an optional request filter) run on the loop's thread, with topics that a
 //! connection joins and leaves ([`Conn::subscribe`], [`Conn::publish`]): a published message is
 //! framed once and each member's queue holds a reference; members are judged by a
-//! [`crate::RoomPolicy`] as a [`crate::Room`]'s are; and everything the callbacks of one event
-//! queued to a connection leaves in one vectored write. A [`LoopHandle`] publishes from other
-//! threads.
+//! [`crate::RoomPolicy`] as a [`crate::Room`]'s are; a message is heard before the bytes behind
+//! it are processed, and everything the callbacks for the messages of one read queued to a
+//! connection leaves in one vectored write. A [`LoopHandle`] publishes from other threads.
 //!
 //! ```no_run
 //! use ws_server::evloop::{App, AppLoop, Conn};
