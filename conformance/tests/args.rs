@@ -16,6 +16,7 @@ fn defaults_are_a_full_run_of_every_role() {
             vec![
                 Role::Server,
                 Role::ServerLoop,
+                Role::ServerAppLoop,
                 Role::Client,
                 Role::ServerMcu,
                 Role::ServerTls,
