@@ -41,9 +41,9 @@ enum Command {
 #[derive(Args, Debug)]
 struct EchoArgs {
     /// Which server runs the echo: `tasks` (the async server, one task per connection), `loop`
-    /// (the event-loop engine's built-in echo: one thread, no task per connection; declines
-    /// permessage-deflate) or `app-loop` (the echo as an application on the event loop: whole
-    /// messages through callbacks).
+    /// (the event-loop engine's built-in echo: one thread, no task per connection) or `app-loop`
+    /// (the echo as an application on the event loop: whole messages through callbacks). All
+    /// three negotiate permessage-deflate.
     #[arg(long, value_enum, default_value_t = Engine::Tasks)]
     engine: Engine,
     /// With `--engine loop` or `app-loop`: listen with SO_REUSEPORT, so several processes can serve one port
@@ -62,7 +62,7 @@ struct EchoArgs {
 #[derive(Args, Debug)]
 struct RoomArgs {
     /// Which server runs the room: `tasks` (the async server with a `Room`) or `loop` (an
-    /// application on the event loop with a topic; no TLS, no permessage-deflate).
+    /// application on the event loop with a topic; no TLS).
     #[arg(long, value_enum, default_value_t = Engine::Tasks)]
     engine: Engine,
     #[command(flatten)]

@@ -13,9 +13,9 @@ usage: ws-conformance [options]
   --server-bin PATH     the ws-server binary [next to this binary]
   --wstest PATH         wstest [$AUTOBAHN_HOME/venv/bin/wstest, AUTOBAHN_HOME=~/.cache/ws-autobahn]
   --role LIST           comma-separated roles: server (default engine), server-loop
-                        (--engine loop), client, server-mcu (the bare-metal firmware under
-                        QEMU), server-tls and client-tls (over wss://, sections 1-10 in a
-                        full run); or all [all]
+                        (--engine loop), server-app-loop (--engine app-loop), client,
+                        server-mcu (the bare-metal firmware under QEMU), server-tls and
+                        client-tls (over wss://, sections 1-10 in a full run); or all [all]
   --url URL             test the WebSocket server at URL (e.g. ws://192.0.2.7:80/echo: your
                         own device or product; it must echo every message) instead of ours:
                         the fuzzingclient runs against it as role `external`, a FAILED case

@@ -1,7 +1,8 @@
 //! Runs the Autobahn|Testsuite against ws-server in both roles and summarises the report.
 //!
 //! The binary (`ws-conformance`, run by `scripts/conformance`) starts the reference echo server on
-//! each engine with `wstest -m fuzzingclient` against it (roles `server` and `server-loop`), boots
+//! each engine with `wstest -m fuzzingclient` against it (roles `server`, `server-loop` and
+//! `server-app-loop`, the last the echo as an application on the event loop), boots
 //! the bare-metal echo firmware under QEMU and runs the fuzzingclient against it through QEMU's
 //! port forward (role `server-mcu`), and runs `wstest -m fuzzingserver` with our echo client
 //! against that (role `client`), all side by side; it prints a table per section and role, keeps

@@ -10,6 +10,10 @@ pub enum Role {
     Server,
     /// `ws-server echo --engine loop` (one thread, one epoll), tested by the fuzzingclient.
     ServerLoop,
+    /// `ws-server echo --engine app-loop` (the echo as an application's callbacks on the event
+    /// loop: whole messages through `App::on_message` and `Conn::send`), tested by the
+    /// fuzzingclient.
+    ServerAppLoop,
     /// Our client (`ws_server::connect`), tested by the fuzzingserver.
     Client,
     /// The bare-metal echo firmware (embedded/net-echo: ws-core on smoltcp on a Cortex-M4 with a
@@ -30,9 +34,10 @@ pub enum Role {
 impl Role {
     /// Every role of the project's own report (what a default run runs), in run and table order.
     /// [`Role::External`] is not one: it runs only when `--url` names a server.
-    pub const ALL: [Role; 6] = [
+    pub const ALL: [Role; 7] = [
         Role::Server,
         Role::ServerLoop,
+        Role::ServerAppLoop,
         Role::Client,
         Role::ServerMcu,
         Role::ServerTls,
@@ -44,6 +49,7 @@ impl Role {
         match self {
             Role::Server => "server",
             Role::ServerLoop => "server-loop",
+            Role::ServerAppLoop => "server-app-loop",
             Role::Client => "client",
             Role::ServerMcu => "server-mcu",
             Role::ServerTls => "server-tls",
@@ -62,6 +68,7 @@ impl Role {
         match self {
             Role::Server => "ws-server",
             Role::ServerLoop => "ws-server-loop",
+            Role::ServerAppLoop => "ws-server-app-loop",
             Role::Client => "ws-client",
             Role::ServerMcu => "ws-net-echo",
             Role::ServerTls => "ws-server-tls",
@@ -73,6 +80,14 @@ impl Role {
     /// True for the roles where wstest is the client and our echo server the testee.
     pub fn is_server(self) -> bool {
         !matches!(self, Role::Client | Role::ClientTls)
+    }
+
+    /// True for the roles whose testee is our `ws-server echo` binary (on the role's engine).
+    pub fn runs_ws_server(self) -> bool {
+        matches!(
+            self,
+            Role::Server | Role::ServerLoop | Role::ServerAppLoop | Role::ServerTls
+        )
     }
 
     /// True for the roles that run over TLS (`wss://`).
@@ -98,6 +113,7 @@ impl Role {
     pub fn engine_args(self) -> &'static [&'static str] {
         match self {
             Role::ServerLoop => &["--engine", "loop"],
+            Role::ServerAppLoop => &["--engine", "app-loop"],
             Role::Server
             | Role::Client
             | Role::ServerMcu
@@ -112,6 +128,7 @@ impl Role {
         match self {
             Role::Server => "`ws-server echo` (default engine: a task per connection) under wstest -m fuzzingclient",
             Role::ServerLoop => "`ws-server echo --engine loop` (one thread, one epoll) under wstest -m fuzzingclient",
+            Role::ServerAppLoop => "`ws-server echo --engine app-loop` (the echo as an application on the event loop) under wstest -m fuzzingclient",
             Role::Client => "the ws_server::connect echo client under wstest -m fuzzingserver",
             Role::ServerMcu => "the bare-metal echo firmware (ws-core + smoltcp + LAN9118 on a Cortex-M4, QEMU mps2-an386, 64 KiB of RAM) through QEMU's port forward, under wstest -m fuzzingclient",
             Role::ServerTls => "`ws-server echo --tls-cert --tls-key` (default engine over rustls) under wstest -m fuzzingclient over wss://, sections 1-10",
@@ -130,6 +147,7 @@ impl Role {
             ),
             Role::Server
             | Role::ServerLoop
+            | Role::ServerAppLoop
             | Role::Client
             | Role::ServerTls
             | Role::ClientTls

@@ -83,7 +83,7 @@ impl Tools {
             }
         };
         let mut needed = vec![(&wstest, "install with scripts/install-autobahn")];
-        if args.runs(Role::Server) || args.runs(Role::ServerLoop) || args.runs(Role::ServerTls) {
+        if args.roles.iter().any(|r| r.runs_ws_server()) {
             needed.push((&server_bin, "build with `cargo build --release -p ws-apps`"));
         }
         if args.runs(Role::ServerMcu) {

@@ -16,6 +16,7 @@ fn defaults_are_a_full_run_of_every_role() {
             vec![
                 Role::Server,
                 Role::ServerLoop,
+                Role::ServerAppLoop,
                 Role::Client,
                 Role::ServerMcu,
                 Role::ServerTls,
@@ -103,6 +104,9 @@ fn the_mcu_role_is_named_and_its_firmware_and_qemu_can_be_given() {
 fn a_full_run_gives_the_tls_roles_sections_1_to_10_and_a_partial_run_its_cases() {
     let a = parse(&[]).unwrap();
     assert_eq!(a.cases_for(Role::Server), ["*"]);
+    // The echo as an application runs every case, sections 12/13 included (scripts/conformance
+    // says why).
+    assert_eq!(a.cases_for(Role::ServerAppLoop), ["*"]);
     let tls = a.cases_for(Role::ServerTls);
     assert_eq!(tls.len(), 10);
     assert_eq!((tls[0].as_str(), tls[9].as_str()), ("1.*", "10.*"));

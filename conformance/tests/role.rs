@@ -18,16 +18,37 @@ fn each_role_has_its_own_name_and_agent_and_names_parse_back() {
 }
 
 #[test]
-fn only_the_loop_role_selects_an_engine_and_only_the_firmware_declines_deflate() {
+fn only_the_loop_roles_select_an_engine_and_only_the_firmware_declines_deflate() {
     assert_eq!(Role::ServerLoop.engine_args(), ["--engine", "loop"]);
+    assert_eq!(Role::ServerAppLoop.engine_args(), ["--engine", "app-loop"]);
     assert!(Role::Server.engine_args().is_empty());
-    // Both engines run the driver, which negotiates permessage-deflate; the firmware has no
+    // Every engine runs the driver, which negotiates permessage-deflate; the firmware has no
     // inflater.
     assert!(Role::ServerMcu.deflate_note().is_some());
     assert!(Role::Server.deflate_note().is_none() && Role::Client.deflate_note().is_none());
     assert!(Role::ServerLoop.deflate_note().is_none());
+    assert!(Role::ServerAppLoop.deflate_note().is_none());
     assert!(Role::Server.is_server() && Role::ServerLoop.is_server() && !Role::Client.is_server());
+    assert!(Role::ServerAppLoop.is_server() && !Role::ServerAppLoop.is_tls());
     assert!(Role::ServerMcu.is_server() && Role::External.is_server());
+}
+
+#[test]
+fn the_roles_that_start_ws_server_are_its_three_engines_and_tls() {
+    let started: Vec<Role> = Role::ALL
+        .into_iter()
+        .filter(|r| r.runs_ws_server())
+        .collect();
+    assert_eq!(
+        started,
+        [
+            Role::Server,
+            Role::ServerLoop,
+            Role::ServerAppLoop,
+            Role::ServerTls
+        ]
+    );
+    assert!(!Role::External.runs_ws_server());
 }
 
 #[test]

@@ -13,8 +13,11 @@ pub type Head<'a, 'h> = ws_core::handshake::Request<'a, 'h>;
 /// time, so the application owns its state without locks.
 ///
 /// Every callback gets the [`Conn`] it concerns; through it the application sends, closes,
-/// joins and leaves topics, and publishes. What it queues is written once the callbacks of the
-/// current event are done (one vectored write per connection, however many messages it got).
+/// joins and leaves topics, and publishes. [`App::on_message`] runs before the connection
+/// processes the bytes behind that message, so an answer precedes whatever those bytes make it
+/// send (a close for a bad frame, the reply to a close). What the callbacks queue is written once
+/// those for the messages of one read are done (one vectored write per connection and read,
+/// however many messages it brought).
 pub trait App {
     /// Whether to accept a valid upgrade request (path, `Origin`, cookies): `Err` answers with
     /// that response instead. Default: accept every upgrade.

@@ -5,7 +5,7 @@ use super::alarm::Alarm;
 use super::app::{App, Conn, ConnId};
 use super::hub::Hub;
 use super::peer::{Outcome, Peer, NEVER};
-use super::scratch::{AppEvent, Scratch};
+use super::scratch::{AppEvent, Scratch, Turn};
 use super::Inbox;
 use crate::config::Config;
 use crate::driver::Mode;
@@ -235,12 +235,28 @@ impl<A: App> Engine<A> {
         let Some(peer) = self.hub.peers.get_mut(key) else {
             return;
         };
-        let outcome = peer.on_ready(readable, closed, now, &self.config, scratch, &mut self.app);
-        if !scratch.to_app.events.is_empty() {
-            // Before the outcome: a connection that sent a message and then its EOF is heard,
-            // then closed.
-            let me = ConnId { key, id: peer.id() };
-            self.dispatch(me, &mut scratch.to_app.events);
+        let me = ConnId { key, id: peer.id() };
+        scratch.turn = Turn::default();
+        let mut outcome =
+            peer.on_ready(readable, closed, now, &self.config, scratch, &mut self.app);
+        loop {
+            if !scratch.to_app.events.is_empty() {
+                // Before the outcome: a connection that sent a message and then its EOF is
+                // heard, then closed.
+                self.dispatch(me, &mut scratch.to_app.events);
+            }
+            // Stopped at a message: the rest of its read is processed now that the application
+            // has heard it (and queued its answer), before anyone else reads into the buffer.
+            let Some(at) = scratch.resume.take() else {
+                break;
+            };
+            if let Outcome::Remove(_) = outcome {
+                break;
+            }
+            let Some(peer) = self.hub.peers.get_mut(key) else {
+                break;
+            };
+            outcome = peer.resume(at, now, &self.config, scratch, &mut self.app);
         }
         self.after(key, outcome, now);
         self.flush(now);

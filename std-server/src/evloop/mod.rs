@@ -14,9 +14,10 @@
 //! connection joins and leaves ([`Conn::subscribe`], [`Conn::publish`]): a published message is
 //! framed once and each member's queue holds a reference; members are judged by their topic's
 //! [`crate::RoomPolicy`] as a [`crate::Room`]'s are (one for every topic,
-//! [`AppLoop::with_policy`], and any topic's own, [`AppLoop::with_topic_policy`]); and everything the callbacks of one event
-//! queued to a connection leaves in one vectored write. A [`LoopHandle`] publishes from other
-//! threads.
+//! [`AppLoop::with_policy`], and any topic's own, [`AppLoop::with_topic_policy`]); a message is
+//! heard before the bytes behind it are processed, and everything the callbacks for the messages
+//! of one read queued to a connection leaves in one vectored write. A [`LoopHandle`] publishes
+//! from other threads.
 //!
 //! ```no_run
 //! use ws_server::evloop::{App, AppLoop, Conn};

@@ -3,7 +3,7 @@
 //! [`Driver`] that makes every decision once upgraded. This file only moves bytes and readiness.
 
 use super::app::App;
-use super::scratch::{AppEvent, Scratch, ToApp};
+use super::scratch::{AppEvent, Resume, Scratch, ToApp};
 use super::write::write_once;
 use crate::config::Config;
 use crate::driver::{Driver, Mode, Stop};
@@ -192,9 +192,6 @@ impl Peer {
             self.read_ready = true;
         }
         self.peer_shut |= read_closed;
-        // The turn's clock starts at its second read (most events need one short read, and a
-        // clock read per event showed in the round-trip profile).
-        let mut started = None;
         // Output first: queued bytes may be what kept reading paused.
         if let Err(e) = self.transmit(&[], now) {
             return self.io_error(&e);
@@ -202,14 +199,48 @@ impl Peer {
         if let Outcome::Remove(why) = self.settle(now) {
             return Outcome::Remove(why);
         }
-        let mut reads = 0;
-        while (self.read_ready || self.backlog) && self.wants_read() {
-            if reads == READS_PER_TURN
-                || (reads > 0 && started.get_or_insert_with(Instant::now).elapsed() >= TURN)
+        self.read_on(now, config, scratch, app)
+    }
+
+    /// Goes on where processing stopped at a message ([`Scratch::resume`]), once the
+    /// application has heard it, then reads on within the same turn.
+    pub(super) fn resume(
+        &mut self,
+        at: Resume,
+        now: u64,
+        config: &Config,
+        scratch: &mut Scratch,
+        app: &mut dyn App,
+    ) -> Outcome {
+        if let Err(e) = self.process_read(at, now, config, scratch, app) {
+            return self.io_error(&e);
+        }
+        if let Outcome::Remove(why) = self.settle(now) {
+            return Outcome::Remove(why);
+        }
+        self.read_on(now, config, scratch, app)
+    }
+
+    /// Reads and processes while the socket may hold input and the stage wants it, within the
+    /// turn's bounds; returns early when processing stops at a message for the application.
+    fn read_on(
+        &mut self,
+        now: u64,
+        config: &Config,
+        scratch: &mut Scratch,
+        app: &mut dyn App,
+    ) -> Outcome {
+        while scratch.resume.is_none() && (self.read_ready || self.backlog) && self.wants_read() {
+            // The turn's clock starts at its second read (most events need one short read, and
+            // a clock read per event showed in the round-trip profile).
+            let turn = &mut scratch.turn;
+            if turn.reads == READS_PER_TURN
+                || (turn.reads > 0
+                    && turn.started.get_or_insert_with(Instant::now).elapsed() >= TURN)
             {
                 return Outcome::Again;
             }
-            reads += 1;
+            turn.reads += 1;
             if let Err(e) = self.read_and_process(now, config, scratch, app) {
                 return self.io_error(&e);
             }
@@ -221,7 +252,7 @@ impl Peer {
     }
 
     /// Reads once into the shared buffer after the bytes kept from last time (only those when
-    /// they are a backlog), processes what is there, writes the output and keeps the rest.
+    /// they are a backlog) and processes what is there ([`Peer::process_read`]).
     fn read_and_process(
         &mut self,
         now: u64,
@@ -264,10 +295,31 @@ impl Peer {
             self.read_ready = false;
         }
         let len = keep + n;
+        self.process_read(Resume { at: 0, len }, now, config, s, app)
+    }
+
+    /// Processes the shared buffer's `at.at..at.len`. Stops at a complete message, leaving the
+    /// rest there ([`Scratch::resume`]): the application hears it, and queues its answer, before
+    /// the bytes behind it are processed, so the answer precedes whatever those make the
+    /// connection send (the close that fails it for a bad frame, the reply to a close). Otherwise
+    /// writes the output and keeps the unprocessed rest.
+    fn process_read(
+        &mut self,
+        at: Resume,
+        now: u64,
+        config: &Config,
+        s: &mut Scratch,
+        app: &mut dyn App,
+    ) -> io::Result<()> {
+        let len = at.len;
         let Some(buf) = s.buf.get_mut(..len) else {
             return Err(io::Error::other("read past the buffer"));
         };
-        let consumed = self.process(buf, now, config, &mut s.to_app, app);
+        let (consumed, message) = self.process(buf, at.at, now, config, &mut s.to_app, app);
+        if message {
+            s.resume = Some(Resume { at: consumed, len });
+            return Ok(());
+        }
         // Echoes reference the buffer: write them before the next connection reads into it.
         let written = self.transmit(buf, now);
         if let Stage::Open(d) = &mut self.stage {
@@ -285,24 +337,28 @@ impl Peer {
         Ok(())
     }
 
-    /// Processes `buf`; returns how many bytes are done with. Messages for the application go
-    /// to `to_app` (the loop hands them over once this connection's turn is done).
+    /// Processes `buf` from `at` (a request head always from the start); returns how many bytes
+    /// are done with and whether it stopped at a message, which went to `to_app` (the loop hands
+    /// it over before this connection goes on).
     fn process(
         &mut self,
         buf: &mut [u8],
+        at: usize,
         now: u64,
         config: &Config,
         to_app: &mut ToApp,
         app: &mut dyn App,
-    ) -> usize {
+    ) -> (usize, bool) {
         match &mut self.stage {
             Stage::Handshake { .. } => self.handshake(buf, now, config, to_app, app),
             Stage::Open(d) => {
-                let (pos, stop) = receive_all(d, buf, 0, now, &mut to_app.events);
-                self.backlog = stop == Stop::Paused && pos < buf.len();
-                pos
+                let (pos, stop) = receive_until_message(d, buf, at, now, &mut to_app.events);
+                self.backlog = stop == Received::Paused && pos < buf.len();
+                (pos, stop == Received::Message)
             }
-            Stage::Answering { .. } | Stage::Draining { .. } | Stage::Gone { .. } => buf.len(),
+            Stage::Answering { .. } | Stage::Draining { .. } | Stage::Gone { .. } => {
+                (buf.len(), false)
+            }
         }
     }
 
@@ -315,12 +371,12 @@ impl Peer {
         config: &Config,
         to_app: &mut ToApp,
         app: &mut dyn App,
-    ) -> usize {
+    ) -> (usize, bool) {
         let mode = to_app.mode;
         let mut headers = vec![Header::EMPTY; config.head.max_headers];
         let mut parser = RequestParser::new(config.head);
         let accepted = match parser.feed(buf, &mut headers) {
-            Ok(Status::Partial) => return 0,
+            Ok(Status::Partial) => return (0, false),
             Ok(Status::Complete((req, head_len))) => req.upgrade().and_then(|up| {
                 if let Err(answer) = app.admit(&req) {
                     return Ok(Err(answer));
@@ -350,7 +406,7 @@ impl Peer {
                     deadline: now.saturating_add(REFUSAL_LINGER_MS),
                     id: self.id(),
                 };
-                buf.len()
+                (buf.len(), false)
             }
             Ok(Ok((accepted, head_len, path))) => {
                 let mut driver =
@@ -367,10 +423,11 @@ impl Peer {
                 if mode == Mode::Messages {
                     to_app.events.push(AppEvent::Open(path));
                 }
-                let (pos, stop) = receive_all(&mut driver, buf, head_len, now, &mut to_app.events);
-                self.backlog = stop == Stop::Paused && pos < buf.len();
+                let (pos, stop) =
+                    receive_until_message(&mut driver, buf, head_len, now, &mut to_app.events);
+                self.backlog = stop == Received::Paused && pos < buf.len();
                 self.stage = Stage::Open(driver);
-                pos
+                (pos, stop == Received::Message)
             }
             Err(e) => {
                 log::info!("conn={} handshake refused: {e}", self.id());
@@ -382,7 +439,7 @@ impl Peer {
                     deadline: now.saturating_add(REFUSAL_LINGER_MS),
                     id: self.id(),
                 };
-                buf.len()
+                (buf.len(), false)
             }
         }
     }
@@ -510,22 +567,35 @@ impl Peer {
     }
 }
 
-/// [`Driver::receive`] from `pos`, handing each complete message to `events` and going on, until
-/// the driver needs input or pauses for another reason (a full queue, its event budget).
-fn receive_all(
+/// Why [`receive_until_message`] stopped.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Received {
+    /// The driver needs more input.
+    NeedInput,
+    /// A complete message went to the application's events.
+    Message,
+    /// The driver paused for another reason (a full queue, its event budget).
+    Paused,
+}
+
+/// [`Driver::receive`] from `pos` until the driver needs input or pauses; a complete message goes
+/// to `events` and ends the call (the application must hear it before the bytes behind it are
+/// processed: it may answer, and its answer goes before any reaction to those bytes).
+fn receive_until_message(
     d: &mut Driver,
     buf: &mut [u8],
-    mut pos: usize,
+    pos: usize,
     now: u64,
     events: &mut Vec<AppEvent>,
-) -> (usize, Stop) {
-    loop {
-        let (at, stop) = d.receive(buf, pos, now);
-        pos = at;
-        match d.take_message() {
-            Some(msg) => events.push(AppEvent::Message(msg)),
-            None => return (pos, stop),
-        }
+) -> (usize, Received) {
+    let (pos, stop) = d.receive(buf, pos, now);
+    if let Some(msg) = d.take_message() {
+        events.push(AppEvent::Message(msg));
+        return (pos, Received::Message);
+    }
+    match stop {
+        Stop::NeedInput => (pos, Received::NeedInput),
+        Stop::Paused => (pos, Received::Paused),
     }
 }
 

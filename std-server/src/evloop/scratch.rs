@@ -1,10 +1,12 @@
 //! The read buffer all connections of one event loop share: the connection whose socket is
 //! ready reads into it, and its echoes are written from it before the next one reads. Beside it,
-//! what the connection being served has for the application (its opening, its messages).
+//! what the connection being served has for the application (its opening, its messages), where
+//! its processing stopped for the application to hear a message, and its turn so far.
 
 use crate::config::Config;
 use crate::driver::Mode;
 use crate::message::Message;
+use std::time::Instant;
 use ws_core::connection::MIN_INPUT;
 
 /// Room for frames that follow a request head in the same read.
@@ -16,6 +18,31 @@ pub(super) struct Scratch {
     pub(super) buf: Vec<u8>,
     /// What goes to the application.
     pub(super) to_app: ToApp,
+    /// Set when the connection being served stopped at a message: the rest of what it read is
+    /// still in `buf`, to be processed once the application has heard the message (and queued
+    /// its answer ahead of anything the bytes behind it make the connection send).
+    pub(super) resume: Option<Resume>,
+    /// The reads of the connection being served in this turn (resuming is part of the turn).
+    pub(super) turn: Turn,
+}
+
+/// Where processing stopped in [`Scratch::buf`]: `buf[at..len]` is still to be processed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) struct Resume {
+    /// The first byte not processed.
+    pub(super) at: usize,
+    /// The end of what was read.
+    pub(super) len: usize,
+}
+
+/// One connection's turn: how many reads it made and when its second one began.
+#[derive(Clone, Copy, Debug, Default)]
+pub(super) struct Turn {
+    /// Reads so far.
+    pub(super) reads: usize,
+    /// When the second read began (most turns need one read, and a clock read per turn showed
+    /// in the round-trip profile).
+    pub(super) started: Option<Instant>,
 }
 
 /// What the connection being served has for the application.
@@ -48,6 +75,8 @@ impl Scratch {
                 mode,
                 events: Vec::new(),
             },
+            resume: None,
+            turn: Turn::default(),
         }
     }
 }
