@@ -25,6 +25,13 @@ const REFUSAL_LINGER_MS: u64 = 1000;
 /// Reads one readiness event may do before the connection lets the others run.
 const READS_PER_TURN: usize = 16;
 
+/// What a connection that stopped at a message for the application answers: nothing behind the
+/// message is processed yet, so there is nothing to settle (a complete data message cannot
+/// finish the closing handshake or fail the connection). Skipping [`Peer::settle`] twice per
+/// message took callgrind's count for the app-loop echo from 2116 to 1959 instructions per message
+/// (1890 before the stop at each message; 100 connections x 16 B, 16 in flight).
+const STOPPED_AT_MESSAGE: Outcome = Outcome::Keep;
+
 /// How long one turn may last before the connection lets the others run (checked after each
 /// read; a read of small frames filling the whole buffer takes longer than this in a debug
 /// build, so time and not only the count bounds a turn).
@@ -215,6 +222,9 @@ impl Peer {
         if let Err(e) = self.process_read(at, now, config, scratch, app) {
             return self.io_error(&e);
         }
+        if scratch.resume.is_some() {
+            return STOPPED_AT_MESSAGE;
+        }
         if let Outcome::Remove(why) = self.settle(now) {
             return Outcome::Remove(why);
         }
@@ -243,6 +253,9 @@ impl Peer {
             turn.reads += 1;
             if let Err(e) = self.read_and_process(now, config, scratch, app) {
                 return self.io_error(&e);
+            }
+            if scratch.resume.is_some() {
+                return STOPPED_AT_MESSAGE;
             }
             if let Outcome::Remove(why) = self.settle(now) {
                 return Outcome::Remove(why);
