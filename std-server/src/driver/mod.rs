@@ -380,7 +380,7 @@ impl Driver {
 
     /// The next complete message (Messages mode).
     pub(crate) fn take_message(&mut self) -> Option<Message> {
-        self.message.take().map(|m| *m)
+        self.message.take().map(receive::unboxed)
     }
 
     // ---- transport ----

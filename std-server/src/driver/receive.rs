@@ -396,7 +396,7 @@ impl Driver {
     ) -> Result<(), Failure> {
         if !compressed && end && self.inbound.is_idle() {
             // A whole message in one chunk goes to the application at once: no reservation.
-            self.message = Some(Box::new(to_message(kind, payload.to_vec())));
+            self.message = Some(boxed(to_message(kind, payload.to_vec())));
             return Ok(());
         }
         if self.inbound.is_idle() {
@@ -410,7 +410,7 @@ impl Driver {
         if end {
             if let Inbound::Assembling(a) = std::mem::take(&mut self.inbound) {
                 self.budget.release(a.reserved);
-                self.message = Some(Box::new(to_message(kind, a.bytes)));
+                self.message = Some(boxed(to_message(kind, a.bytes)));
             }
         }
         Ok(())
@@ -491,6 +491,31 @@ impl Driver {
             }
         }
     }
+}
+
+thread_local! {
+    /// One emptied message box per thread, for the next complete message: the driver boxes the
+    /// message it holds (a connection between messages keeps 8 bytes, not 32), and a box per
+    /// message was a malloc and a free per message for applications on the event loop.
+    static SPARE_BOX: std::cell::Cell<Option<Box<Message>>> = const { std::cell::Cell::new(None) };
+}
+
+/// `m` in the thread's spare box, or a new one.
+fn boxed(m: Message) -> Box<Message> {
+    match SPARE_BOX.take() {
+        Some(mut b) => {
+            *b = m;
+            b
+        }
+        None => Box::new(m),
+    }
+}
+
+/// The message out of `b`, whose box is kept as the thread's spare.
+pub(super) fn unboxed(mut b: Box<Message>) -> Message {
+    let m = std::mem::replace(&mut *b, Message::Binary(Vec::new()));
+    SPARE_BOX.with(|spare| spare.set(Some(b)));
+    m
 }
 
 /// A message from reassembled bytes (text already validated).
