@@ -167,7 +167,7 @@ fn a_message_heard_allocates_its_payload_only() {
     let burst: Vec<u8> = (0..MESSAGES)
         .flat_map(|i| common::frame(true, 0x2, &[i as u8; 16]))
         .collect();
-    let mut send = |s: &mut std::net::TcpStream, total: usize| {
+    let send = |s: &mut std::net::TcpStream, total: usize| {
         std::io::Write::write_all(s, &burst).unwrap();
         let t = Instant::now();
         while heard.load(Ordering::SeqCst) < total {
