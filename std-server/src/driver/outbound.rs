@@ -22,8 +22,11 @@ use ws_core::Role;
 const REFERENCE_FROM: usize = 512;
 /// Owned buffers at least this long are taken over rather than copied in.
 const TAKE_FROM: usize = 16 << 10;
-/// Small-write buffers larger than this are freed instead of kept in the thread's pool.
-const MAX_SPARE: usize = 64 << 10;
+/// Small-write buffers larger than this are freed instead of kept in the thread's pool (which
+/// holds at most [`POOL_BYTES`] in all). 256 KiB: an echo of 1 000 x 100 B messages in one read
+/// fills ~100 KB, and at 64 KiB its buffer was freed and grown again, 12 allocations per read
+/// (`tests/alloc.rs`).
+const MAX_SPARE: usize = 256 << 10;
 
 /// Where a piece's bytes are.
 #[derive(Debug)]
