@@ -183,6 +183,35 @@ fn raw_at(addr: SocketAddr, path: &str) -> TcpStream {
     s
 }
 
+/// Publishes numbered messages of `size` through `publisher`, one every 2 ms, until `closed()`
+/// (asked after each one) says the stalled member `who` was closed, and 50 more after; returns how
+/// many were sent. Fails past 20 s.
+fn publish_past_a_close(
+    publisher: &mut TcpStream,
+    size: usize,
+    who: &str,
+    mut closed: impl FnMut() -> bool,
+) -> u32 {
+    let started = Instant::now();
+    let mut sent = 0u32;
+    let mut closed_at = None;
+    while closed_at.is_none_or(|at| sent < at + 50) {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "{who} was not closed"
+        );
+        publisher
+            .write_all(&frame(true, 2, &numbered(sent, size)))
+            .unwrap();
+        sent += 1;
+        if closed_at.is_none() && closed() {
+            closed_at = Some(sent);
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    sent
+}
+
 /// `n` members of `room`, each joined once the application has seen it open.
 fn members(server: &Server, n: usize) -> Vec<TcpStream> {
     members_at(server, "/", n)
@@ -294,23 +323,9 @@ fn a_member_that_stops_reading_is_closed_after_the_grace_period_and_the_others_l
     // Publish at a pace the readers keep up with until the stalled member is removed (its kernel
     // buffers fill first, then its backlog stays above 256 KiB for 500 ms), and a while after.
     let mut publisher = raw_at(server.addr, "/pub");
-    let started = Instant::now();
-    let mut sent = 0u32;
-    let mut removed_at = None;
-    while removed_at.is_none_or(|at| sent < at + 50) {
-        assert!(
-            started.elapsed() < Duration::from_secs(20),
-            "the stalled member was not closed"
-        );
-        publisher
-            .write_all(&frame(true, 2, &numbered(sent, SIZE)))
-            .unwrap();
-        sent += 1;
-        if removed_at.is_none() && server.log().reports.iter().any(|r| r.removed > 0) {
-            removed_at = Some(sent);
-        }
-        std::thread::sleep(Duration::from_millis(2));
-    }
+    let sent = publish_past_a_close(&mut publisher, SIZE, "the stalled member", || {
+        server.log().reports.iter().any(|r| r.removed > 0)
+    });
     publisher.write_all(&frame(true, 2, &[])).unwrap();
     let mut sockets = Vec::new();
     for r in readers {
@@ -360,32 +375,22 @@ fn each_topic_judges_its_members_by_its_own_policy() {
     readers.extend(members_at(&server, "/ticker", 1));
     let readers = read_until_empty(readers, SIZE);
     let mut publisher = raw_at(server.addr, "/both");
-    let started = Instant::now();
-    let mut sent = 0u32;
-    let mut closed_at = None;
     let mut ticker_stalled = Some(ticker_stalled);
     let mut closing = None;
     // Until the ticker's stalled member is closed (its kernel buffers fill first, then its
     // queue passes 256 KiB), and 50 messages (3.2 MB, over 100 ms) after.
-    while closed_at.is_none_or(|at| sent < at + 50) {
-        assert!(
-            started.elapsed() < Duration::from_secs(20),
-            "the ticker's stalled member was not closed"
-        );
-        publisher
-            .write_all(&frame(true, 2, &numbered(sent, SIZE)))
-            .unwrap();
-        sent += 1;
-        if closed_at.is_none() && server.log().both.iter().any(|[_, t]| t.removed > 0) {
-            closed_at = Some(sent);
-            // Closed: it reads at last, an in-order prefix then the 1008.
-            let s = ticker_stalled.take().unwrap();
+    let sent = publish_past_a_close(&mut publisher, SIZE, "the ticker's stalled member", || {
+        if !server.log().both.iter().any(|[_, t]| t.removed > 0) {
+            return false;
+        }
+        // Closed: it reads at last, an in-order prefix then the 1008.
+        if let Some(s) = ticker_stalled.take() {
             closing = Some(std::thread::spawn(move || {
                 assert_stalled_member_was_closed(s, u32::MAX, SIZE)
             }));
         }
-        std::thread::sleep(Duration::from_millis(2));
-    }
+        true
+    });
     let (got, code) = closing.unwrap().join().unwrap();
     assert!(got < sent, "the ticker's stalled member got everything");
     assert_eq!(

@@ -109,29 +109,15 @@ fn a_published_frame_is_shared_not_copied_per_member() {
     const MEMBERS: usize = 50;
     const SIZE: usize = 256 << 10;
     let _turn = TURN.lock().unwrap_or_else(|p| p.into_inner());
-    let joined = Arc::new(AtomicUsize::new(0));
-    let server = AppLoop::bind("127.0.0.1:0", Config::default(), Members(joined.clone())).unwrap();
-    let addr = server.local_addr();
-    let handle = server.handle();
-    let stop = server.shutdown_handle();
-    let thread = std::thread::spawn(move || server.run());
-    let mut sockets: Vec<_> = (0..MEMBERS).map(|_| raw(addr)).collect();
-    let t = Instant::now();
-    while joined.load(Ordering::SeqCst) < MEMBERS {
-        assert!(
-            t.elapsed() < Duration::from_secs(10),
-            "members did not join"
-        );
-        std::thread::sleep(Duration::from_millis(2));
-    }
+    let mut room = Room::start(MEMBERS);
     let msg = Message::Binary(vec![7u8; SIZE]);
     // The frame: 10 header bytes (127, then a 64-bit length), then the payload.
     let mut frame = vec![0u8; SIZE + 10];
     // Let the loop settle (its last writes of the 101s, the pools warmed).
     std::thread::sleep(Duration::from_millis(50));
     let before = BYTES.load(Ordering::SeqCst);
-    handle.publish("room", msg).unwrap();
-    for s in &mut sockets {
+    room.handle.publish("room", msg).unwrap();
+    for s in &mut room.sockets {
         s.read_exact(&mut frame).unwrap();
         assert_eq!(frame[..2], [0x82, 127]);
         assert!(frame[10..].iter().all(|&b| b == 7));
@@ -140,9 +126,7 @@ fn a_published_frame_is_shared_not_copied_per_member() {
     eprintln!("allocated {allocated} bytes to deliver {SIZE} bytes to {MEMBERS} members");
     // One frame (payload + header) and bookkeeping; a copy per member would be 12.5 MiB.
     assert!(allocated < (2 * SIZE) as u64, "{allocated} bytes allocated");
-    stop.shutdown();
-    drop(sockets);
-    thread.join().unwrap().unwrap();
+    room.stop();
 }
 
 /// Counts the messages it hears.

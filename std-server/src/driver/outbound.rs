@@ -521,4 +521,49 @@ mod tests {
         // Not frames: everything is kept.
         assert_eq!(frame_end(&[0x82], 1), 1);
     }
+
+    /// What this thread's pool holds: queues, bytes, and the largest small-write buffer.
+    fn pool_state() -> (usize, usize, usize) {
+        POOL.with(|cell| {
+            let pool = cell.take();
+            let state = (
+                pool.queues.len(),
+                pool.bytes,
+                pool.queues
+                    .iter()
+                    .map(|q| q.small.capacity())
+                    .max()
+                    .unwrap_or(0),
+            );
+            cell.set(pool);
+            state
+        })
+    }
+
+    #[test]
+    fn the_pool_keeps_queues_up_to_its_bytes_and_no_oversized_buffer() {
+        // Each test runs on a thread of its own: this pool starts empty.
+        assert_eq!(pool_state(), (0, 0, 0));
+        // 2 000 connections written to at once, 4 KiB each: 8 MB of queues, twice the pool.
+        let mut outs: Vec<Outbound> = (0..2000).map(|_| Outbound::default()).collect();
+        for out in &mut outs {
+            out.extend(&[7; 4096]);
+        }
+        outs.iter_mut().for_each(Outbound::clear);
+        let (queues, bytes, largest) = pool_state();
+        assert!(bytes <= POOL_BYTES, "{bytes}");
+        assert!(queues > 0 && queues < 2000, "{queues}");
+        assert!(
+            bytes > POOL_BYTES - 8192,
+            "{bytes} of {POOL_BYTES}: it should fill up"
+        );
+        assert_eq!(largest, 4096);
+        // A buffer past MAX_SPARE goes back without it (the queue itself is kept).
+        let mut big = Outbound::default();
+        big.extend(&vec![1; MAX_SPARE + 1]);
+        POOL.with(|cell| cell.set(Pool::default()));
+        big.clear();
+        assert_eq!(pool_state().0, 1);
+        assert_eq!(pool_state().2, 0);
+    }
 }

@@ -240,7 +240,9 @@ impl Peer {
         scratch: &mut Scratch,
         app: &mut dyn App,
     ) -> Outcome {
-        while scratch.resume.is_none() && (self.read_ready || self.backlog) && self.wants_read() {
+        // Never entered stopped at a message: the engine takes `scratch.resume` before serving
+        // anyone, and a stop returns at once.
+        while (self.read_ready || self.backlog) && self.wants_read() {
             // The turn's clock starts at its second read (most events need one short read, and
             // a clock read per event showed in the round-trip profile).
             let turn = &mut scratch.turn;
